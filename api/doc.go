@@ -1,0 +1,3 @@
+// Package api will hold the HTTPS job API: authentication, message-level
+// encryption and the job store.
+package api

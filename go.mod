@@ -1,0 +1,3 @@
+module github.com/faxd/faxd
+
+go 1.26
