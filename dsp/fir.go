@@ -67,8 +67,9 @@ func Dot(a, b []float32) float32 {
 
 // RootRaisedCosine returns the impulse response of a root-raised-cosine
 // filter with roll-off beta, sampled sps times per symbol over span symbols
-// (span*sps+1 taps, centred), scaled to unit energy per symbol so that a pair
-// of them has a peak gain of 1 at the symbol instant.
+// (span*sps+1 taps, centred), scaled to unit energy (the sum of the squared
+// taps is 1), so that a pair of them, transmitter's and receiver's, passes a
+// symbol impulse with a gain of 1 at its instant and none at the others.
 //
 // It is the square root of the raised-cosine spectrum that V.27ter (50%
 // roll-off), V.29 and V.17 (both 12.5% at the transmitter's output, though
@@ -84,9 +85,9 @@ func RootRaisedCosine(beta, sps float64, span int) []float32 {
 		vals[i] = rrc(t, beta)
 		energy += vals[i] * vals[i]
 	}
-	scale := math.Sqrt(sps / energy)
+	scale := 1 / math.Sqrt(energy)
 	for i, v := range vals {
-		h[i] = float32(v * scale / sps)
+		h[i] = float32(v * scale)
 	}
 	return h
 }
