@@ -561,7 +561,9 @@ func (r *Receiver) testOnes(z complex64) {
 	if r.tm.bits == 2 {
 		limit = 0.5
 	}
-	if r.mismatch > 0 || mse > limit {
+	// Noise may flip a symbol of eight near the threshold; a signal that
+	// is not the expected one gets most of them wrong.
+	if r.mismatch > 2 || mse > limit {
 		r.fail()
 		return
 	}
