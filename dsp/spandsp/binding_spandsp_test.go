@@ -127,39 +127,3 @@ func TestBadRatePanics(t *testing.T) {
 	}()
 	NewRx(V29, 14400)
 }
-
-func BenchmarkSpanDSP(b *testing.B) {
-	for _, m := range []Modem{V17, V29, V27ter, V21Ch2} {
-		rate := Rates[m][0]
-		bits := randomBits(rate*10, 3)
-		sig := Modulate(m, rate, bits, -13)
-		b.Run(fmt.Sprintf("Tx/%v/%d", m, rate), func(b *testing.B) {
-			buf := make([]int16, 160)
-			n := 0
-			for i := 0; i < b.N; i++ {
-				tx := NewTx(m, rate, bits, -13)
-				for {
-					k := tx.Process(buf)
-					n += k
-					if k < len(buf) {
-						break
-					}
-				}
-				tx.Close()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/sample")
-		})
-		b.Run(fmt.Sprintf("Rx/%v/%d", m, rate), func(b *testing.B) {
-			n := 0
-			for i := 0; i < b.N; i++ {
-				rx := NewRx(m, rate)
-				for j := 0; j+160 <= len(sig); j += 160 {
-					rx.Process(sig[j : j+160])
-					n += 160
-				}
-				rx.Close()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/sample")
-		})
-	}
-}
