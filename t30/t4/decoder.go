@@ -1,0 +1,423 @@
+package t4
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+)
+
+func fmtErr(err error, v int) error { return fmt.Errorf("%w: %d", err, v) }
+
+// Stats counts what the Decoder met on the page so far.
+type Stats struct {
+	Rows          int  // rows delivered, concealed ones included
+	BadRows       int  // rows that failed to decode and were concealed (MH/MR)
+	LongestBadRun int  // longest run of consecutive bad rows (MH/MR)
+	EndOfPage     bool // RTC (MH/MR) or EOFB (MMR) was seen
+}
+
+// Decoder decodes a coded page read from an io.Reader and yields one row per call to
+// Next. It allocates only when made.
+type Decoder struct {
+	opt   Options
+	r     io.Reader
+	in    []byte
+	ip    int
+	iend  int
+	eof   bool
+	rerr  error
+	acc   uint64 // pending bits, left-aligned
+	nacc  uint
+	ref   []int32 // changing elements of the reference line (last good row)
+	cur   []int32
+	last  []byte // last good row, for concealment
+	stats Stats
+
+	started bool
+	done    bool
+	tag     int  // MR: tag bit after the last EOL (1 = 1-D)
+	chain   bool // MR: the reference line is bad, so 2-D lines are bad too
+	badRun  int
+}
+
+// NewDecoder returns a Decoder reading coded octets from r.
+func NewDecoder(r io.Reader, opt Options) (*Decoder, error) {
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
+	d := &Decoder{
+		opt:  opt,
+		in:   make([]byte, 4096),
+		ref:  make([]int32, 0, opt.Width+8),
+		cur:  make([]int32, 0, opt.Width+8),
+		last: make([]byte, (opt.Width+7)>>3),
+	}
+	d.Reset(r)
+	return d, nil
+}
+
+// Reset starts a new page read from r with the same options.
+func (d *Decoder) Reset(r io.Reader) {
+	d.r = r
+	d.ip, d.iend, d.eof, d.rerr = 0, 0, false, nil
+	d.acc, d.nacc = 0, 0
+	w := int32(d.opt.Width)
+	d.ref = append(d.ref[:0], w, w, w, w)
+	clear(d.last)
+	d.stats = Stats{}
+	d.started, d.done, d.tag, d.chain, d.badRun = false, false, 1, false, 0
+}
+
+// Stats returns the counts so far.
+func (d *Decoder) Stats() Stats { return d.stats }
+
+// fill tops the bit accumulator up to at least 57 bits while input lasts.
+func (d *Decoder) fill() {
+	for d.nacc <= 56 {
+		if d.ip == d.iend {
+			if d.eof {
+				return
+			}
+			n, err := 0, error(nil)
+			for tries := 0; n == 0 && err == nil && tries < 100; tries++ {
+				n, err = d.r.Read(d.in)
+			}
+			d.ip, d.iend = 0, n
+			if err != nil || n == 0 {
+				d.eof = true
+				if err != nil && !errors.Is(err, io.EOF) {
+					d.rerr = err
+				}
+			}
+			if n == 0 {
+				return
+			}
+		}
+		b := d.in[d.ip]
+		d.ip++
+		if d.opt.FillOrder == LSBFirst {
+			b = bits.Reverse8(b)
+		}
+		d.acc |= uint64(b) << (56 - d.nacc)
+		d.nacc += 8
+	}
+}
+
+func (d *Decoder) skip(n uint) {
+	d.acc <<= n
+	d.nacc -= n
+}
+
+var errShort = errors.New("t4: coded data ends inside a line")
+
+// syncEOL consumes bits up to and including the next EOL: at least 11 zeros then a 1
+// (T.4 §4.1.2; more zeros are fill, §4.1.3). It reports false at the end of the data.
+func (d *Decoder) syncEOL() (bool, error) {
+	zeros := 0
+	for scanned := 0; scanned < maxEOLSearchBits; {
+		d.fill()
+		if d.nacc == 0 {
+			return false, nil
+		}
+		lz := uint(bits.LeadingZeros64(d.acc))
+		if lz >= d.nacc {
+			zeros += int(d.nacc)
+			scanned += int(d.nacc)
+			d.acc, d.nacc = 0, 0
+			continue
+		}
+		zeros += int(lz)
+		d.skip(lz + 1)
+		scanned += int(lz) + 1
+		if zeros >= EOLBits-1 {
+			return true, nil
+		}
+		zeros = 0
+	}
+	return false, fmt.Errorf("%w: in %d bits", ErrNoEOL, maxEOLSearchBits)
+}
+
+// eolNext reports whether the next bits are (fill and) an EOL, without consuming them:
+// no line data starts with eight zeros.
+func (d *Decoder) eolNext() bool {
+	d.fill()
+	if d.nacc < 8 {
+		return false
+	}
+	return d.acc>>56 == 0
+}
+
+// readTag reads the MR tag bit after an EOL.
+func (d *Decoder) readTag() {
+	if d.opt.Coding != MR {
+		return
+	}
+	d.fill()
+	if d.nacc == 0 {
+		d.tag = 1
+		return
+	}
+	d.tag = int(d.acc >> 63)
+	d.skip(1)
+}
+
+// readRun decodes one run length of the given colour (0 white, 1 black): make-up codes
+// then a terminating code (T.4 §4.1.1).
+func (d *Decoder) readRun(black bool, limit int) (int, error) {
+	t := &decWhite
+	if black {
+		t = &decBlack
+	}
+	run := 0
+	for {
+		d.fill()
+		e := t[d.acc>>(64-lookBits)]
+		if e.n == 0 {
+			return 0, ErrCorrupt
+		}
+		if uint(e.n) > d.nacc {
+			return 0, errShort
+		}
+		d.skip(uint(e.n))
+		run += int(e.run)
+		if run > limit {
+			return 0, ErrCorrupt
+		}
+		if e.run < 64 {
+			return run, nil
+		}
+	}
+}
+
+// decode1D decodes a one-dimensional line (T.4 §4.1) into d.cur.
+func (d *Decoder) decode1D() error {
+	width := d.opt.Width
+	cur := d.cur[:0]
+	x := 0
+	black := false
+	for x < width {
+		r, err := d.readRun(black, width-x)
+		if err != nil {
+			return err
+		}
+		if r == 0 && x > 0 {
+			return ErrCorrupt
+		}
+		x += r
+		if x < width {
+			cur = append(cur, int32(x))
+		}
+		black = !black
+	}
+	w := int32(width)
+	d.cur = append(cur, w, w, w, w)
+	return nil
+}
+
+// decode2D decodes a two-dimensional line (T.4 §4.2.1.3, T.6 §2.2) against d.ref.
+func (d *Decoder) decode2D() error {
+	width := int32(d.opt.Width)
+	ref := d.ref
+	cur := d.cur[:0]
+	a0 := int32(-1)
+	c := 0
+	bi := 0
+	for a0 < width {
+		d.fill()
+		m := decMode[d.acc>>57]
+		if m.n == 0 {
+			return ErrCorrupt
+		}
+		if uint(m.n) > d.nacc {
+			return errShort
+		}
+		d.skip(uint(m.n))
+		bi = findB1(ref, a0, c, bi)
+		b1, b2 := ref[bi], ref[bi+1]
+		switch m.mode {
+		case modePass:
+			if b2 >= width {
+				return ErrCorrupt
+			}
+			a0 = b2
+		case modeHoriz:
+			start := max(a0, 0)
+			r1, err := d.readRun(c == 1, int(width-start))
+			if err != nil {
+				return err
+			}
+			a1 := start + int32(r1)
+			r2, err := d.readRun(c == 0, int(width-a1))
+			if err != nil {
+				return err
+			}
+			a2 := a1 + int32(r2)
+			if (r1 == 0 && a0 >= 0) || (r2 == 0 && a2 < width) {
+				return ErrCorrupt
+			}
+			if a1 < width {
+				cur = append(cur, a1)
+			}
+			if a2 < width {
+				cur = append(cur, a2)
+			}
+			a0 = a2
+		default:
+			a1 := b1 + int32(m.mode) - 4
+			if a1 <= a0 || a1 > width {
+				return ErrCorrupt
+			}
+			if a1 < width {
+				cur = append(cur, a1)
+			}
+			a0 = a1
+			c ^= 1
+		}
+	}
+	d.cur = append(cur, width, width, width, width)
+	return nil
+}
+
+// Next decodes the next row into row ((Width+7)/8 octets, 1 = black). It returns io.EOF
+// at the end of the page (RTC, EOFB or the end of the data; Stats tells which).
+func (d *Decoder) Next(row []byte) error {
+	nb := (d.opt.Width + 7) >> 3
+	if len(row) < nb {
+		return fmtErr(ErrRowSize, len(row))
+	}
+	if d.done {
+		return io.EOF
+	}
+	if d.stats.Rows >= d.opt.MaxRows {
+		d.done = true
+		return fmt.Errorf("%w: more than %d", ErrTooManyRows, d.opt.MaxRows)
+	}
+	var err error
+	if d.opt.Coding == MMR {
+		err = d.nextMMR(row)
+	} else {
+		err = d.nextT4(row)
+	}
+	if err == nil && d.rerr != nil {
+		d.done = true
+		return d.rerr
+	}
+	return err
+}
+
+func (d *Decoder) nextMMR(row []byte) error {
+	d.fill()
+	if d.nacc == 0 {
+		d.done = true
+		return io.EOF
+	}
+	if d.nacc >= EOLBits && d.acc>>(64-EOLBits) == EOL {
+		// EOFB (T.6 §2.2.3).
+		d.done = true
+		d.stats.EndOfPage = true
+		return io.EOF
+	}
+	if d.acc>>(64-EOLBits) == 0 && d.nacc < EOLBits {
+		// Only padding zeros left.
+		d.done = true
+		return io.EOF
+	}
+	if err := d.decode2D(); err != nil {
+		d.done = true
+		if errors.Is(err, errShort) {
+			return fmt.Errorf("%w: data ends inside row %d", ErrCorrupt, d.stats.Rows)
+		}
+		return fmt.Errorf("%w: at row %d", ErrCorrupt, d.stats.Rows)
+	}
+	d.good(row)
+	return nil
+}
+
+// good delivers d.cur as a correctly decoded row.
+func (d *Decoder) good(row []byte) {
+	renderChanges(row, d.cur[:len(d.cur)-4], d.opt.Width)
+	nb := (d.opt.Width + 7) >> 3
+	copy(d.last, row[:nb])
+	d.ref, d.cur = d.cur, d.ref
+	d.stats.Rows++
+	d.badRun = 0
+	d.chain = false
+}
+
+// bad conceals a row by repeating the last good one.
+func (d *Decoder) bad(row []byte) {
+	nb := (d.opt.Width + 7) >> 3
+	copy(row, d.last[:nb])
+	d.stats.Rows++
+	d.stats.BadRows++
+	d.badRun++
+	d.stats.LongestBadRun = max(d.stats.LongestBadRun, d.badRun)
+	d.chain = true
+}
+
+func (d *Decoder) nextT4(row []byte) error {
+	if !d.started {
+		d.started = true
+		ok, err := d.syncEOL()
+		if err != nil || !ok {
+			d.done = true
+			if err != nil {
+				return err
+			}
+			return io.EOF
+		}
+		d.readTag()
+	}
+	// Positioned just after an EOL (and tag). An EOL right after it is RTC (T.4 §4.1.4).
+	if d.eolNext() {
+		for i := 1; i < RTCEOLs && d.eolNext(); i++ {
+			if ok, _ := d.syncEOL(); !ok {
+				break
+			}
+			d.readTag()
+		}
+		d.done = true
+		d.stats.EndOfPage = true
+		return io.EOF
+	}
+	d.fill()
+	if d.nacc == 0 {
+		d.done = true
+		return io.EOF
+	}
+	var err error
+	twoD := d.opt.Coding == MR && d.tag == 0
+	if twoD {
+		err = d.decode2D()
+	} else {
+		err = d.decode1D()
+	}
+	if err == nil && !d.eolNext() {
+		d.fill()
+		if d.nacc >= 8 {
+			err = ErrCorrupt // the line is longer than the page width
+		}
+	}
+	if errors.Is(err, errShort) {
+		// The data stops inside the line: the page ends without RTC.
+		d.done = true
+		return io.EOF
+	}
+	if err != nil || (twoD && d.chain) {
+		d.bad(row)
+	} else {
+		d.good(row)
+	}
+	ok, serr := d.syncEOL()
+	if serr != nil {
+		d.done = true
+		return serr
+	}
+	if !ok {
+		d.done = true // data ends: no RTC; this row was the last
+		return nil
+	}
+	d.readTag()
+	return nil
+}

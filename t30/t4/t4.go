@@ -1,0 +1,244 @@
+// Package t4 implements the ITU-T T.4 and T.6 facsimile image codings, encode and decode,
+// row by row:
+//
+//   - MH, Modified Huffman, the one-dimensional coding of T.4 §4.1: white and black runs
+//     coded with the terminating codes (0-63) and make-up codes (64-1728) of Tables 2 and
+//     3/T.4, plus the extended make-up codes 1792-2560 of Table 3a/T.4 shared by both
+//     colours; every line starts with EOL (§4.1.2), the page ends with RTC, six EOLs (§4.1.4).
+//   - MR, Modified READ, the two-dimensional coding of T.4 §4.2: each EOL is followed by a
+//     tag bit, 1 = the next line is 1-D coded, 0 = 2-D coded (§4.2.2); at most K-1 lines
+//     (K = 2 at standard, 4 at fine resolution) follow a 1-D line in 2-D. The 2-D line is
+//     coded in pass, horizontal and vertical modes (V0, VR1-3, VL1-3, Table 4/T.4) from the
+//     changing elements a0, a1, a2 of the coding line and b1, b2 of the reference line
+//     (§4.2.1.3). RTC is six EOLs each followed by the tag bit 1 (§4.2.4).
+//   - MMR, Modified Modified READ, of T.6 §2: 2-D only, the first reference line is all
+//     white, no EOLs and no fill, and the page ends with EOFB, two EOLs (T.6 §2.2.3).
+//
+// Pixels: a row is a []byte of (width+7)/8 octets packed first pixel in the most
+// significant bit, 1 = black, 0 = white (the TIFF PhotometricInterpretation 0 convention
+// used for fax). Bits after the last pixel of a row are ignored on encode and cleared on
+// decode. Widths from 1 to MaxWidth are accepted; T.4 §2 gives 1728, 2048 and 2432 pixels
+// (A4, B4, A3) and 3456, 4096, 4864 at the ultra-fine (R16) resolution.
+//
+// Bit order: the coded stream is a sequence of bits, the first bit of the first code
+// word transmitted first on the line. FillOrder tells how those bits are packed into
+// octets: MSBFirst (TIFF FillOrder 1) puts the first bit in the most significant bit,
+// LSBFirst (TIFF FillOrder 2) in the least significant bit. T.30 and the V-series modems
+// send each octet least significant bit first, so octets handed to a T.30 modem or to
+// T.38 (which carries the line bits in that same octet order) use LSBFirst.
+//
+// Fill (T.4 §4.1.3): Options.MinBitsPerLine makes every coded line, data plus fill plus
+// the EOL that ends it, at least that many bits long, as the minimum scan line time of the
+// DCS asks (bit rate x minimum time, e.g. 9600 bit/s x 20 ms = 192 bits). Options.AlignEOL
+// adds fill zeros so that every EOL ends on an octet boundary (TIFF T4Options bit 2).
+//
+// Errors (non-ECM MH and MR): the Decoder resynchronises at the next EOL after a coding
+// error, conceals the bad row by repeating the last good row and counts bad rows and the
+// longest run of consecutive bad rows (the figures T.30 uses to choose MCF, RTP or RTN).
+// For MR a bad row makes the 2-D rows that follow it bad too, up to the next 1-D row.
+// MMR has no EOL to resynchronise on: a coding error ends the page with ErrCorrupt.
+package t4
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Coding selects the T.4/T.6 coding scheme.
+type Coding int
+
+const (
+	MH  Coding = iota + 1 // T.4 §4.1 one-dimensional Modified Huffman
+	MR                    // T.4 §4.2 two-dimensional Modified READ
+	MMR                   // T.6 Modified Modified READ
+)
+
+func (c Coding) String() string {
+	switch c {
+	case MH:
+		return "MH"
+	case MR:
+		return "MR"
+	case MMR:
+		return "MMR"
+	}
+	return fmt.Sprintf("Coding(%d)", int(c))
+}
+
+// FillOrder is the packing of the coded bit stream into octets (TIFF tag 266).
+type FillOrder int
+
+const (
+	MSBFirst FillOrder = 1 // first bit in the most significant bit (TIFF FillOrder 1)
+	LSBFirst FillOrder = 2 // first bit in the least significant bit (TIFF FillOrder 2; T.30 line order)
+)
+
+// Code words of T.4 §4.1.2 and T.6 §2.2.3, right-aligned.
+const (
+	EOL      = 0x001 // end of line, 000000000001, 12 bits
+	EOLBits  = 12
+	RTCEOLs  = 6 // return to control: six consecutive EOLs (T.4 §4.1.4)
+	EOFBEOLs = 2 // end of facsimile block: two consecutive EOLs (T.6 §2.2.3)
+)
+
+// Limits.
+const (
+	MaxWidth         = 8192  // widest row accepted
+	DefaultMaxRows   = 10000 // default Options.MaxRows for the Decoder
+	maxEOLSearchBits = 1 << 20
+)
+
+// Sentinel errors.
+var (
+	ErrWidth       = errors.New("t4: page width out of range")
+	ErrCoding      = errors.New("t4: unknown coding")
+	ErrK           = errors.New("t4: MR K parameter out of range")
+	ErrFillOrder   = errors.New("t4: unknown fill order")
+	ErrRowSize     = errors.New("t4: row buffer too short for the page width")
+	ErrTooManyRows = errors.New("t4: page has more rows than the limit")
+	ErrCorrupt     = errors.New("t4: corrupt coded data")
+	ErrNoEOL       = errors.New("t4: no EOL found")
+	ErrClosed      = errors.New("t4: encoder already closed")
+)
+
+// Options configure an Encoder or a Decoder.
+type Options struct {
+	Coding    Coding
+	Width     int       // pixels per row, 1..MaxWidth
+	K         int       // MR only: a 1-D line every K lines (T.4 §4.2.1: 2 or 4); 0 means 2
+	FillOrder FillOrder // 0 means MSBFirst
+	// Encoder only.
+	MinBitsPerLine int  // MH/MR: minimum bits of a coded line including its EOL (T.4 §4.1.3)
+	AlignEOL       bool // MH/MR: fill so that each EOL ends on an octet boundary
+	// Decoder only.
+	MaxRows int // refuse pages with more rows; 0 means DefaultMaxRows
+}
+
+func (o *Options) check() error {
+	switch o.Coding {
+	case MH, MR, MMR:
+	default:
+		return fmt.Errorf("%w: %d", ErrCoding, int(o.Coding))
+	}
+	if o.Width < 1 || o.Width > MaxWidth {
+		return fmt.Errorf("%w: %d (1..%d)", ErrWidth, o.Width, MaxWidth)
+	}
+	if o.K == 0 {
+		o.K = 2
+	}
+	if o.K < 1 || o.K > 1000 {
+		return fmt.Errorf("%w: %d", ErrK, o.K)
+	}
+	if o.FillOrder == 0 {
+		o.FillOrder = MSBFirst
+	}
+	if o.FillOrder != MSBFirst && o.FillOrder != LSBFirst {
+		return fmt.Errorf("%w: %d", ErrFillOrder, int(o.FillOrder))
+	}
+	if o.MaxRows <= 0 {
+		o.MaxRows = DefaultMaxRows
+	}
+	if o.MinBitsPerLine < 0 {
+		o.MinBitsPerLine = 0
+	}
+	return nil
+}
+
+// rowChanges lists the changing elements of a row (T.4 §4.2.1.3.1): the positions where
+// the colour differs from the pixel before, the pixel before the first being white. Even
+// entries are changes to black, odd ones to white. It appends four sentinels equal to
+// width and returns the number of real changes.
+func rowChanges(dst []int32, row []byte, width int) ([]int32, int) {
+	dst = dst[:0]
+	colour := byte(0) // 0 white, 0xFF black
+	x := 0
+	nbytes := width >> 3
+	for i := 0; i < nbytes; i++ {
+		b := row[i]
+		if b == colour {
+			x += 8
+			continue
+		}
+		for bit := 7; bit >= 0; bit-- {
+			if (b>>uint(bit))&1 != colour&1 {
+				dst = append(dst, int32(x))
+				colour = ^colour
+			}
+			x++
+		}
+	}
+	if rem := width & 7; rem != 0 {
+		b := row[nbytes]
+		for bit := 7; bit > 7-rem; bit-- {
+			if (b>>uint(bit))&1 != colour&1 {
+				dst = append(dst, int32(x))
+				colour = ^colour
+			}
+			x++
+		}
+	}
+	n := len(dst)
+	w := int32(width)
+	dst = append(dst, w, w, w, w)
+	return dst, n
+}
+
+// renderChanges draws a row from its changing elements (positions < width that alternate
+// to black, to white, ...).
+func renderChanges(row []byte, ch []int32, width int) {
+	nb := (width + 7) >> 3
+	row = row[:nb]
+	clear(row)
+	for i := 0; i < len(ch); i += 2 {
+		start := int(ch[i])
+		end := width
+		if i+1 < len(ch) {
+			end = int(ch[i+1])
+		}
+		if start >= width {
+			break
+		}
+		if end > width {
+			end = width
+		}
+		fillBlack(row, start, end)
+	}
+}
+
+// fillBlack sets pixels [start, end) to 1.
+func fillBlack(row []byte, start, end int) {
+	if start >= end {
+		return
+	}
+	sb, eb := start>>3, (end-1)>>3
+	sm := byte(0xFF) >> uint(start&7)
+	em := byte(0xFF) << uint(7-(end-1)&7)
+	if sb == eb {
+		row[sb] |= sm & em
+		return
+	}
+	row[sb] |= sm
+	for i := sb + 1; i < eb; i++ {
+		row[i] = 0xFF
+	}
+	row[eb] |= em
+}
+
+// findB1 returns the index in ref of b1 (T.4 §4.2.1.3.1): the first changing element of
+// the reference line to the right of a0 and of opposite colour to a0's colour c (0 white,
+// 1 black). i is a hint, the previous result. ref must end with sentinels equal to width.
+func findB1(ref []int32, a0 int32, c int, i int) int {
+	for i > 0 && ref[i-1] > a0 {
+		i--
+	}
+	for i < len(ref)-2 && ref[i] <= a0 {
+		i++
+	}
+	if i&1 != c {
+		i++
+	}
+	if i > len(ref)-2 {
+		i = len(ref) - 2
+	}
+	return i
+}
