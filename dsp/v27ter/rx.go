@@ -293,19 +293,15 @@ func (r *Receiver) carrierDown() {
 }
 
 // gainFromPower returns the gain that brings a V.27ter signal of mean
-// square power p to symbols of the constellation's amplitude after mixing
-// and matched filtering. Mixing halves the amplitude; the matched filter
-// (unit energy per symbol on the sample grid, sps samples a symbol) gives
-// back √sps of the transmitter's per-sample amplitude, which for symbols of
-// mean square 2 is √(p/sps·2/2)... worked out: gain = √(2·... ) below.
+// square power p (measured during the unmodulated-carrier segment) to
+// symbols of mean square targetPower at the equaliser input. The gain
+// scales as 1/sqrt(p*sps) (matched filter of unit energy per symbol); the
+// constant factor, calibration, was fixed empirically by the loopback
+// tests rather than derived, and the equaliser absorbs any residual error.
 func gainFromPower(p, sps float64) float64 {
 	if p <= 0 {
 		return 1
 	}
-	// Passband mean square p = ½·E|a|²·A²/sps for per-symbol amplitude A of
-	// the shaping; the baseband matched-filter output is ½·A·|a|. With
-	// E|a|² = 2 the output amplitude is √(p·sps)/√2·... so the gain to
-	// amplitude √2 is √2 / √(p·sps/ (2·... )).
 	return math.Sqrt(2*targetPower/(p*sps)) * calibration
 }
 
