@@ -3,7 +3,6 @@
 package spandsp
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
