@@ -222,7 +222,13 @@ func (r *Receiver) Process(in []int16) int {
 			r.carrierDown()
 			continue
 		}
-		if (r.stage == rxAcquire || r.stage == rxParked) && r.meter > 4*r.acqPower {
+		if r.stage == rxAcquire && r.count < 12 && r.meter > r.acqPower {
+			// The level is still rising at the start of a signal (the
+			// meter takes a few symbols): let the gain follow it rather
+			// than restart on every step of the rise.
+			r.acqPower = r.meter
+			r.gain = float32(gainFromPower(float64(r.meter), r.sps))
+		} else if (r.stage == rxAcquire || r.stage == rxParked) && r.meter > 4*r.acqPower {
 			// The level jumped by 6 dB: a signal began over the noise we
 			// were listening to. Start again on it.
 			r.acquireAgain()
@@ -325,9 +331,13 @@ func (r *Receiver) halfSymbol(y complex64) {
 	d := r.yPrev - y
 	e := float64(real(d)*real(r.yMid)+imag(d)*imag(r.yMid)) / targetPower
 	r.yPrev = y
+	// A wide proportional path pulls the phase in during acquisition;
+	// the frequency integrator waits for the equaliser, as over the
+	// reversals even 200 ppm moves the timing by a fraction of a sample,
+	// while an integrator fed by noisy early errors wanders by far more.
 	kp, ki := 0.02, 0.00005
 	if r.stage == rxAcquire {
-		kp, ki = 0.15, 0.0003
+		kp, ki = 0.15, 0
 	}
 	e = math.Max(-1, math.Min(1, e))
 	r.tfreq += ki * e * gardnerSign
