@@ -168,8 +168,10 @@ func FuzzReceiver(f *testing.F) {
 			rx.Process(in)
 			rx.Fill(len(in) % 321)
 		}
-		rep := rx.Report()
-		_ = rep
+		if a := testing.AllocsPerRun(2, func() { rx.Process(in) }); a != 0 {
+			t.Errorf("%v allocations", a)
+		}
+		_ = rx.Report()
 	})
 }
 
