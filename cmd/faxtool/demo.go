@@ -9,6 +9,7 @@ import (
 
 	"github.com/faxd/faxd/dsp"
 	"github.com/faxd/faxd/dsp/line"
+	"github.com/faxd/faxd/dsp/modems"
 )
 
 // A condition is one set of line impairments the demo runs every modem
@@ -54,9 +55,9 @@ func demoCommand(args []string, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "modem\trate\tline\tlevel dBm0\tSNR dB\tbits\terrors\tBER\trx level\trx offset Hz\tquality dB\t")
 	seed := uint64(1)
-	for i := range modems {
-		m := &modems[i]
-		for _, rate := range m.rates {
+	for i := range modems.All {
+		m := &modems.All[i]
+		for _, rate := range m.Rates {
 			for _, c := range demoConditions {
 				seed++
 				res, err := demoRun(m, rate, c, *seconds, seed)
@@ -73,7 +74,7 @@ func demoCommand(args []string, stdout io.Writer) error {
 				} else {
 					rx += "\t-\t-"
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.0f\t%d\t%d\t%s\t%s\t\n", m.name, rate, c.name, c.level, c.snr, res.bits, res.errs, ber, rx)
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.0f\t%d\t%d\t%s\t%s\t\n", m.Name, rate, c.name, c.level, c.snr, res.bits, res.errs, ber, rx)
 			}
 		}
 	}
@@ -82,13 +83,13 @@ func demoCommand(args []string, stdout io.Writer) error {
 
 // demoRun sends random bits through one modem and one line condition and
 // counts the bit errors.
-func demoRun(m *modemSpec, rate int, c condition, seconds float64, seed uint64) (demoResult, error) {
+func demoRun(m *modems.Modem, rate int, c condition, seconds float64, seed uint64) (demoResult, error) {
 	rng := rand.New(rand.NewPCG(seed, 0xfa7d))
 	// V.21 has no training: its receiver locks on the first transitions,
 	// so the sender leads with HDLC flags (0x7E) as T.30 does, and the data
 	// is found in what was received.
 	pre := 0
-	if m.name == "v21" {
+	if m.Name == "v21" {
 		pre = 96
 	}
 	bits := make([]byte, pre+int(seconds*float64(rate)))
@@ -100,7 +101,7 @@ func demoRun(m *modemSpec, rate int, c condition, seconds float64, seed uint64) 
 		}
 	}
 	pos := 0
-	tx, err := m.newTx(rate, 2, dsp.BitSourceFunc(func() int {
+	tx, err := m.NewTransmitter(rate, 2, dsp.BitSourceFunc(func() int {
 		if pos == len(bits) {
 			return dsp.EndOfData
 		}
@@ -132,7 +133,7 @@ func demoRun(m *modemSpec, rate int, c condition, seconds float64, seed uint64) 
 
 	var got []byte
 	res := demoResult{}
-	rx, err := m.newRx(rate, 2, dsp.BitSinkFunc(func(b int) { got = append(got, byte(b)) }))
+	rx, err := m.NewReceiver(rate, 2, dsp.BitSinkFunc(func(b int) { got = append(got, byte(b)) }))
 	if err != nil {
 		return demoResult{}, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/faxd/faxd/dsp"
 	"github.com/faxd/faxd/dsp/audio"
+	"github.com/faxd/faxd/dsp/modems"
 )
 
 // blockSize is the audio block the tools process: 20 ms, as telephony
@@ -41,9 +42,9 @@ func modemCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if *rate == 0 && *name == "v21" {
 		*rate = 300
 	}
-	spec, err := findModem(*name, *rate, *channel)
+	spec, err := modems.Find(*name, *rate, *channel)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if dir == "tx" {
 		if *level > 0 || *level < -43 {
@@ -79,9 +80,9 @@ func (b *byteBits) GetBit() int {
 	return bit
 }
 
-func modemTx(spec *modemSpec, rate, channel int, level float64, stdin io.Reader, stdout io.Writer) error {
+func modemTx(spec *modems.Modem, rate, channel int, level float64, stdin io.Reader, stdout io.Writer) error {
 	src := &byteBits{r: bufio.NewReader(stdin)}
-	tx, err := spec.newTx(rate, channel, src)
+	tx, err := spec.NewTransmitter(rate, channel, src)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func (p *bytePacker) PutBit(bit int) {
 	}
 }
 
-func modemRx(spec *modemSpec, rate, channel int, stdin io.Reader, stdout, stderr io.Writer) error {
+func modemRx(spec *modems.Modem, rate, channel int, stdin io.Reader, stdout, stderr io.Writer) error {
 	in, err := audio.NewReader(stdin)
 	if err != nil {
 		return err
@@ -133,7 +134,7 @@ func modemRx(spec *modemSpec, rate, channel int, stdin io.Reader, stdout, stderr
 		return fmt.Errorf("%w: the input has %d channels; give one direction of the call (mono)", errUsage, f.Channels)
 	}
 	sink := &bytePacker{w: bufio.NewWriter(stdout)}
-	rx, err := spec.newRx(rate, channel, sink)
+	rx, err := spec.NewReceiver(rate, channel, sink)
 	if err != nil {
 		return err
 	}
@@ -179,6 +180,6 @@ func modemRx(spec *modemSpec, rate, channel int, stdin io.Reader, stdout, stderr
 		return errNoTraining
 	}
 	fmt.Fprintf(stderr, "%s %d bit/s: level %.1f dBm0, carrier offset %+.2f Hz, clock offset %+.0f ppm, quality %.1f dB, %d bits (%d whole bytes written)\n",
-		spec.name, rate, rep.LevelDBm0, rep.CarrierOffsetHz, rep.SymbolOffsetPPM, rep.QualityDB, sink.bits, sink.bits/8)
+		spec.Name, rate, rep.LevelDBm0, rep.CarrierOffsetHz, rep.SymbolOffsetPPM, rep.QualityDB, sink.bits, sink.bits/8)
 	return nil
 }
