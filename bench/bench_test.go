@@ -1,0 +1,80 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCountErrors(t *testing.T) {
+	sent := RandomBits(400, 1)
+	if _, e, n := CountErrors(sent, sent, false); e != 0 || n != 400 {
+		t.Errorf("identical: %d errors of %d", e, n)
+	}
+	got := append([]byte(nil), sent[:390]...)
+	got[5] ^= 1
+	if _, e, _ := CountErrors(sent, got, false); e != 11 {
+		t.Errorf("one flipped, ten missing: %d errors", e)
+	}
+	lead := append(RandomBits(37, 2), sent...)
+	if off, e, _ := CountErrors(sent, lead, true); off != 37 || e != 0 {
+		t.Errorf("37 leading bits: offset %d, %d errors", off, e)
+	}
+}
+
+// TestTimeAndSweep runs the harness briefly on our modems: every receiver
+// decodes what it is timed on, and the sweep's figures fall with SNR.
+func TestTimeAndSweep(t *testing.T) {
+	impls := []Impl{Ours()}
+	for _, m := range []ModemRate{{"v21", 300}, {"v27ter", 4800}, {"v29", 9600}} {
+		ts, err := TimeModems(impls, m, TimeConfig{Seconds: 0.5, Rounds: 1, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) != 1 || ts[0].RxDecoded != 1 || ts[0].TxNsPerSample <= 0 || ts[0].RxChannelsPerCore <= 0 {
+			t.Errorf("%v: %+v", m, ts)
+		}
+	}
+	pts, err := BERSweep(impls, ModemRate{"v29", 9600}, SweepConfig{SNRs: []float64{12, 30}, Trials: 1, Seconds: 0.5, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 2 || pts[1].Errors != 0 || pts[0].Errors == 0 || pts[1].Delivered != 1 {
+		t.Errorf("sweep: %+v", pts)
+	}
+	if _, err := TimeModems(impls, ModemRate{"v34", 33600}, TimeConfig{Seconds: 1}); err == nil {
+		t.Error("an unknown modem was timed")
+	}
+
+	var buf bytes.Buffer
+	if err := WriteBERCSV(&buf, pts); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(rows) != 3 || rows[0][6] != "ber" {
+		t.Errorf("CSV: %v %v", rows, err)
+	}
+	buf.Reset()
+	if err := WriteTimingTable(&buf, []Timing{{ModemRate: ModemRate{"v29", 9600}, Impl: "faxd", TxNsPerSample: 10, RxNsPerSample: 40},
+		{ModemRate: ModemRate{"v29", 9600}, Impl: "peer", TxNsPerSample: 20, RxNsPerSample: 60}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "1.50x") || !strings.Contains(buf.String(), "2.00x") {
+		t.Errorf("table lacks the ratios:\n%s", buf.String())
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"ber.svg", "ber.png"} {
+		if err := PlotBER(filepath.Join(dir, name), pts); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() < 1000 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := PlotBER(filepath.Join(dir, "ber.txt"), pts); err == nil {
+		t.Error("a plot in .txt was accepted")
+	}
+}
