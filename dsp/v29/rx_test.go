@@ -68,6 +68,7 @@ var loopbackConds = []struct {
 }{
 	{name: "clean", level: -13},
 	{name: "30 dB", level: -13, snr: 30},
+	{name: "-6 dBm0", level: -6, snr: 30},
 	{name: "-10 dBm0", level: -10, snr: 30},
 	{name: "-40 dBm0", level: -40, snr: 30},
 	{name: "-43 dBm0", level: -43, snr: 30},
