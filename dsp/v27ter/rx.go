@@ -76,6 +76,7 @@ type Receiver struct {
 	// equaliser
 	ure, uim [2 * eqLen]float32
 	upos     int
+	upow     float32 // the power in the delay line's window, kept as it moves
 	wre, wim [eqLen]float32
 
 	// carrier phase
@@ -169,6 +170,7 @@ func (r *Receiver) restartDemod() {
 	clear(r.ure[:])
 	clear(r.uim[:])
 	r.upos = 0
+	r.upow = 0
 	clear(r.wre[:])
 	clear(r.wim[:])
 	r.wre[eqCentre] = 1
@@ -274,8 +276,7 @@ func (r *Receiver) Process(in []int16) int {
 // filter runs matched-filter phase p over the ntaps samples starting at
 // position start of the doubled ring (oldest first).
 func (r *Receiver) filter(p, start int) (float32, float32) {
-	taps := r.mf[p*r.ntaps : (p+1)*r.ntaps]
-	return dsp.Dot(taps, r.bre[start:start+r.ntaps]), dsp.Dot(taps, r.bim[start:start+r.ntaps])
+	return dsp.Dot2(r.mf[p*r.ntaps:(p+1)*r.ntaps], r.bre[start:], r.bim[start:])
 }
 
 func (r *Receiver) carrierUp() {
@@ -318,8 +319,16 @@ func (r *Receiver) halfSymbol(y complex64) {
 	if r.upos < 0 {
 		r.upos = eqLen - 1
 	}
+	// The sample leaving the window had the slot the new one takes.
+	or, oi := r.ure[r.upos], r.uim[r.upos]
 	r.ure[r.upos], r.ure[r.upos+eqLen] = real(y), real(y)
 	r.uim[r.upos], r.uim[r.upos+eqLen] = imag(y), imag(y)
+	if r.upos == 0 {
+		// Once a round, afresh, so rounding cannot build up.
+		r.upow = r.linePower()
+	} else {
+		r.upow += real(y)*real(y) + imag(y)*imag(y) - (or*or + oi*oi)
+	}
 
 	r.onTime = !r.onTime
 	if !r.onTime {
@@ -339,16 +348,27 @@ func (r *Receiver) halfSymbol(y complex64) {
 	if r.stage == rxAcquire {
 		kp, ki = 0.15, 0
 	}
-	e = math.Max(-1, math.Min(1, e))
+	e = max(-1, min(1, e)) // the builtins: math.Max and math.Min are calls
 	r.tfreq += ki * e * gardnerSign
 	r.frac += kp * e * gardnerSign
 	r.symbol()
 }
 
+// window returns the equaliser's delay line, newest first, as arrays (so
+// the loops over it need no bounds checks).
+func (r *Receiver) window() (ur, ui *[eqLen]float32) {
+	return (*[eqLen]float32)(r.ure[r.upos:]), (*[eqLen]float32)(r.uim[r.upos:])
+}
+
+// linePower returns the power in the equaliser's delay line.
+func (r *Receiver) linePower() float32 {
+	ur, ui := r.window()
+	return dsp.Dot(ur[:], ur[:]) + dsp.Dot(ui[:], ui[:])
+}
+
 // equalise runs the equaliser over its delay line.
 func (r *Receiver) equalise() complex64 {
-	ur := r.ure[r.upos : r.upos+eqLen]
-	ui := r.uim[r.upos : r.upos+eqLen]
+	ur, ui := r.window()
 	var zr, zi float32
 	for i := 0; i < eqLen; i++ {
 		zr += r.wre[i]*ur[i] - r.wim[i]*ui[i]
@@ -360,17 +380,17 @@ func (r *Receiver) equalise() complex64 {
 // adapt moves the equaliser by LMS so that its derotated output zr comes
 // nearer target.
 func (r *Receiver) adapt(zr, target complex64, mu float32) {
-	// The error, rotated back into the equaliser's frame.
-	c, s := float32(math.Cos(r.theta)), float32(math.Sin(r.theta))
+	// The error, rotated back into the equaliser's frame (by the phase as
+	// trackCarrier has just moved it).
+	sn, cs := math.Sincos(r.theta) // the same bits as math.Sin and math.Cos
+	c, s := float32(cs), float32(sn)
 	er := real(target) - real(zr)
 	ei := imag(target) - imag(zr)
 	er, ei = er*c-ei*s, er*s+ei*c
-	ur := r.ure[r.upos : r.upos+eqLen]
-	ui := r.uim[r.upos : r.upos+eqLen]
+	ur, ui := r.window()
 	// Normalised LMS: the step shrinks with the power in the delay line,
 	// so a gain that is still off cannot make the equaliser diverge.
-	p := dsp.Dot(ur, ur) + dsp.Dot(ui, ui)
-	mu *= eqLen * targetPower / 2 / max(p, 1e-3)
+	mu *= eqLen * targetPower / 2 / max(r.upow, 1e-3)
 	er *= mu
 	ei *= mu
 	for i := 0; i < eqLen; i++ {
@@ -382,7 +402,8 @@ func (r *Receiver) adapt(zr, target complex64, mu float32) {
 
 // derotate removes the carrier phase estimate from an equaliser output.
 func (r *Receiver) derotate(z complex64) complex64 {
-	c, s := float32(math.Cos(r.theta)), float32(math.Sin(r.theta))
+	sn, cs := math.Sincos(r.theta)
+	c, s := float32(cs), float32(sn)
 	return complex(real(z)*c+imag(z)*s, imag(z)*c-real(z)*s)
 }
 
@@ -451,6 +472,7 @@ func (r *Receiver) acquire(z complex64) {
 				r.ure[i] *= g
 				r.uim[i] *= g
 			}
+			r.upow = r.linePower()
 			r.yPrev *= complex(g, 0)
 			r.yMid *= complex(g, 0)
 			z *= complex(g, 0)
@@ -585,14 +607,44 @@ func (r *Receiver) testOnes(z complex64) {
 }
 
 // decide returns the constellation index nearest zr (even ones only at
-// 2400 bit/s).
+// 2400 bit/s): the one whose phase, a multiple of 45 degrees, is nearest
+// zr's.
+//
+// Rather than take the angle, zr is turned back (exactly: swaps and
+// negations) by q quarter turns into the quarter within 45 degrees of the
+// positive real axis, which settles the answer at 2400 bit/s. At 4800 the
+// answer is phase 1 or 7 there if zr lies more than 22.5 degrees off the
+// axis, a comparison of |im| with tan(22.5°)·re. Signs come from bits, so
+// random data meets no branches to mispredict.
 func (r *Receiver) decide(zr complex64) uint8 {
-	a := math.Atan2(float64(imag(zr)), float64(real(zr)))
-	if r.tm.bits == 3 {
-		return uint8(int(math.Round(a/(math.Pi/4)))&7) & 7
+	x, y := real(zr), imag(zr)
+	u := ^math.Float32bits(x+y) >> 31 << 1 // x+y >= 0
+	v := ^math.Float32bits(x-y) >> 31      // x-y >= 0
+	q := quarterOf[(u|v)&3]
+	if r.tm.bits == 2 {
+		return 2 * q
 	}
-	return uint8(2*(int(math.Round(a/(math.Pi/2)))&3)) & 7
+	t := unturn[q&3]
+	x, y = x*t[0]+y*t[1], y*t[0]-x*t[1]
+	// In float64, so that only a sliver of the boundary as thin as
+	// math.Atan2's own error can fall on the other side.
+	off := float64(x)*tan22 - math.Abs(float64(y))
+	ph := uint8(math.Float64bits(off) >> 63)     // 1 when |y| > tan(22.5°)·x
+	m := uint8(int32(math.Float32bits(y)) >> 31) // all ones below the axis
+	ph = (ph ^ m - m) & 7                        // there phase 1 is phase 7
+	return (ph + 2*q) & 7
 }
+
+// tan22 is tan(22.5°), √2-1.
+const tan22 = 0.41421356237309504880
+
+var (
+	// quarterOf maps (x+y >= 0)·2 + (x-y >= 0) to the quarter turns that
+	// bring x+yi nearest the positive real axis.
+	quarterOf = [4]uint8{2, 3, 1, 0}
+	// unturn holds the cosine and sine that turn back by q quarters.
+	unturn = [4][2]float32{{1, 0}, {0, 1}, {-1, 0}, {0, -1}}
+)
 
 // data decides a symbol, tracks, and hands the descrambled bits on.
 func (r *Receiver) data(z complex64) {

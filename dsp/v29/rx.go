@@ -49,7 +49,6 @@ type Receiver struct {
 	sink   dsp.BitSink
 	status dsp.StatusHandler
 	tp     trainPoints
-	cands  []uint8 // the point indices the rate uses
 
 	// carrier detect and level
 	meter      float32
@@ -79,6 +78,7 @@ type Receiver struct {
 	// equaliser, a T/2 delay line doubled so a window is contiguous
 	ure, uim [2 * eqLen]float32
 	upos     int
+	upow     float32 // the power in the delay line's window, kept as it moves
 	wre, wim [eqLen]float32
 
 	// carrier phase (radians) and its rate (radians a symbol)
@@ -113,13 +113,10 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 	switch rate {
 	case 9600:
 		r.bits = 4
-		r.cands = []uint8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
 	case 7200:
 		r.bits = 3
-		r.cands = []uint8{0, 1, 2, 3, 4, 5, 6, 7}
 	case 4800:
 		r.bits = 2
-		r.cands = []uint8{0, 2, 4, 6}
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrRate, rate)
 	}
@@ -184,6 +181,7 @@ func (r *Receiver) restartDemod() {
 	clear(r.ure[:])
 	clear(r.uim[:])
 	r.upos = 0
+	r.upow = 0
 	clear(r.wre[:])
 	clear(r.wim[:])
 	r.wre[eqCentre] = 1
@@ -288,8 +286,7 @@ func (r *Receiver) Process(in []int16) int {
 // filter runs matched-filter phase p over the ntaps samples starting at
 // position start of the doubled ring (oldest first).
 func (r *Receiver) filter(p, start int) (float32, float32) {
-	taps := r.mf[p*r.ntaps : (p+1)*r.ntaps]
-	return dsp.Dot(taps, r.bre[start:start+r.ntaps]), dsp.Dot(taps, r.bim[start:start+r.ntaps])
+	return dsp.Dot2(r.mf[p*r.ntaps:(p+1)*r.ntaps], r.bre[start:], r.bim[start:])
 }
 
 func (r *Receiver) carrierUp() {
@@ -334,8 +331,16 @@ func (r *Receiver) halfSymbol(y complex64) {
 	if r.upos < 0 {
 		r.upos = eqLen - 1
 	}
+	// The sample leaving the window had the slot the new one takes.
+	or, oi := r.ure[r.upos], r.uim[r.upos]
 	r.ure[r.upos], r.ure[r.upos+eqLen] = real(y), real(y)
 	r.uim[r.upos], r.uim[r.upos+eqLen] = imag(y), imag(y)
+	if r.upos == 0 {
+		// Once a round, afresh, so rounding cannot build up.
+		r.upow = r.linePower()
+	} else {
+		r.upow += real(y)*real(y) + imag(y)*imag(y) - (or*or + oi*oi)
+	}
 
 	r.onTime = !r.onTime
 	if !r.onTime {
@@ -356,16 +361,27 @@ func (r *Receiver) halfSymbol(y complex64) {
 	if r.stage == rxAcquire {
 		kp, ki = 0.15, 0
 	}
-	e = math.Max(-1, math.Min(1, e))
+	e = max(-1, min(1, e)) // the builtins: math.Max and math.Min are calls
 	r.tfreq -= ki * e
 	r.frac -= kp * e
 	r.symbol()
 }
 
+// window returns the equaliser's delay line, newest first, as arrays (so
+// the loops over it need no bounds checks).
+func (r *Receiver) window() (ur, ui *[eqLen]float32) {
+	return (*[eqLen]float32)(r.ure[r.upos:]), (*[eqLen]float32)(r.uim[r.upos:])
+}
+
+// linePower returns the power in the equaliser's delay line.
+func (r *Receiver) linePower() float32 {
+	ur, ui := r.window()
+	return dsp.Dot(ur[:], ur[:]) + dsp.Dot(ui[:], ui[:])
+}
+
 // equalise runs the equaliser over its delay line.
 func (r *Receiver) equalise() complex64 {
-	ur := r.ure[r.upos : r.upos+eqLen]
-	ui := r.uim[r.upos : r.upos+eqLen]
+	ur, ui := r.window()
 	var zr, zi float32
 	for i := 0; i < eqLen; i++ {
 		zr += r.wre[i]*ur[i] - r.wim[i]*ui[i]
@@ -382,12 +398,10 @@ func (r *Receiver) adapt(zr, target complex64, c, s, mu float32) {
 	er := real(target) - real(zr)
 	ei := imag(target) - imag(zr)
 	er, ei = er*c-ei*s, er*s+ei*c
-	ur := r.ure[r.upos : r.upos+eqLen]
-	ui := r.uim[r.upos : r.upos+eqLen]
+	ur, ui := r.window()
 	// The step shrinks with the power in the delay line, so a gain that is
 	// still off cannot make the equaliser diverge.
-	p := dsp.Dot(ur, ur) + dsp.Dot(ui, ui)
-	mu *= eqLen / max(p, 1e-3*float32(r.power))
+	mu *= eqLen / max(r.upow, 1e-3*float32(r.power))
 	er *= mu
 	ei *= mu
 	for i := 0; i < eqLen; i++ {
@@ -469,6 +483,7 @@ func (r *Receiver) acquire(z complex64) {
 				r.ure[i] *= g
 				r.uim[i] *= g
 			}
+			r.upow = r.linePower()
 			gc := complex(g, 0)
 			r.yPrev *= gc
 			r.yMid *= gc
@@ -629,16 +644,55 @@ func (r *Receiver) test(zr complex64, c, s float32) {
 }
 
 // decide returns the index into points of the rate's point nearest zr.
+//
+// Every alphabet is symmetric under quarter turns and under reflection in
+// the real axis, and both are exact in floating point (swaps and
+// negations). So zr is turned back by q quarters into the sector within 45
+// degrees of the positive real axis, and folded into its upper half. There
+// the nearest point is 3 or 1+1i, or at 9600 bit/s also 5 or 3+3i (the
+// points of the neighbouring quarters are never nearer: on the sector's
+// edges they lose to the diagonal ones). The distances measured are, bit
+// for bit, those a search of the whole alphabet would compare, and there
+// are no data-dependent branches to mispredict. The answer is then
+// unfolded and turned forward again.
 func (r *Receiver) decide(zr complex64) uint8 {
-	best, bestD := uint8(0), float32(math.MaxFloat32)
-	for _, k := range r.cands {
-		d := zr - points[k]
-		if e := real(d)*real(d) + imag(d)*imag(d); e < bestD {
-			best, bestD = k, e
-		}
+	x, y := real(zr), imag(zr)
+	// Signs as bits, and distances compared as keys made of their bit
+	// patterns (non-negative floats order as their bits do) with the
+	// point's index below, so the compiler selects with conditional moves
+	// rather than branches that random data would mispredict.
+	u := ^math.Float32bits(x+y) >> 31 << 1 // x+y >= 0
+	v := ^math.Float32bits(x-y) >> 31      // x-y >= 0
+	q := quarterOf[(u|v)&3]
+	t := unturn[q&3]
+	x, y = x*t[0]+y*t[1], y*t[0]-x*t[1]
+	if r.rate == 4800 {
+		return 2 * q // the axis points only
 	}
-	return best
+	ay := float32(math.Abs(float64(y)))
+	k := min(distKey(x-3, ay, 0), distKey(x-1, ay-1, 1))
+	if r.rate == 9600 {
+		k = min(k, distKey(x-5, ay, 8), distKey(x-3, ay-3, 9))
+	}
+	best := uint8(k)
+	m := uint8(int32(math.Float32bits(y)) >> 31) // all ones below the axis
+	ph := (best&7 ^ m - m) & 7                   // there phase 1 is phase 7
+	return best&8 | (ph+2*q)&7
 }
+
+// distKey returns a key that orders as dx²+dy² does, with point index k in
+// its low byte.
+func distKey(dx, dy float32, k uint8) uint64 {
+	return uint64(math.Float32bits(dx*dx+dy*dy))<<8 | uint64(k)
+}
+
+var (
+	// quarterOf maps (x+y >= 0)·2 + (x-y >= 0) to the quarter turns that
+	// bring x+yi nearest the positive real axis.
+	quarterOf = [4]uint8{2, 3, 1, 0}
+	// unturn holds the cosine and sine that turn back by q quarters.
+	unturn = [4][2]float32{{1, 0}, {0, 1}, {-1, 0}, {0, -1}}
+)
 
 // Inverse phase-change tables: the bits for a phase step of k·45°.
 var (
