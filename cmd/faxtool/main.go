@@ -32,7 +32,7 @@ const usage = `usage:
   faxtool modem tx --modem NAME --rate BPS [--level DBM0] [--channel 1|2] < data > audio.raw
   faxtool modem rx --modem NAME --rate BPS [--channel 1|2] [--wav] < audio > data
   faxtool demo [--quick]
-modems: v21 (300; --channel 1 or 2, default 2), v27ter (4800, 2400), v29 (9600, 7200, 4800)`
+modems: v21 (300; --channel 1 or 2, default 2), v27ter (4800, 2400), v29 (9600, 7200, 4800), v17 (14400, 12000, 9600, 7200)`
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/faxd/faxd/dsp/audio"
+	"github.com/faxd/faxd/dsp/modems"
 )
 
 func runTool(t *testing.T, stdin []byte, args ...string) (status int, stdout, stderr []byte) {
@@ -82,7 +83,7 @@ func TestModemRoundTrip(t *testing.T) {
 		data[i] = byte(rng.Uint32())
 	}
 	for _, c := range []struct{ modem, rate string }{
-		{"v21", "300"}, {"v27ter", "2400"}, {"v27ter", "4800"}, {"v29", "4800"}, {"v29", "7200"}, {"v29", "9600"},
+		{"v21", "300"}, {"v27ter", "2400"}, {"v27ter", "4800"}, {"v29", "4800"}, {"v29", "7200"}, {"v29", "9600"}, {"v17", "14400"}, {"v17", "7200"},
 	} {
 		in := data
 		if c.modem == "v21" {
@@ -130,7 +131,11 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo: status %d, %q", status, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if want := 1 + 6*len(demoConditions); len(lines) != want {
+	rates := 0
+	for _, m := range modems.All {
+		rates += len(m.Rates)
+	}
+	if want := 1 + rates*len(demoConditions); len(lines) != want {
 		t.Fatalf("demo printed %d lines, want %d:\n%s", len(lines), want, out)
 	}
 	for _, l := range lines[1:] {

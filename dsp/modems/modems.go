@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/v17"
 	"github.com/faxd/faxd/dsp/v21"
 	"github.com/faxd/faxd/dsp/v27ter"
 	"github.com/faxd/faxd/dsp/v29"
@@ -32,8 +33,8 @@ type Receiver interface {
 // V.21 the rate is always 300 and the channel (1 or 2) picks the
 // frequencies; other modems ignore the channel.
 type Modem struct {
-	Name  string // as on the command line: v21, v27ter, v29
-	Title string // as the recommendations write it: V.21, V.27ter, V.29
+	Name  string // as on the command line: v21, v27ter, v29, v17
+	Title string // as the recommendations write it: V.21, V.27ter, V.29, V.17
 	Rates []int  // bit/s, fastest first
 	// Trained reports whether the receiver delivers bits only after a
 	// training sequence (false for V.21, which has none).
@@ -73,6 +74,15 @@ var All = []Modem{
 		},
 		NewReceiver: func(rate, _ int, sink dsp.BitSink) (Receiver, error) {
 			return ret[Receiver](v29.NewReceiver(rate, sink))
+		},
+	},
+	{
+		Name: "v17", Title: "V.17", Rates: []int{14400, 12000, 9600, 7200}, Trained: true,
+		NewTransmitter: func(rate, _ int, src dsp.BitSource) (Transmitter, error) {
+			return ret[Transmitter](v17.NewTransmitter(rate, src))
+		},
+		NewReceiver: func(rate, _ int, sink dsp.BitSink) (Receiver, error) {
+			return ret[Receiver](v17.NewReceiver(rate, sink))
 		},
 	},
 }

@@ -1,0 +1,354 @@
+// Package qam is the receiver front end that faxd's phase and
+// quadrature-amplitude modems share (V.27ter, V.29, V.17): level meter and
+// carrier detect with hysteresis, gain, mixing to baseband, a polyphase
+// root-raised-cosine matched filter that interpolates at the symbol
+// timing, Gardner's timing-error detector, a T/2 fractionally spaced
+// equaliser adapted by normalised LMS, and a second-order carrier phase
+// loop. Each modem's receiver drives it through its own training sequence
+// and decides its own constellation.
+//
+// It is written by hand: no Go library offers a sample-rate modem front
+// end (liquid-dsp's symsync and eqlms are the nearest, in C).
+package qam
+
+import (
+	"math"
+
+	"github.com/faxd/faxd/dsp"
+)
+
+// Fixed design figures.
+const (
+	mfPhases = 32 // matched-filter interpolation phases per sample
+	mfSpan   = 8  // matched filter length in symbols
+
+	// MaxEqLen bounds the equaliser's length in T/2 taps.
+	MaxEqLen = 32
+
+	meterSamples = 40 // the level meter's time constant
+)
+
+// Config describes a modem's signal.
+type Config struct {
+	CarrierHz   float64 // nominal carrier frequency
+	Baud        float64 // symbols a second
+	Rolloff     float64 // root-raised-cosine roll-off of the transmitter's shaping
+	SymbolPower float64 // mean square of the constellation points, in the units decisions use
+	EqLen       int     // equaliser taps, half a symbol apart (at most MaxEqLen)
+	EqCentre    int     // the tap that starts as a pure delay
+}
+
+// A Frontend turns line samples into equalised symbols. Make one with
+// [New]; it allocates only then.
+type Frontend struct {
+	cfg   Config
+	sps   float64 // samples per symbol
+	alpha float32 // level meter coefficient
+
+	// Meter is the level meter: mean square of the input samples.
+	Meter float32
+
+	nco    dsp.NCO
+	ntaps  int
+	mf     []float32 // mfPhases × ntaps, each phase's taps oldest first
+	bre    []float32 // baseband ring, doubled so a window is contiguous
+	bim    []float32
+	bpos   int
+	frac   float64 // next output instant relative to the newest sample
+	period float64 // half a symbol, nominal, in samples
+	tfreq  float64 // timing loop integrator, samples per half symbol
+	onTime bool
+	gain   float32
+	yMid   complex64
+	yPrev  complex64
+
+	// Acquiring widens the timing loop's proportional path and stops its
+	// integrator (see Sample).
+	Acquiring bool
+
+	// equaliser: a T/2 delay line doubled so a window is contiguous
+	ure, uim [2 * MaxEqLen]float32
+	upos     int
+	upow     float32 // the power in the delay line's window, kept as it moves
+	wre, wim [MaxEqLen]float32
+
+	// Theta is the carrier phase estimate (radians) and Omega its change a
+	// symbol, both removed after the equaliser.
+	Theta, Omega float64
+}
+
+// New returns a front end for cfg.
+func New(cfg Config) *Frontend {
+	cfg.EqLen = min(max(cfg.EqLen, 1), MaxEqLen)
+	cfg.EqCentre = min(max(cfg.EqCentre, 0), cfg.EqLen-1)
+	f := &Frontend{cfg: cfg}
+	f.sps = dsp.SampleRate / cfg.Baud
+	f.period = f.sps / 2
+	f.ntaps = int(math.Ceil(mfSpan*f.sps)) + 1
+	// The matched filter sampled every 1/mfPhases of a sample.
+	h := dsp.RootRaisedCosine(cfg.Rolloff, f.sps*mfPhases, mfSpan)
+	f.mf = make([]float32, mfPhases*f.ntaps)
+	for p := 0; p < mfPhases; p++ {
+		for j := 0; j < f.ntaps; j++ {
+			// Tap j meets the sample j places before the newest one used;
+			// stored oldest first.
+			v := float32(0)
+			if k := j*mfPhases + p; k < len(h) {
+				v = h[k] * mfPhases
+			}
+			f.mf[p*f.ntaps+f.ntaps-1-j] = v
+		}
+	}
+	// One more than the filter spans, so the window ending one sample back
+	// is still whole.
+	f.bre = make([]float32, 2*(f.ntaps+1))
+	f.bim = make([]float32, 2*(f.ntaps+1))
+	f.alpha = 1.0 / meterSamples
+	f.Restart()
+	return f
+}
+
+// Restart clears the demodulator for a new signal (but not the level
+// meter), with the gain set from the meter.
+func (f *Frontend) Restart() {
+	f.nco = dsp.NCO{}
+	f.nco.SetFrequency(f.cfg.CarrierHz)
+	clear(f.bre)
+	clear(f.bim)
+	f.bpos = 0
+	f.frac = f.period
+	f.tfreq = 0
+	f.onTime = false
+	f.yMid, f.yPrev = 0, 0
+	clear(f.ure[:])
+	clear(f.uim[:])
+	f.upos = 0
+	f.upow = 0
+	clear(f.wre[:])
+	clear(f.wim[:])
+	f.wre[f.cfg.EqCentre] = 1
+	f.Theta, f.Omega = 0, 0
+	f.Acquiring = true
+	f.SetGainFromMeter()
+}
+
+// Measure updates the level meter with sample x.
+func (f *Frontend) Measure(x float32) {
+	f.Meter += f.alpha * (x*x - f.Meter)
+}
+
+// SetGainFromMeter sets the gain that brings a signal at the meter's level
+// to symbols of the configured mean power at the equaliser. A
+// unit-energy shaper at sps samples a symbol makes the line power
+// p = G²·SymbolPower/(2·sps) for an amplitude G; mixing halves the
+// amplitude and the matched filter (√mfPhases times a unit-energy pulse)
+// gives back G·√mfPhases/2 a unit of symbol.
+func (f *Frontend) SetGainFromMeter() {
+	if f.Meter <= 0 {
+		f.gain = 1
+		return
+	}
+	f.gain = float32(math.Sqrt(2 * f.cfg.SymbolPower / (mfPhases * f.sps * float64(f.Meter))))
+}
+
+// TimingRate returns the timing loop's frequency estimate, to be given
+// back to SetTimingRate for a later short train from the same transmitter.
+func (f *Frontend) TimingRate() float64 { return f.tfreq }
+
+// SetTimingRate sets the timing loop's frequency estimate.
+func (f *Frontend) SetTimingRate(r float64) { f.tfreq = r }
+
+// Gain returns the gain applied to line samples.
+func (f *Frontend) Gain() float32 { return f.gain }
+
+// ScaleGain multiplies the gain by g, rescaling what is already in the
+// pipeline so that nothing jumps.
+func (f *Frontend) ScaleGain(g float32) {
+	f.gain *= g
+	for i := range f.bre {
+		f.bre[i] *= g
+		f.bim[i] *= g
+	}
+	for i := range f.ure {
+		f.ure[i] *= g
+		f.uim[i] *= g
+	}
+	f.upow *= g * g
+	gc := complex(g, 0)
+	f.yPrev *= gc
+	f.yMid *= gc
+}
+
+// Sample mixes one line sample to baseband and, at each half-symbol
+// instant, runs the matched filter and the timing loop. It reports true
+// when an on-time symbol has entered the equaliser: then call Equalise.
+func (f *Frontend) Sample(x float32) bool {
+	c, sn := f.nco.Next()
+	x *= f.gain
+	ring := f.ntaps + 1
+	f.bre[f.bpos], f.bre[f.bpos+ring] = x*c, x*c
+	f.bim[f.bpos], f.bim[f.bpos+ring] = -x*sn, -x*sn
+	f.bpos++
+	if f.bpos == ring {
+		f.bpos = 0
+	}
+	f.frac--
+	if f.frac >= 0 {
+		return false
+	}
+	// The output instant lies between the previous sample and the newest:
+	// interpolate through the matched filter.
+	mu := f.frac + 1
+	p := int(mu*mfPhases + 0.5)
+	start := f.bpos // the window ending one sample back
+	if p >= mfPhases {
+		p, start = 0, f.bpos+1 // the window ending with the newest sample
+	}
+	yr, yi := dsp.Dot2(f.mf[p*f.ntaps:(p+1)*f.ntaps], f.bre[start:], f.bim[start:])
+	f.frac += f.period + f.tfreq
+	return f.halfSymbol(complex(yr, yi))
+}
+
+// halfSymbol takes one matched-filter output, half a symbol after the
+// last, into the equaliser's delay line, and runs the timing loop on the
+// on-time ones.
+func (f *Frontend) halfSymbol(y complex64) bool {
+	n := f.cfg.EqLen
+	f.upos--
+	if f.upos < 0 {
+		f.upos = n - 1
+	}
+	// The sample leaving the window had the slot the new one takes.
+	or, oi := f.ure[f.upos], f.uim[f.upos]
+	f.ure[f.upos], f.ure[f.upos+n] = real(y), real(y)
+	f.uim[f.upos], f.uim[f.upos+n] = imag(y), imag(y)
+	if f.upos == 0 {
+		// Once a round, afresh, so rounding cannot build up.
+		ur, ui := f.window()
+		f.upow = dsp.Dot(ur, ur) + dsp.Dot(ui, ui)
+	} else {
+		f.upow += real(y)*real(y) + imag(y)*imag(y) - (or*or + oi*oi)
+	}
+	f.onTime = !f.onTime
+	if !f.onTime {
+		f.yMid = y
+		return false
+	}
+	// Gardner timing error: the mid-point sample against the slope between
+	// the symbols either side, normalised by the symbol power.
+	d := f.yPrev - y
+	e := float64(real(d)*real(f.yMid)+imag(d)*imag(f.yMid)) / f.cfg.SymbolPower
+	f.yPrev = y
+	// A wide proportional path pulls the phase in during acquisition; the
+	// frequency integrator waits, as over a hundred-odd symbols even 200
+	// ppm moves the timing by less than a tenth of a sample, while an
+	// integrator fed by noisy early errors wanders by far more. Once
+	// trained the loop is narrow: Gardner's detector is noisy on dense
+	// constellations with little excess bandwidth, and a wider loop let
+	// V.17 at 14400 bit/s slip into bursts of errors at 22-24 dB SNR
+	// (3237 bit errors in 346k against 28 with these gains).
+	kp, ki := 0.005, 0.00001
+	if f.Acquiring {
+		kp, ki = 0.15, 0
+	}
+	e = max(-1, min(1, e))
+	f.tfreq -= ki * e
+	f.frac -= kp * e
+	return true
+}
+
+// window returns the equaliser's delay line, newest first.
+func (f *Frontend) window() (ur, ui []float32) {
+	n := f.cfg.EqLen
+	return f.ure[f.upos : f.upos+n], f.uim[f.upos : f.upos+n]
+}
+
+// Equalise returns the equaliser's output for the symbol that just entered,
+// and advances the carrier phase by a symbol.
+func (f *Frontend) Equalise() complex64 {
+	ur, ui := f.window()
+	wr, wi := f.wre[:len(ur)], f.wim[:len(ur)]
+	var zr, zi float32
+	for i := range ur {
+		zr += wr[i]*ur[i] - wi[i]*ui[i]
+		zi += wr[i]*ui[i] + wi[i]*ur[i]
+	}
+	f.Theta += f.Omega
+	if f.Theta > math.Pi {
+		f.Theta -= 2 * math.Pi
+	} else if f.Theta < -math.Pi {
+		f.Theta += 2 * math.Pi
+	}
+	return complex(zr, zi)
+}
+
+// A Rotation is the carrier phase's cosine and sine at one symbol.
+type Rotation struct{ C, S float32 }
+
+// Derotate removes the carrier phase from an equaliser output, returning
+// the point to decide and the rotation used (for Adapt).
+func (f *Frontend) Derotate(z complex64) (complex64, Rotation) {
+	sn, cs := math.Sincos(f.Theta)
+	c, s := float32(cs), float32(sn)
+	return complex(real(z)*c+imag(z)*s, imag(z)*c-real(z)*s), Rotation{c, s}
+}
+
+// Adapt moves the equaliser by normalised LMS so that its derotated output
+// zr comes nearer target; rot is what Derotate used.
+func (f *Frontend) Adapt(zr, target complex64, rot Rotation, mu float32) {
+	// The error, rotated back into the equaliser's frame.
+	er := real(target) - real(zr)
+	ei := imag(target) - imag(zr)
+	er, ei = er*rot.C-ei*rot.S, er*rot.S+ei*rot.C
+	ur, ui := f.window()
+	wr, wi := f.wre[:len(ur)], f.wim[:len(ur)]
+	// The step shrinks with the power in the delay line, so a gain that is
+	// still off cannot make the equaliser diverge.
+	mu *= float32(len(ur)) / max(f.upow, 1e-3*float32(f.cfg.SymbolPower))
+	er *= mu
+	ei *= mu
+	for i := range ur {
+		// w += mu·e·conj(u)
+		wr[i] += er*ur[i] + ei*ui[i]
+		wi[i] += ei*ur[i] - er*ui[i]
+	}
+}
+
+// TrackCarrier runs the second-order phase loop against a decision.
+func (f *Frontend) TrackCarrier(zr, target complex64, kp, ki float64) {
+	re := real(zr)*real(target) + imag(zr)*imag(target)
+	im := imag(zr)*real(target) - real(zr)*imag(target)
+	pe := math.Atan2(float64(im), float64(re))
+	f.Omega += ki * pe
+	f.Theta += kp * pe
+}
+
+// RetuneCarrier moves the mixer by hz (the far carrier's offset found in
+// training), so the equaliser sees a signal that does not rotate.
+func (f *Frontend) RetuneCarrier(hz float64) {
+	f.nco.AdjustFrequency(hz)
+}
+
+// CarrierOffsetHz is the far carrier's frequency minus the nominal one, as
+// the mixer and the phase loop track it.
+func (f *Frontend) CarrierOffsetHz() float64 {
+	return f.nco.Frequency() - f.cfg.CarrierHz + f.Omega*f.cfg.Baud/(2*math.Pi)
+}
+
+// SymbolOffsetPPM is the far symbol clock's offset from nominal.
+func (f *Frontend) SymbolOffsetPPM() float64 {
+	return (f.period/(f.period+f.tfreq) - 1) * 1e6
+}
+
+// Taps copies the equaliser's taps into wr and wi (MaxEqLen long), to be
+// given back to SetTaps for a later short train.
+func (f *Frontend) Taps(wr, wi []float32) {
+	copy(wr, f.wre[:])
+	copy(wi, f.wim[:])
+}
+
+// SetTaps sets the equaliser's taps from wr and wi, as Taps gave them.
+func (f *Frontend) SetTaps(wr, wi []float32) {
+	copy(f.wre[:], wr)
+	copy(f.wim[:], wi)
+}

@@ -1,0 +1,524 @@
+package v17
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/qam"
+)
+
+// Receiver parameters.
+const (
+	eqLen    = 32 // equaliser taps, half a symbol apart (16 symbols)
+	eqCentre = 15 // the tap that starts as a pure delay
+
+	// Carrier detect (dBm0), with hysteresis, as SpanDSP's default cutoff
+	// of -45.5 dBm0 ± 2.5 dB.
+	carrierOnDBm0  = -45.0
+	carrierOffDBm0 = -48.5
+
+	minAlternations = 16 // symbols of segment 1 that must precede segment 2
+	// Segment 1 lasts 256 symbols; give up a little after that.
+	maxAcquire = seg1Len + 24
+	// How many segment 4 symbols may be decided wrongly (each on its own,
+	// before the trellis code's help) for the training to pass: a third,
+	// where a signal that is not the one expected gets nearly all wrong.
+	maxMismatch = 16
+)
+
+type rxStage int
+
+const (
+	rxIdle    rxStage = iota // no carrier
+	rxAcquire                // settling timing and gain on segment 1, looking for segment 2
+	rxTrain                  // equaliser training on segments 2 and 3
+	rxTest                   // segment 4: known symbols judge the training
+	rxData                   // delivering data
+	rxParked                 // training failed: wait for the carrier to drop
+)
+
+// A Receiver demodulates V.17 line audio into data bits. It finds the
+// training sequence of V.17 §2.5 in what it hears, trains its equaliser on
+// segments 2 and 3 (whose symbols it replicates from the scrambler),
+// checks the training against the known segment 4 and only then hands
+// data bits, decoded by the Viterbi decoder, to its sink.
+//
+// After a long train it can take a short one (SetShortTrain): it then keeps
+// the equaliser and carrier frequency it trained, as T.30 expects for the
+// pages after the first.
+type Receiver struct {
+	rate   int
+	nbits  int
+	sink   dsp.BitSink
+	status dsp.StatusHandler
+	fe     *qam.Frontend
+	vit    *Viterbi
+	enc    Encoder // replica of the transmitter's, for segment 4
+	points []complex64
+	// mseLimit bounds the mean error power on segment 4: a sixth of the
+	// squared smallest distance between the rate's points, about where
+	// the Viterbi decoder stops correcting (signal to error 21, 18, 15
+	// and 12 dB at 14400, 12000, 9600 and 7200 bit/s; below, at 14400
+	// bit/s, it makes more symbol errors than it mends).
+	mseLimit float64
+
+	short       bool // expect the short train
+	haveEq      bool // an equaliser from a successful long train is saved
+	saveWr      [qam.MaxEqLen]float32
+	saveWi      [qam.MaxEqLen]float32
+	saveFreq    float64 // the carrier offset found then
+	saveGain    float32 // the front end's gain then
+	saveTiming  float64 // the timing loop's frequency then
+	saveLevel   float64 // and the mean level over the end of segment 2
+	meterSum    float64 // the level summed over the symbols that set the gain
+	trainLevel  float64 // the level summed over the end of segment 2
+	trainLevelN int
+
+	onPow, offPow float32
+	acqPower      float32 // the level when acquisition last started
+	dropPow       float32 // in data: 12 dB under the trained level means the carrier is gone
+	levelSum      float64
+	levelN        int
+
+	stage     rxStage
+	count     int
+	altRun    int
+	candidate bool      // the last symbol turned: segment 2 may have begun
+	z1, z2    complex64 // the last two equaliser outputs in acquisition
+	dsum      complex128
+	agcSum    float64
+	agcN      int
+	seg2Len   int    // this train's segment 2
+	scr       uint32 // the replica scrambler's register (line bits)
+	desc      uint32 // the descrambler's register, TracebackDepth symbols behind
+	train     uint8  // the last training point, A to D
+	errSum    float64
+	errN      int
+	mismatch  int
+	decoded   int     // symbols the Viterbi decoder has delivered since segment 4 began
+	mse       float64 // decision error power, for the quality figure
+	winSum    float64
+	winN      int
+	winPrev   float64
+	trained   bool
+}
+
+// NewReceiver returns a receiver at rate bit/s (14400, 12000, 9600 or 7200)
+// that hands its data bits to sink. It expects the long train.
+func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
+	vit, err := NewViterbi(rate)
+	if err != nil {
+		return nil, err
+	}
+	r := &Receiver{rate: rate, nbits: BitsPerSymbol(rate), sink: sink, vit: vit}
+	if err := r.enc.init(rate); err != nil {
+		return nil, err
+	}
+	r.points = constellation(rate)
+	dmin := math.Inf(1)
+	for i, a := range r.points {
+		for _, b := range r.points[i+1:] {
+			d := a - b
+			dmin = math.Min(dmin, float64(real(d)*real(d)+imag(d)*imag(d)))
+		}
+	}
+	r.mseLimit = dmin / 6
+	r.fe = qam.New(qam.Config{
+		CarrierHz: CarrierFreq, Baud: BaudRate, Rolloff: rrcBeta,
+		SymbolPower: 40, EqLen: eqLen, EqCentre: eqCentre,
+	})
+	r.onPow = float32(dsp.PowerFromDBm0(carrierOnDBm0))
+	r.offPow = float32(dsp.PowerFromDBm0(carrierOffDBm0))
+	r.Reset()
+	return r, nil
+}
+
+// SetStatusHandler sets the handler told of carrier and training events.
+func (r *Receiver) SetStatusHandler(h dsp.StatusHandler) { r.status = h }
+
+// SetShortTrain says whether the next transmission starts with the short
+// train (true), which reuses the equaliser of the last successful long
+// train, or the long one (false, the default). T.30 knows which its peer
+// sends: the long train before TCF, the short one for later pages.
+func (r *Receiver) SetShortTrain(short bool) { r.short = short }
+
+func (r *Receiver) report(s dsp.Status) {
+	if r.status != nil {
+		r.status(s)
+	}
+}
+
+// Reset forgets the signal and waits for a new one (a saved equaliser is
+// kept for a short train).
+func (r *Receiver) Reset() {
+	r.fe.Meter = 0
+	r.stage = rxIdle
+	r.trained = false
+	r.restart()
+}
+
+func (r *Receiver) restart() {
+	r.fe.Restart()
+	if r.short && r.haveEq {
+		r.fe.SetTaps(r.saveWr[:], r.saveWi[:])
+		r.fe.RetuneCarrier(r.saveFreq)
+		r.fe.SetTimingRate(r.saveTiming)
+	}
+	r.count, r.altRun = 0, 0
+	r.candidate = false
+	r.z1, r.z2, r.dsum = 0, 0, 0
+	r.agcSum, r.agcN, r.meterSum = 0, 0, 0
+	r.trainLevel, r.trainLevelN = 0, 0
+	r.errSum, r.errN, r.mismatch = 0, 0, 0
+	r.mse, r.winSum, r.winN, r.winPrev = 0, 0, 0, 0
+	r.levelSum, r.levelN = 0, 0
+	r.decoded = 0
+}
+
+// Fill accounts for n lost samples by feeding silence.
+func (r *Receiver) Fill(n int) {
+	var zero [160]int16
+	for n > 0 {
+		k := min(n, len(zero))
+		r.Process(zero[:k])
+		n -= k
+	}
+}
+
+// Report describes the signal heard.
+func (r *Receiver) Report() dsp.RxReport {
+	rep := dsp.RxReport{Trained: r.trained}
+	if r.levelN > 0 {
+		rep.LevelDBm0 = dsp.DBm0FromPower(r.levelSum / float64(r.levelN))
+	} else {
+		rep.LevelDBm0 = dsp.DBm0FromPower(float64(r.fe.Meter))
+	}
+	rep.CarrierOffsetHz = r.fe.CarrierOffsetHz()
+	rep.SymbolOffsetPPM = r.fe.SymbolOffsetPPM()
+	if r.mse > 0 {
+		rep.QualityDB = 10 * math.Log10(40/r.mse)
+	}
+	return rep
+}
+
+// Process demodulates in and returns len(in).
+func (r *Receiver) Process(in []int16) int {
+	fe := r.fe
+	for _, s := range in {
+		x := float32(s)
+		fe.Measure(x)
+		if r.stage == rxIdle {
+			if fe.Meter < r.onPow {
+				continue
+			}
+			r.acquireAgain()
+			r.report(dsp.StatusCarrierUp)
+		} else if fe.Meter < r.offPow || (r.stage == rxData && fe.Meter < r.dropPow) {
+			r.stage = rxIdle
+			r.trained = false
+			r.report(dsp.StatusCarrierDown)
+			continue
+		}
+		if r.stage == rxAcquire && r.count < 16 && fe.Meter > r.acqPower {
+			// The level is still rising at the start of a signal (the
+			// meter takes a few symbols): let the gain follow it.
+			r.acqPower = fe.Meter
+			fe.SetGainFromMeter()
+		} else if (r.stage == rxAcquire || r.stage == rxParked) && fe.Meter > 4*r.acqPower {
+			// The level jumped by 6 dB: a signal began over the noise we
+			// were listening to. Start again on it.
+			r.acquireAgain()
+		}
+		if r.stage == rxParked {
+			continue
+		}
+		if r.stage == rxData && r.levelN < 1<<30 {
+			r.levelSum += float64(fe.Meter)
+			r.levelN++
+		}
+		if fe.Sample(x) {
+			r.symbol()
+		}
+	}
+	return len(in)
+}
+
+// acquireAgain starts looking for a training sequence in what is heard now.
+func (r *Receiver) acquireAgain() {
+	r.restart()
+	r.acqPower = r.fe.Meter
+	r.stage = rxAcquire
+}
+
+// symbol handles one on-time symbol.
+func (r *Receiver) symbol() {
+	z := r.fe.Equalise()
+	if r.stage == rxAcquire {
+		r.acquire(z)
+		return
+	}
+	zr, rot := r.fe.Derotate(z)
+	switch r.stage {
+	case rxTrain:
+		r.trainSymbol(zr, rot)
+	case rxTest:
+		r.test(zr, rot)
+	case rxData:
+		r.data(zr, rot)
+	}
+}
+
+// acquire waits for timing to settle on segment 1's alternation of A and
+// B, refines the gain, estimates the carrier frequency, and finds the start
+// of segment 2 (V.17 §2.5): its first two symbols, C and D, each differ by
+// 180 degrees from the symbol two before, where segment 1 repeats every
+// two symbols.
+func (r *Receiver) acquire(z complex64) {
+	fe := r.fe
+	r.count++
+	prev2 := r.z2
+	r.z2, r.z1 = r.z1, z
+	if r.count > maxAcquire {
+		// No training sequence here: keep listening.
+		r.acquireAgain()
+		return
+	}
+	if r.count <= 6 { // the equaliser's delay line is still filling
+		return
+	}
+	if r.count > 16 && r.count <= 28 {
+		r.agcSum += float64(real(z)*real(z) + imag(z)*imag(z))
+		r.agcN++
+		r.meterSum += float64(fe.Meter)
+		if r.count == 28 && r.agcSum > 0 {
+			// The first gain came from the power meter, so the correction
+			// is small on a real signal; bound it so silence cannot blow
+			// it up. A short train's equaliser is the saved one, whose
+			// gain on the alternation is not its gain on data: there the
+			// saved gain, moved by the change of level, serves better.
+			g := float32(math.Sqrt(40 * float64(r.agcN) / r.agcSum))
+			if r.short && r.haveEq && r.meterSum > 0 {
+				// Both levels are means over training points, all of
+				// power 40: a few percent would spoil 14400 bit/s.
+				level := r.meterSum / float64(r.agcN)
+				g = r.saveGain * float32(math.Sqrt(r.saveLevel/level)) / fe.Gain()
+			}
+			g = min(max(g, 1.0/32), 32)
+			fe.ScaleGain(g)
+			gc := complex(g, 0)
+			z *= gc
+			r.z1 *= gc
+			r.z2 *= gc
+			prev2 *= gc
+		}
+	}
+	dr := real(z)*real(prev2) + imag(z)*imag(prev2)
+	di := imag(z)*real(prev2) - real(z)*imag(prev2)
+	if r.candidate {
+		r.candidate = false
+		if dr < 0 {
+			// The second turn confirms the first: the last symbol was C
+			// and this one is D.
+			r.startTraining(z)
+			return
+		}
+	}
+	if dr >= 0 {
+		r.altRun++
+		if r.count > 28 {
+			r.dsum += complex(float64(dr), float64(di))
+		}
+		return
+	}
+	if r.altRun < minAlternations {
+		r.altRun = 0
+		r.dsum = 0
+		return
+	}
+	r.candidate = true
+}
+
+// startTraining begins training on segment 2; z is its second symbol, D.
+func (r *Receiver) startTraining(z complex64) {
+	fe := r.fe
+	omega := 0.0
+	if r.dsum != 0 {
+		omega = math.Atan2(imag(r.dsum), real(r.dsum)) / 2
+	}
+	offHz := omega * BaudRate / (2 * math.Pi)
+	if math.Abs(offHz) > 20 {
+		r.fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)
+		return
+	}
+	fe.RetuneCarrier(offHz)
+	fe.Omega = 0
+	d := abcd[pointD]
+	fe.Theta = math.Atan2(float64(imag(z)), float64(real(z))) - math.Atan2(float64(imag(d)), float64(real(d)))
+	// Those two symbols used the scrambler's first four bits.
+	r.scr = scramblerSeed
+	for range 4 {
+		r.scramble(1)
+	}
+	r.train = pointD
+	r.seg2Len = seg2Len
+	if r.short && r.haveEq {
+		r.seg2Len = seg2ShortLen
+	}
+	fe.Acquiring = false
+	r.stage = rxTrain
+	r.count = 2
+	r.errSum, r.errN = 0, 0
+}
+
+// scramble passes one bit through the 1 + x^-18 + x^-23 scrambler, whose
+// register holds the line bits.
+func (r *Receiver) scramble(b uint32) uint32 {
+	out := (b ^ r.scr>>17 ^ r.scr>>22) & 1
+	r.scr = r.scr<<1 | out
+	return out
+}
+
+// trainSymbol adapts the equaliser and carrier loop on the known symbols
+// of segment 2 (C, D, B or A by the scrambler) and segment 3 (the bridge).
+func (r *Receiver) trainSymbol(zr complex64, rot qam.Rotation) {
+	n := r.count
+	if n < r.seg2Len {
+		r.train = cdba[r.scramble(1)<<1|r.scramble(1)]
+	} else {
+		shift := uint((n-r.seg2Len)&7) * 2
+		b := r.scramble(bridgeWord>>shift&1)<<1 | r.scramble(bridgeWord>>(shift+1)&1)
+		r.train = (r.train + bridgeStep[b]) & 3
+	}
+	target := abcd[r.train]
+	// Loops start wide and narrow as the long segment goes on; the short
+	// train starts from a trained equaliser.
+	f := max(0, 1-float64(n)/600)
+	if r.seg2Len == seg2ShortLen {
+		f = 0.2
+	}
+	r.fe.TrackCarrier(zr, target, 0.05+0.2*f, 0.001+0.01*f)
+	r.fe.Adapt(zr, target, rot, float32(0.003+0.02*f))
+	if n >= r.seg2Len-256 && n < r.seg2Len {
+		r.trainLevel += float64(r.fe.Meter)
+		r.trainLevelN++
+	}
+	r.count++
+	end := r.seg2Len + seg3Len
+	if r.seg2Len == seg2ShortLen {
+		end = r.seg2Len // no bridge in the short train
+	}
+	if r.count < end {
+		return
+	}
+	// Segment 4 begins: the transmitter's trellis encoder starts from
+	// state 0, its differential code from Y2 Y1 = 1 (long) or 0 (short).
+	y := uint8(1)
+	if r.seg2Len == seg2ShortLen {
+		y = 0
+	}
+	r.enc.Reset(y)
+	r.vit.SetDiff(y)
+	r.vit.Reset()
+	r.desc = r.scr
+	r.stage = rxTest
+	r.count = 0
+	r.mismatch = 0
+	r.errSum, r.errN = 0, 0
+	r.decoded = 0
+}
+
+// onesSymbol returns the index of segment 4's next point: scrambled ones
+// through the trellis encoder.
+func (r *Receiver) onesSymbol() uint8 {
+	var q uint32
+	for i := range r.nbits {
+		q |= r.scramble(1) << i
+	}
+	return r.enc.Index(uint8(q))
+}
+
+// test checks segment 4's known symbols against what is heard, and starts
+// the Viterbi decoder on them.
+func (r *Receiver) test(zr complex64, rot qam.Rotation) {
+	want := r.onesSymbol()
+	target := r.points[want]
+	r.decode(zr)
+	if r.vit.Tentative() != target {
+		r.mismatch++
+	}
+	e := zr - target
+	r.errSum += float64(real(e)*real(e) + imag(e)*imag(e))
+	r.errN++
+	r.fe.TrackCarrier(zr, target, 0.05, 0.001)
+	r.fe.Adapt(zr, target, rot, 0.003)
+	r.count++
+	if r.count < seg4Len {
+		return
+	}
+	mse := r.errSum / float64(r.errN)
+	if r.mismatch > maxMismatch || mse > r.mseLimit {
+		r.fail()
+		return
+	}
+	r.mse = mse
+	r.dropPow = r.fe.Meter / 16
+	if !(r.short && r.haveEq) {
+		r.fe.Taps(r.saveWr[:], r.saveWi[:])
+		r.saveFreq = r.fe.CarrierOffsetHz()
+		r.saveGain = r.fe.Gain()
+		r.saveTiming = r.fe.TimingRate()
+		r.saveLevel = r.trainLevel / float64(max(r.trainLevelN, 1))
+		r.haveEq = true
+	}
+	r.stage = rxData
+	r.trained = true
+	r.report(dsp.StatusTrainingSucceeded)
+}
+
+// decode runs the Viterbi decoder on zr and hands on the data bits it
+// delivers: those of segment 4's symbols (scrambled ones) only advance the
+// descrambler. Bits come out TracebackDepth symbols late.
+func (r *Receiver) decode(zr complex64) {
+	q, ok := r.vit.Decode(zr)
+	if !ok {
+		return
+	}
+	r.decoded++
+	data := r.decoded > seg4Len
+	for i := range r.nbits {
+		in := uint32(q>>i) & 1
+		out := (in ^ r.desc>>17 ^ r.desc>>22) & 1
+		r.desc = r.desc<<1 | in
+		if data {
+			r.sink.PutBit(int(out))
+		}
+	}
+}
+
+// data decodes a symbol and tracks on its tentative decision.
+func (r *Receiver) data(zr complex64, rot qam.Rotation) {
+	r.decode(zr)
+	target := r.vit.Tentative()
+	e := zr - target
+	// Quality comes from the last complete 32-symbol window but one, so
+	// the fading tail of a transmission does not spoil the figure.
+	r.winSum += float64(real(e)*real(e) + imag(e)*imag(e))
+	if r.winN++; r.winN == 32 {
+		if r.winPrev > 0 {
+			r.mse = r.winPrev
+		}
+		r.winPrev = r.winSum / 32
+		r.winSum, r.winN = 0, 0
+	}
+	r.fe.TrackCarrier(zr, target, 0.05, 0.0005)
+	r.fe.Adapt(zr, target, rot, 0.002)
+}
+
+func (r *Receiver) fail() {
+	r.stage = rxParked
+	r.report(dsp.StatusTrainingFailed)
+}
+
+// String names the receiver, for logs.
+func (r *Receiver) String() string { return fmt.Sprintf("V.17 %d bit/s receiver", r.rate) }
