@@ -10,8 +10,8 @@ import (
 
 // Receiver parameters.
 const (
-	eqLen    = 32 // equaliser taps, half a symbol apart (16 symbols)
-	eqCentre = 15 // the tap that starts as a pure delay
+	eqLen    = 20 // equaliser taps, half a symbol apart (10 symbols)
+	eqCentre = 9  // the tap that starts as a pure delay
 
 	// Carrier detect (dBm0), with hysteresis, as SpanDSP's default cutoff
 	// of -45.5 dBm0 ± 2.5 dB.
