@@ -354,7 +354,7 @@ func (r *Receiver) startTraining(z complex64) {
 	fe.RetuneCarrier(offHz)
 	fe.Omega = 0
 	d := abcd[pointD]
-	fe.Theta = math.Atan2(float64(imag(z)), float64(real(z))) - math.Atan2(float64(imag(d)), float64(real(d)))
+	fe.SetPhase(math.Atan2(float64(imag(z)), float64(real(z))) - math.Atan2(float64(imag(d)), float64(real(d))))
 	// Those two symbols used the scrambler's first four bits.
 	r.scr = scramblerSeed
 	for range 4 {
