@@ -48,19 +48,27 @@ type Frontend struct {
 	// Meter is the level meter: mean square of the input samples.
 	Meter float32
 
-	nco    dsp.NCO
-	ntaps  int
-	mf     []float32 // mfPhases × ntaps, each phase's taps oldest first
-	bre    []float32 // baseband ring, doubled so a window is contiguous
-	bim    []float32
-	bpos   int
-	frac   float64 // next output instant relative to the newest sample
-	period float64 // half a symbol, nominal, in samples
-	tfreq  float64 // timing loop integrator, samples per half symbol
-	onTime bool
-	gain   float32
-	yMid   complex64
-	yPrev  complex64
+	// The carrier: a 32-bit phase accumulator (2^32 a cycle), the phase
+	// of the next sample to arrive, and its step a sample.
+	ph, step uint32
+	ntaps    int
+	h        []float32 // the matched filter every 1/mfPhases of a sample, ×mfPhases
+	// The matched filter moved up to the carrier (a complex band-pass
+	// filter): mfPhases × ntaps each, every phase's taps oldest first.
+	// Filtering the real line signal and mixing the one output to
+	// baseband costs less than mixing every sample first.
+	mfr, mfi  []float32
+	tapStep   uint32 // the carrier step they were built for
+	tapsBuilt bool
+	bx        []float32 // line samples (times the gain), doubled so a window is contiguous
+	bpos      int
+	frac      float64 // next output instant relative to the newest sample
+	period    float64 // half a symbol, nominal, in samples
+	tfreq     float64 // timing loop integrator, samples per half symbol
+	onTime    bool
+	gain      float32
+	yMid      complex64
+	yPrev     complex64
 
 	// Acquiring widens the timing loop's proportional path and stops its
 	// integrator (see Sample).
@@ -90,23 +98,15 @@ func New(cfg Config) *Frontend {
 	f.period = f.sps / 2
 	f.ntaps = int(math.Ceil(mfSpan*f.sps)) + 1
 	// The matched filter sampled every 1/mfPhases of a sample.
-	h := dsp.RootRaisedCosine(cfg.Rolloff, f.sps*mfPhases, mfSpan)
-	f.mf = make([]float32, mfPhases*f.ntaps)
-	for p := 0; p < mfPhases; p++ {
-		for j := 0; j < f.ntaps; j++ {
-			// Tap j meets the sample j places before the newest one used;
-			// stored oldest first.
-			v := float32(0)
-			if k := j*mfPhases + p; k < len(h) {
-				v = h[k] * mfPhases
-			}
-			f.mf[p*f.ntaps+f.ntaps-1-j] = v
-		}
+	f.h = dsp.RootRaisedCosine(cfg.Rolloff, f.sps*mfPhases, mfSpan)
+	for i := range f.h {
+		f.h[i] *= mfPhases
 	}
+	f.mfr = make([]float32, mfPhases*f.ntaps)
+	f.mfi = make([]float32, mfPhases*f.ntaps)
 	// One more than the filter spans, so the window ending one sample back
 	// is still whole.
-	f.bre = make([]float32, 2*(f.ntaps+1))
-	f.bim = make([]float32, 2*(f.ntaps+1))
+	f.bx = make([]float32, 2*(f.ntaps+1))
 	f.alpha = 1.0 / meterSamples
 	f.Restart()
 	return f
@@ -115,10 +115,9 @@ func New(cfg Config) *Frontend {
 // Restart clears the demodulator for a new signal (but not the level
 // meter), with the gain set from the meter.
 func (f *Frontend) Restart() {
-	f.nco = dsp.NCO{}
-	f.nco.SetFrequency(f.cfg.CarrierHz)
-	clear(f.bre)
-	clear(f.bim)
+	f.ph = 0
+	f.setCarrier(dsp.PhaseStep(f.cfg.CarrierHz))
+	clear(f.bx)
 	f.bpos = 0
 	f.frac = f.period
 	f.tfreq = 0
@@ -170,9 +169,8 @@ func (f *Frontend) Gain() float32 { return f.gain }
 // pipeline so that nothing jumps.
 func (f *Frontend) ScaleGain(g float32) {
 	f.gain *= g
-	for i := range f.bre {
-		f.bre[i] *= g
-		f.bim[i] *= g
+	for i := range f.bx {
+		f.bx[i] *= g
 	}
 	for i := range f.ure {
 		f.ure[i] *= g
@@ -184,15 +182,40 @@ func (f *Frontend) ScaleGain(g float32) {
 	f.yMid *= gc
 }
 
-// Sample mixes one line sample to baseband and, at each half-symbol
-// instant, runs the matched filter and the timing loop. It reports true
-// when an on-time symbol has entered the equaliser: then call Equalise.
+// setCarrier sets the carrier's phase step a sample and moves the
+// band-pass matched filter to that frequency: tap j of phase p meets the
+// sample τ = j + p/mfPhases samples before the output instant, and takes
+// h(τ)·e^(jωτ). (Done on a retune, once a training.)
+func (f *Frontend) setCarrier(step uint32) {
+	f.step = step
+	if f.tapsBuilt && step == f.tapStep {
+		return
+	}
+	f.tapStep, f.tapsBuilt = step, true
+	w := 2 * math.Pi * float64(int32(step)) / (1 << 32) // radians a sample
+	for p := 0; p < mfPhases; p++ {
+		for j := 0; j < f.ntaps; j++ {
+			var vr, vi float32
+			if k := j*mfPhases + p; k < len(f.h) {
+				s, c := math.Sincos(w * (float64(j) + float64(p)/mfPhases))
+				vr, vi = f.h[k]*float32(c), f.h[k]*float32(s)
+			}
+			// Stored oldest first.
+			f.mfr[p*f.ntaps+f.ntaps-1-j] = vr
+			f.mfi[p*f.ntaps+f.ntaps-1-j] = vi
+		}
+	}
+}
+
+// Sample takes one line sample and, at each half-symbol instant, runs the
+// matched filter, mixes its output to baseband and runs the timing loop.
+// It reports true when an on-time symbol has entered the equaliser: then
+// call Equalise.
 func (f *Frontend) Sample(x float32) bool {
-	c, sn := f.nco.Next()
+	f.ph += f.step
 	x *= f.gain
 	ring := f.ntaps + 1
-	f.bre[f.bpos], f.bre[f.bpos+ring] = x*c, x*c
-	f.bim[f.bpos], f.bim[f.bpos+ring] = -x*sn, -x*sn
+	f.bx[f.bpos], f.bx[f.bpos+ring] = x, x
 	f.bpos++
 	if f.bpos == ring {
 		f.bpos = 0
@@ -205,13 +228,19 @@ func (f *Frontend) Sample(x float32) bool {
 	// interpolate through the matched filter.
 	mu := f.frac + 1
 	p := int(mu*mfPhases + 0.5)
+	// The carrier phase at the output instant: the previous sample's plus
+	// p/mfPhases of a step (f.ph is already two steps past it).
+	phase := f.ph - 2*f.step + uint32(uint64(f.step)*uint64(p)/mfPhases)
 	start := f.bpos // the window ending one sample back
 	if p >= mfPhases {
 		p, start = 0, f.bpos+1 // the window ending with the newest sample
 	}
-	yr, yi := dsp.Dot2(f.mf[p*f.ntaps:(p+1)*f.ntaps], f.bre[start:], f.bim[start:])
+	w := f.bx[start : start+f.ntaps]
+	yr, yi := dsp.Dot2(w, f.mfr[p*f.ntaps:(p+1)*f.ntaps], f.mfi[p*f.ntaps:(p+1)*f.ntaps])
+	// To baseband: times e^(-j·phase).
+	c, s := dsp.CosSin(phase)
 	f.frac += f.period + f.tfreq
-	return f.halfSymbol(complex(yr, yi))
+	return f.halfSymbol(complex(yr*c+yi*s, yi*c-yr*s))
 }
 
 // halfSymbol takes one matched-filter output, half a symbol after the
@@ -359,13 +388,13 @@ func (f *Frontend) TrackCarrier(zr, target complex64, kp, ki float64) {
 // RetuneCarrier moves the mixer by hz (the far carrier's offset found in
 // training), so the equaliser sees a signal that does not rotate.
 func (f *Frontend) RetuneCarrier(hz float64) {
-	f.nco.AdjustFrequency(hz)
+	f.setCarrier(f.step + uint32(int32(math.Round(hz/dsp.SampleRate*(1<<32)))))
 }
 
 // CarrierOffsetHz is the far carrier's frequency minus the nominal one, as
 // the mixer and the phase loop track it.
 func (f *Frontend) CarrierOffsetHz() float64 {
-	return f.nco.Frequency() - f.cfg.CarrierHz + f.Omega*f.cfg.Baud/(2*math.Pi)
+	return float64(int32(f.step))*dsp.SampleRate/(1<<32) - f.cfg.CarrierHz + f.Omega*f.cfg.Baud/(2*math.Pi)
 }
 
 // SymbolOffsetPPM is the far symbol clock's offset from nominal.
