@@ -48,58 +48,6 @@ func (f *FIR) Reset() {
 	f.pos = 0
 }
 
-// Dot returns the dot product of a and b[:len(a)].
-//
-// It keeps four partial sums (s0 takes elements 0, 4, 8, … and the tail)
-// and adds them as (s0+s1)+(s2+s3); Dot2 and the receivers rely on that
-// order to give the same results bit for bit.
-func Dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	// Re-slicing by four each time lets the compiler drop the bounds checks
-	// inside the loop.
-	for len(a) >= 4 && len(b) >= 4 {
-		s0 += a[0] * b[0]
-		s1 += a[1] * b[1]
-		s2 += a[2] * b[2]
-		s3 += a[3] * b[3]
-		a, b = a[4:], b[4:]
-	}
-	b = b[:len(a)]
-	for i := range a {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// Dot2 returns Dot(taps, a) and Dot(taps, b) (the same bits as two calls)
-// in one pass over taps: the real and imaginary parts of a complex signal
-// through one real filter. a and b must be at least as long as taps.
-func Dot2(taps, a, b []float32) (float32, float32) {
-	a = a[:len(taps)]
-	b = b[:len(taps)]
-	var a0, a1, a2, a3, b0, b1, b2, b3 float32
-	for len(taps) >= 4 && len(a) >= 4 && len(b) >= 4 {
-		t0, t1, t2, t3 := taps[0], taps[1], taps[2], taps[3]
-		a0 += t0 * a[0]
-		a1 += t1 * a[1]
-		a2 += t2 * a[2]
-		a3 += t3 * a[3]
-		b0 += t0 * b[0]
-		b1 += t1 * b[1]
-		b2 += t2 * b[2]
-		b3 += t3 * b[3]
-		taps, a, b = taps[4:], a[4:], b[4:]
-	}
-	a = a[:len(taps)]
-	b = b[:len(taps)]
-	for i := range taps {
-		a0 += taps[i] * a[i]
-		b0 += taps[i] * b[i]
-	}
-	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
-}
-
 // RootRaisedCosine returns the impulse response of a root-raised-cosine
 // filter with roll-off beta, sampled sps times per symbol over span symbols
 // (span*sps+1 taps, centred), scaled to unit energy (the sum of the squared

@@ -369,11 +369,7 @@ func (r *Receiver) linePower() float32 {
 // equalise runs the equaliser over its delay line.
 func (r *Receiver) equalise() complex64 {
 	ur, ui := r.window()
-	var zr, zi float32
-	for i := 0; i < eqLen; i++ {
-		zr += r.wre[i]*ur[i] - r.wim[i]*ui[i]
-		zi += r.wre[i]*ui[i] + r.wim[i]*ur[i]
-	}
+	zr, zi := dsp.CDot(r.wre[:], r.wim[:], ur[:], ui[:])
 	return complex(zr, zi)
 }
 
@@ -391,13 +387,8 @@ func (r *Receiver) adapt(zr, target complex64, mu float32) {
 	// Normalised LMS: the step shrinks with the power in the delay line,
 	// so a gain that is still off cannot make the equaliser diverge.
 	mu *= eqLen * targetPower / 2 / max(r.upow, 1e-3)
-	er *= mu
-	ei *= mu
-	for i := 0; i < eqLen; i++ {
-		// w += mu·e·conj(u)
-		r.wre[i] += er*ur[i] + ei*ui[i]
-		r.wim[i] += ei*ur[i] - er*ui[i]
-	}
+	// w += mu·e·conj(u)
+	dsp.CAxpyConj(r.wre[:], r.wim[:], ur[:], ui[:], er*mu, ei*mu)
 }
 
 // derotate removes the carrier phase estimate from an equaliser output.

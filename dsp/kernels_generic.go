@@ -1,0 +1,19 @@
+//go:build !(goexperiment.simd && amd64)
+
+package dsp
+
+// Without simd/archsimd the kernels are the plain Go ones.
+
+// kernelPath names the implementation the kernels use, for tests and
+// benchmarks.
+const kernelPath = "generic"
+
+func dot(a, b []float32) float32 { return dotGeneric(a, b) }
+
+func dot2(taps, a, b []float32) (float32, float32) { return dot2Generic(taps, a, b) }
+
+func cdot(wr, wi, ur, ui []float32) (float32, float32) { return cdotGeneric(wr, wi, ur, ui) }
+
+func caxpyConj(wr, wi, ur, ui []float32, er, ei float32) {
+	caxpyConjGeneric(wr, wi, ur, ui, er, ei)
+}

@@ -1,0 +1,221 @@
+package dsp
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// kernelTol bounds the kernels' rounding: a result lies within
+// kernelTol·Σ|terms| of the exact value, and CDot's two paths within
+// kernelTol·Σ|terms| of each other. For the lengths here, at most 70
+// terms, a sum in order is within 70·2⁻²⁴·Σ|terms| (4.2e-6) of the exact
+// value and CDot's vector path (eight lanes, then the tail) within
+// 21·2⁻²⁴·Σ|terms| (1.3e-6). Dot, Dot2 and CAxpyConj must moreover agree
+// with their plain Go twins exactly: they perform the same operations in
+// the same order.
+const kernelTol = 1e-5
+
+// same reports whether two results agree exactly (as values, so +0 and -0
+// agree, as a vector lane may add +0 where the plain loop adds nothing).
+func same(got, want float32) bool { return got == want }
+
+// near reports whether got is within kernelTol·mag of the exact value.
+func near(got float32, exact, mag float64) bool {
+	return math.Abs(float64(got)-exact) <= kernelTol*mag
+}
+
+// kernelInputs returns four slices of n random values, each starting at a
+// different offset into a longer one, so loads meet every alignment, and
+// each longer than n, as the receivers pass them.
+func kernelInputs(rng *rand.Rand, n int) (a, b, c, d []float32) {
+	s := make([][]float32, 4)
+	for i := range s {
+		off := rng.IntN(8)
+		s[i] = randomFloats(rng, off+n+rng.IntN(9))[off:]
+	}
+	return s[0], s[1], s[2], s[3]
+}
+
+// TestKernels checks every kernel against its plain Go twin (exactly, or
+// for CDot within kernelTol) and against float64 arithmetic within
+// kernelTol, over lengths 0 to 70 (every tail of the eight-lane loops,
+// several times over).
+func TestKernels(t *testing.T) {
+	t.Logf("kernels: %s", kernelPath)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var worst float64 // CDot's largest difference between paths, over Σ|terms|
+	defer func() { t.Logf("CDot paths differ by up to %.2g of Σ|terms|", worst) }()
+	for n := 0; n <= 70; n++ {
+		for trial := 0; trial < 4; trial++ {
+			a, b, c, d := kernelInputs(rng, n)
+
+			// Dot and Dot2.
+			var exA, exB, magA, magB float64
+			for i := range n {
+				exA += float64(a[i]) * float64(b[i])
+				exB += float64(a[i]) * float64(c[i])
+				magA += math.Abs(float64(a[i]) * float64(b[i]))
+				magB += math.Abs(float64(a[i]) * float64(c[i]))
+			}
+			got := Dot(a[:n], b)
+			if want := dotGeneric(a[:n], b); !same(got, want) {
+				t.Errorf("n=%d: Dot = %v, generic %v", n, got, want)
+			}
+			if !near(got, exA, magA) {
+				t.Errorf("n=%d: Dot = %v, exact %v (Σ|terms| %v)", n, got, exA, magA)
+			}
+			ga, gb := Dot2(a[:n], b, c)
+			if wa, wb := dot2Generic(a[:n], b, c); !same(ga, wa) || !same(gb, wb) {
+				t.Errorf("n=%d: Dot2 = %v, %v, generic %v, %v", n, ga, gb, wa, wb)
+			}
+			if !near(ga, exA, magA) || !near(gb, exB, magB) {
+				t.Errorf("n=%d: Dot2 = %v, %v, exact %v, %v", n, ga, gb, exA, exB)
+			}
+
+			// CDot.
+			var exR, exI, magR, magI float64
+			for i := range n {
+				wr, wi, ur, ui := float64(a[i]), float64(b[i]), float64(c[i]), float64(d[i])
+				exR += wr*ur - wi*ui
+				exI += wr*ui + wi*ur
+				magR += math.Abs(wr*ur) + math.Abs(wi*ui)
+				magI += math.Abs(wr*ui) + math.Abs(wi*ur)
+			}
+			gr, gi := CDot(a[:n], b, c, d)
+			wr, wi := cdotGeneric(a[:n], b, c, d)
+			if n > 0 {
+				worst = max(worst, math.Abs(float64(gr-wr))/magR, math.Abs(float64(gi-wi))/magI)
+			}
+			if !near(gr, float64(wr), magR) || !near(gi, float64(wi), magI) {
+				t.Errorf("n=%d: CDot = %v, %v, generic %v, %v (Σ|terms| %v, %v)", n, gr, gi, wr, wi, magR, magI)
+			}
+			if !near(wr, exR, magR) || !near(wi, exI, magI) {
+				t.Errorf("n=%d: generic CDot = %v, %v, exact %v, %v", n, wr, wi, exR, exI)
+			}
+			if !near(gr, exR, magR) || !near(gi, exI, magI) {
+				t.Errorf("n=%d: CDot = %v, %v, exact %v, %v", n, gr, gi, exR, exI)
+			}
+
+			// CAxpyConj, on copies of a and b as the taps.
+			er, ei := float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			wr1, wi1 := append([]float32(nil), a[:n]...), append([]float32(nil), b[:n]...)
+			wr2, wi2 := append([]float32(nil), a[:n]...), append([]float32(nil), b[:n]...)
+			CAxpyConj(wr1, wi1, c, d, er, ei)
+			caxpyConjGeneric(wr2, wi2, c, d, er, ei)
+			for i := range n {
+				if !same(wr1[i], wr2[i]) || !same(wi1[i], wi2[i]) {
+					t.Errorf("n=%d: CAxpyConj[%d] = %v, %v, generic %v, %v", n, i, wr1[i], wi1[i], wr2[i], wi2[i])
+					break
+				}
+				ur, ui := float64(c[i]), float64(d[i])
+				xr := float64(a[i]) + float64(er)*ur + float64(ei)*ui
+				xi := float64(b[i]) + float64(ei)*ur - float64(er)*ui
+				mr := math.Abs(float64(a[i])) + math.Abs(float64(er)*ur) + math.Abs(float64(ei)*ui)
+				mi := math.Abs(float64(b[i])) + math.Abs(float64(ei)*ur) + math.Abs(float64(er)*ui)
+				if !near(wr1[i], xr, mr) || !near(wi1[i], xi, mi) {
+					t.Errorf("n=%d: CAxpyConj[%d] = %v, %v, exact %v, %v", n, i, wr1[i], wi1[i], xr, xi)
+					break
+				}
+			}
+		}
+	}
+}
+
+// TestKernelsShortPanics checks that a kernel given a second operand
+// shorter than its first panics, as an index out of range would, rather
+// than reading past it.
+func TestKernelsShortPanics(t *testing.T) {
+	long, short := make([]float32, 24), make([]float32, 23)
+	for name, f := range map[string]func(){
+		"Dot":       func() { Dot(long, short) },
+		"Dot2":      func() { Dot2(long, long, short) },
+		"CDot":      func() { CDot(long, long, long, short) },
+		"CAxpyConj": func() { CAxpyConj(long, long, short, long, 1, 1) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+func TestKernelsNoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{5, 16, 24, 28, 41} {
+		a, b, c, d := kernelInputs(rng, n)
+		a = a[:n]
+		allocs := testing.AllocsPerRun(100, func() {
+			dotSink += Dot(a, b)
+			p, q := Dot2(a, b, c)
+			r, s := CDot(a, b, c, d)
+			dotSink += p + q + r + s
+			CAxpyConj(a, b, c, d, 1e-3, -1e-3)
+		})
+		if allocs != 0 {
+			t.Errorf("n=%d: %v allocations", n, allocs)
+		}
+	}
+}
+
+// BenchmarkKernels times each kernel, as built and in plain Go, at the
+// lengths the receivers use: the V.29 matched filter (28 taps) and
+// equaliser (24), V.27ter's equaliser (16) and 4800 bit/s matched filter
+// (41).
+func BenchmarkKernels(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{16, 24, 28, 41} {
+		w, x, y, z := kernelInputs(rng, n)
+		w = w[:n]
+		b.Run(fmt.Sprintf("Dot2/%d/%s", n, kernelPath), func(b *testing.B) {
+			for range b.N {
+				p, q := Dot2(w, x, y)
+				dotSink += p + q
+			}
+		})
+		b.Run(fmt.Sprintf("Dot2/%d/generic", n), func(b *testing.B) {
+			for range b.N {
+				p, q := dot2Generic(w, x, y)
+				dotSink += p + q
+			}
+		})
+		b.Run(fmt.Sprintf("CDot/%d/%s", n, kernelPath), func(b *testing.B) {
+			for range b.N {
+				p, q := CDot(w, x, y, z)
+				dotSink += p + q
+			}
+		})
+		b.Run(fmt.Sprintf("CDot/%d/generic", n), func(b *testing.B) {
+			for range b.N {
+				p, q := cdotGeneric(w, x, y, z)
+				dotSink += p + q
+			}
+		})
+		wr, wi := append([]float32(nil), w...), append([]float32(nil), x[:n]...)
+		b.Run(fmt.Sprintf("CAxpyConj/%d/%s", n, kernelPath), func(b *testing.B) {
+			for range b.N {
+				CAxpyConj(wr, wi, y, z, 1e-9, -1e-9)
+			}
+		})
+		b.Run(fmt.Sprintf("CAxpyConj/%d/generic", n), func(b *testing.B) {
+			for range b.N {
+				caxpyConjGeneric(wr, wi, y, z, 1e-9, -1e-9)
+			}
+		})
+		b.Run(fmt.Sprintf("Dot/%d/%s", n, kernelPath), func(b *testing.B) {
+			for range b.N {
+				dotSink += Dot(w, x)
+			}
+		})
+		b.Run(fmt.Sprintf("Dot/%d/generic", n), func(b *testing.B) {
+			for range b.N {
+				dotSink += dotGeneric(w, x)
+			}
+		})
+	}
+}
