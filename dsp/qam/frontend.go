@@ -301,12 +301,7 @@ func (f *Frontend) window() (ur, ui []float32) {
 // and advances the carrier phase by a symbol.
 func (f *Frontend) Equalise() complex64 {
 	ur, ui := f.window()
-	wr, wi := f.wre[:len(ur)], f.wim[:len(ur)]
-	var zr, zi float32
-	for i := range ur {
-		zr += wr[i]*ur[i] - wi[i]*ui[i]
-		zi += wr[i]*ui[i] + wi[i]*ur[i]
-	}
+	zr, zi := dsp.CDot(f.wre[:len(ur)], f.wim[:len(ur)], ur, ui)
 	f.rotate(f.Omega)
 	return complex(zr, zi)
 }
@@ -363,17 +358,11 @@ func (f *Frontend) Adapt(zr, target complex64, rot Rotation, mu float32) {
 	ei := imag(target) - imag(zr)
 	er, ei = er*rot.C-ei*rot.S, er*rot.S+ei*rot.C
 	ur, ui := f.window()
-	wr, wi := f.wre[:len(ur)], f.wim[:len(ur)]
 	// The step shrinks with the power in the delay line, so a gain that is
 	// still off cannot make the equaliser diverge.
 	mu *= float32(len(ur)) / max(f.upow, 1e-3*float32(f.cfg.SymbolPower))
-	er *= mu
-	ei *= mu
-	for i := range ur {
-		// w += mu·e·conj(u)
-		wr[i] += er*ur[i] + ei*ui[i]
-		wi[i] += ei*ur[i] - er*ui[i]
-	}
+	// w += mu·e·conj(u)
+	dsp.CAxpyConj(f.wre[:len(ur)], f.wim[:len(ur)], ur, ui, er*mu, ei*mu)
 }
 
 // TrackCarrier runs the second-order phase loop against a decision.
