@@ -5,28 +5,25 @@ import (
 	"math"
 
 	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/qam"
 )
 
 // Receiver parameters.
 const (
-	mfPhases = 32 // matched-filter interpolation phases per sample
-	rxSpan   = 8  // matched filter length in symbols
 	eqLen    = 16 // equaliser taps, half a symbol apart (8 symbols)
 	eqCentre = 7  // the tap that starts as a pure delay
 
-	// Carrier detect (dBm0), with hysteresis; the meter's time constant in
-	// samples.
+	// Carrier detect (dBm0), with hysteresis, as SpanDSP's default cutoff
+	// of -45.5 dBm0 ± 2.5 dB.
 	carrierOnDBm0  = -45.0
 	carrierOffDBm0 = -48.5
-	meterSamples   = 40
 
 	minReversals = 16  // reversals that must precede the hop
 	maxAcquire   = 120 // symbols to find the hop in before giving up
 	judgeSymbols = 200 // conditioning symbols whose error judges training
 
-	// symbolScale maps the AGC'd matched-filter output to the
-	// constellation's amplitude (√2); fixed below by calibration against the
-	// transmitter's shaping.
+	// targetPower is the mean square of the constellation (points on the
+	// circle of radius √2).
 	targetPower = 2.0
 )
 
@@ -41,48 +38,21 @@ const (
 	rxParked                  // training failed: wait for the carrier to drop
 )
 
-// A Receiver demodulates V.27ter line audio into data bits.
+// A Receiver demodulates V.27ter line audio into data bits. The signal
+// processing up to the equalised symbols is package qam's front end.
 type Receiver struct {
 	rate   int
 	tm     timing
-	sps    float64 // samples per symbol
 	sink   dsp.BitSink
 	status dsp.StatusHandler
+	fe     *qam.Frontend
 
-	// carrier detect and level
-	meter        float32
-	meterAlpha   float32
 	onPow, offPw float32
 	acqPower     float32 // the level when acquisition last started
 	dropPw       float32 // in data: 12 dB under the trained level means the carrier is gone
 	levelSum     float64
 	levelN       int
 
-	// mixer and matched filter
-	nco    dsp.NCO
-	ntaps  int
-	mf     []float32 // mfPhases × ntaps, each phase's taps oldest first
-	bre    []float32 // baseband ring, doubled
-	bim    []float32
-	bpos   int
-	frac   float64 // next output instant relative to the newest sample
-	period float64 // half a symbol, nominal, in samples
-	tfreq  float64 // timing loop integrator, samples per half symbol
-	onTime bool
-	gain   float32
-	yMid   complex64
-	yPrev  complex64
-
-	// equaliser
-	ure, uim [2 * eqLen]float32
-	upos     int
-	upow     float32 // the power in the delay line's window, kept as it moves
-	wre, wim [eqLen]float32
-
-	// carrier phase
-	theta, omega float64
-
-	// training and data
 	stage    rxStage
 	count    int
 	revRun   int
@@ -111,28 +81,10 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 		return nil, fmt.Errorf("%w: %d", ErrRate, rate)
 	}
 	r := &Receiver{rate: rate, tm: tm, sink: sink}
-	r.sps = float64(dsp.SampleRate) / float64(tm.baud)
-	r.period = r.sps / 2
-	r.ntaps = int(math.Ceil(rxSpan*r.sps)) + 1
-	// The matched filter sampled every 1/mfPhases of a sample.
-	h := dsp.RootRaisedCosine(rolloff, r.sps*mfPhases, rxSpan)
-	r.mf = make([]float32, mfPhases*r.ntaps)
-	for p := 0; p < mfPhases; p++ {
-		for j := 0; j < r.ntaps; j++ {
-			// Tap j meets the sample j places before the newest one used;
-			// stored oldest first.
-			v := float32(0)
-			if k := j*mfPhases + p; k < len(h) {
-				v = h[k] * mfPhases
-			}
-			r.mf[p*r.ntaps+r.ntaps-1-j] = v
-		}
-	}
-	// One more than the filter spans, so the window ending one sample
-	// back is still whole.
-	r.bre = make([]float32, 2*(r.ntaps+1))
-	r.bim = make([]float32, 2*(r.ntaps+1))
-	r.meterAlpha = 1.0 / meterSamples
+	r.fe = qam.New(qam.Config{
+		CarrierHz: carrierHz, Baud: float64(tm.baud), Rolloff: rolloff,
+		SymbolPower: targetPower, EqLen: eqLen, EqCentre: eqCentre,
+	})
 	r.onPow = float32(dsp.PowerFromDBm0(carrierOnDBm0))
 	r.offPw = float32(dsp.PowerFromDBm0(carrierOffDBm0))
 	r.Reset()
@@ -150,31 +102,15 @@ func (r *Receiver) report(s dsp.Status) {
 
 // Reset forgets the signal and waits for a new one.
 func (r *Receiver) Reset() {
-	r.meter = 0
+	r.fe.Meter = 0
 	r.stage = rxIdle
 	r.trained = false
-	r.restartDemod()
+	r.restart()
 }
 
-// restartDemod clears the demodulator for a new signal.
-func (r *Receiver) restartDemod() {
-	r.nco = dsp.NCO{}
-	r.nco.SetFrequency(carrierHz)
-	clear(r.bre)
-	clear(r.bim)
-	r.bpos = 0
-	r.frac = r.period
-	r.tfreq = 0
-	r.onTime = false
-	r.yMid, r.yPrev = 0, 0
-	clear(r.ure[:])
-	clear(r.uim[:])
-	r.upos = 0
-	r.upow = 0
-	clear(r.wre[:])
-	clear(r.wim[:])
-	r.wre[eqCentre] = 1
-	r.theta, r.omega = 0, 0
+// restart clears the demodulator for a new signal.
+func (r *Receiver) restart() {
+	r.fe.Restart()
 	r.count, r.revRun = 0, 0
 	r.prevZ, r.dsum = 0, 0
 	r.agcSum, r.agcN = 0, 0
@@ -200,10 +136,10 @@ func (r *Receiver) Report() dsp.RxReport {
 	if r.levelN > 0 {
 		rep.LevelDBm0 = dsp.DBm0FromPower(r.levelSum / float64(r.levelN))
 	} else {
-		rep.LevelDBm0 = dsp.DBm0FromPower(float64(r.meter))
+		rep.LevelDBm0 = dsp.DBm0FromPower(float64(r.fe.Meter))
 	}
-	rep.CarrierOffsetHz = r.nco.Frequency() - carrierHz + r.omega*float64(r.tm.baud)/(2*math.Pi)
-	rep.SymbolOffsetPPM = (r.period/(r.period+r.tfreq) - 1) * 1e6
+	rep.CarrierOffsetHz = r.fe.CarrierOffsetHz()
+	rep.SymbolOffsetPPM = r.fe.SymbolOffsetPPM()
 	if r.mse > 0 {
 		rep.QualityDB = 10 * math.Log10(targetPower/r.mse)
 	}
@@ -212,25 +148,29 @@ func (r *Receiver) Report() dsp.RxReport {
 
 // Process demodulates in and returns len(in).
 func (r *Receiver) Process(in []int16) int {
+	fe := r.fe
 	for _, s := range in {
 		x := float32(s)
-		r.meter += r.meterAlpha * (x*x - r.meter)
+		fe.Measure(x)
 		if r.stage == rxIdle {
-			if r.meter < r.onPow {
+			if fe.Meter < r.onPow {
 				continue
 			}
-			r.carrierUp()
-		} else if r.meter < r.offPw || (r.stage == rxData && r.meter < r.dropPw) {
-			r.carrierDown()
+			r.acquireAgain()
+			r.report(dsp.StatusCarrierUp)
+		} else if fe.Meter < r.offPw || (r.stage == rxData && fe.Meter < r.dropPw) {
+			r.stage = rxIdle
+			r.trained = false
+			r.report(dsp.StatusCarrierDown)
 			continue
 		}
-		if r.stage == rxAcquire && r.count < 12 && r.meter > r.acqPower {
+		if r.stage == rxAcquire && r.count < 12 && fe.Meter > r.acqPower {
 			// The level is still rising at the start of a signal (the
 			// meter takes a few symbols): let the gain follow it rather
 			// than restart on every step of the rise.
-			r.acqPower = r.meter
-			r.gain = float32(gainFromPower(float64(r.meter), r.sps))
-		} else if (r.stage == rxAcquire || r.stage == rxParked) && r.meter > 4*r.acqPower {
+			r.acqPower = fe.Meter
+			fe.SetGainFromMeter()
+		} else if (r.stage == rxAcquire || r.stage == rxParked) && fe.Meter > 4*r.acqPower {
 			// The level jumped by 6 dB: a signal began over the noise we
 			// were listening to. Start again on it.
 			r.acquireAgain()
@@ -239,193 +179,38 @@ func (r *Receiver) Process(in []int16) int {
 			continue
 		}
 		if r.stage == rxData && r.levelN < 1<<30 {
-			r.levelSum += float64(r.meter)
+			r.levelSum += float64(fe.Meter)
 			r.levelN++
 		}
-		// Mix to baseband and keep the result in the doubled ring.
-		c, sn := r.nco.Next()
-		x *= r.gain
-		ring := r.ntaps + 1
-		r.bre[r.bpos], r.bre[r.bpos+ring] = x*c, x*c
-		r.bim[r.bpos], r.bim[r.bpos+ring] = -x*sn, -x*sn
-		r.bpos++
-		if r.bpos == ring {
-			r.bpos = 0
+		if fe.Sample(x) {
+			r.symbol()
 		}
-		r.frac--
-		if r.frac >= 0 {
-			continue
-		}
-		// The output instant lies between the previous sample and the
-		// newest: interpolate through the matched filter.
-		mu := r.frac + 1
-		p := int(mu*mfPhases + 0.5)
-		// p == mfPhases means the newest sample itself.
-		var yr, yi float32
-		if p >= mfPhases {
-			yr, yi = r.filter(0, r.bpos+1) // the window ending with the newest sample
-		} else {
-			yr, yi = r.filter(p, r.bpos) // the window ending one sample back
-		}
-		r.frac += r.period + r.tfreq
-		r.halfSymbol(complex(yr, yi))
 	}
 	return len(in)
 }
 
-// filter runs matched-filter phase p over the ntaps samples starting at
-// position start of the doubled ring (oldest first).
-func (r *Receiver) filter(p, start int) (float32, float32) {
-	return dsp.Dot2(r.mf[p*r.ntaps:(p+1)*r.ntaps], r.bre[start:], r.bim[start:])
-}
-
-func (r *Receiver) carrierUp() {
-	r.acquireAgain()
-	r.report(dsp.StatusCarrierUp)
-}
-
 // acquireAgain starts looking for a training sequence in what is heard now.
 func (r *Receiver) acquireAgain() {
-	r.restartDemod()
-	// First gain from the passband power; refined on the first symbols.
-	r.gain = float32(gainFromPower(float64(r.meter), r.sps))
-	r.acqPower = r.meter
+	r.restart()
+	r.acqPower = r.fe.Meter
 	r.stage = rxAcquire
-}
-
-func (r *Receiver) carrierDown() {
-	r.stage = rxIdle
-	r.trained = false
-	r.report(dsp.StatusCarrierDown)
-}
-
-// gainFromPower returns the gain that brings a V.27ter signal of mean
-// square power p (measured during the unmodulated-carrier segment) to
-// symbols of mean square targetPower at the equaliser input. The gain
-// scales as 1/sqrt(p*sps) (matched filter of unit energy per symbol); the
-// constant factor, calibration, was fixed empirically by the loopback
-// tests rather than derived, and the equaliser absorbs any residual error.
-func gainFromPower(p, sps float64) float64 {
-	if p <= 0 {
-		return 1
-	}
-	return math.Sqrt(2*targetPower/(p*sps)) * calibration
-}
-
-// halfSymbol takes one matched-filter output, half a symbol after the last.
-func (r *Receiver) halfSymbol(y complex64) {
-	// Into the equaliser's half-symbol delay line.
-	r.upos--
-	if r.upos < 0 {
-		r.upos = eqLen - 1
-	}
-	// The sample leaving the window had the slot the new one takes.
-	or, oi := r.ure[r.upos], r.uim[r.upos]
-	r.ure[r.upos], r.ure[r.upos+eqLen] = real(y), real(y)
-	r.uim[r.upos], r.uim[r.upos+eqLen] = imag(y), imag(y)
-	if r.upos == 0 {
-		// Once a round, afresh, so rounding cannot build up.
-		r.upow = r.linePower()
-	} else {
-		r.upow += real(y)*real(y) + imag(y)*imag(y) - (or*or + oi*oi)
-	}
-
-	r.onTime = !r.onTime
-	if !r.onTime {
-		r.yMid = y
-		return
-	}
-	// Gardner timing error: the mid-point sample against the slope between
-	// the symbols either side, normalised by the symbol power.
-	d := r.yPrev - y
-	e := float64(real(d)*real(r.yMid)+imag(d)*imag(r.yMid)) / targetPower
-	r.yPrev = y
-	// A wide proportional path pulls the phase in during acquisition;
-	// the frequency integrator waits for the equaliser, as over the
-	// reversals even 200 ppm moves the timing by a fraction of a sample,
-	// while an integrator fed by noisy early errors wanders by far more.
-	kp, ki := 0.02, 0.00005
-	if r.stage == rxAcquire {
-		kp, ki = 0.15, 0
-	}
-	e = max(-1, min(1, e)) // the builtins: math.Max and math.Min are calls
-	r.tfreq += ki * e * gardnerSign
-	r.frac += kp * e * gardnerSign
-	r.symbol()
-}
-
-// window returns the equaliser's delay line, newest first, as arrays (so
-// the loops over it need no bounds checks).
-func (r *Receiver) window() (ur, ui *[eqLen]float32) {
-	return (*[eqLen]float32)(r.ure[r.upos:]), (*[eqLen]float32)(r.uim[r.upos:])
-}
-
-// linePower returns the power in the equaliser's delay line.
-func (r *Receiver) linePower() float32 {
-	ur, ui := r.window()
-	return dsp.Dot(ur[:], ur[:]) + dsp.Dot(ui[:], ui[:])
-}
-
-// equalise runs the equaliser over its delay line.
-func (r *Receiver) equalise() complex64 {
-	ur, ui := r.window()
-	zr, zi := dsp.CDot(r.wre[:], r.wim[:], ur[:], ui[:])
-	return complex(zr, zi)
-}
-
-// adapt moves the equaliser by LMS so that its derotated output zr comes
-// nearer target.
-func (r *Receiver) adapt(zr, target complex64, mu float32) {
-	// The error, rotated back into the equaliser's frame (by the phase as
-	// trackCarrier has just moved it).
-	sn, cs := math.Sincos(r.theta) // the same bits as math.Sin and math.Cos
-	c, s := float32(cs), float32(sn)
-	er := real(target) - real(zr)
-	ei := imag(target) - imag(zr)
-	er, ei = er*c-ei*s, er*s+ei*c
-	ur, ui := r.window()
-	// Normalised LMS: the step shrinks with the power in the delay line,
-	// so a gain that is still off cannot make the equaliser diverge.
-	mu *= eqLen * targetPower / 2 / max(r.upow, 1e-3)
-	// w += mu·e·conj(u)
-	dsp.CAxpyConj(r.wre[:], r.wim[:], ur[:], ui[:], er*mu, ei*mu)
-}
-
-// derotate removes the carrier phase estimate from an equaliser output.
-func (r *Receiver) derotate(z complex64) complex64 {
-	sn, cs := math.Sincos(r.theta)
-	c, s := float32(cs), float32(sn)
-	return complex(real(z)*c+imag(z)*s, imag(z)*c-real(z)*s)
-}
-
-// trackCarrier runs the second-order phase loop against a decision.
-func (r *Receiver) trackCarrier(zr, target complex64, kp, ki float64) {
-	// Phase error: arg(zr · conj(target)).
-	re := float64(real(zr)*real(target) + imag(zr)*imag(target))
-	im := float64(imag(zr)*real(target) - real(zr)*imag(target))
-	pe := math.Atan2(im, re)
-	r.omega += ki * pe
-	r.theta += kp * pe
 }
 
 // symbol handles one on-time symbol.
 func (r *Receiver) symbol() {
-	z := r.equalise()
-	r.theta += r.omega
-	if r.theta > math.Pi {
-		r.theta -= 2 * math.Pi
-	} else if r.theta < -math.Pi {
-		r.theta += 2 * math.Pi
-	}
-	switch r.stage {
-	case rxAcquire:
+	z := r.fe.Equalise()
+	if r.stage == rxAcquire {
 		r.acquire(z)
+		return
+	}
+	zr, rot := r.fe.Derotate(z)
+	switch r.stage {
 	case rxTrain:
-		r.train(z)
+		r.train(zr, rot)
 	case rxTestOnes:
-		r.testOnes(z)
+		r.testOnes(zr, rot)
 	case rxData:
-		r.data(z)
+		r.data(zr, rot)
 	}
 }
 
@@ -453,19 +238,7 @@ func (r *Receiver) acquire(z complex64) {
 			// small on a real signal; bound it so silence cannot blow it up.
 			g := float32(math.Sqrt(targetPower * float64(r.agcN) / r.agcSum))
 			g = min(max(g, 1.0/32), 32)
-			r.gain *= g
-			// Rescale what is already in the pipeline.
-			for i := range r.bre {
-				r.bre[i] *= g
-				r.bim[i] *= g
-			}
-			for i := range r.ure {
-				r.ure[i] *= g
-				r.uim[i] *= g
-			}
-			r.upow = r.linePower()
-			r.yPrev *= complex(g, 0)
-			r.yMid *= complex(g, 0)
+			r.fe.ScaleGain(g)
 			z *= complex(g, 0)
 			r.prevZ = z
 			prev *= complex(g, 0)
@@ -489,19 +262,21 @@ func (r *Receiver) acquire(z complex64) {
 	}
 	// The hop: this symbol is the first of the conditioning segment and
 	// carries no reversal. Its phase defines constellation point 0.
+	omega := 0.0
 	if r.dsum != 0 {
-		r.omega = math.Atan2(imag(r.dsum), real(r.dsum))
+		omega = math.Atan2(imag(r.dsum), real(r.dsum))
 	}
-	offHz := r.omega * float64(r.tm.baud) / (2 * math.Pi)
+	offHz := omega * float64(r.tm.baud) / (2 * math.Pi)
 	if math.Abs(offHz) > 20 {
 		r.fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)
 		return
 	}
 	// Move the mixer onto the far carrier, so the equaliser sees a signal
 	// that does not rotate; the phase loop keeps what is left.
-	r.nco.AdjustFrequency(offHz)
-	r.omega = 0
-	r.theta = math.Atan2(float64(imag(z)), float64(real(z)))
+	r.fe.RetuneCarrier(offHz)
+	r.fe.Omega = 0
+	r.fe.SetPhase(math.Atan2(float64(imag(z)), float64(real(z))))
+	r.fe.Acquiring = false
 	r.replica = scrambler{reg: scramblerSeed}
 	b := r.replica.scramble(1)
 	r.replica.scramble(1)
@@ -520,17 +295,16 @@ func (r *Receiver) acquire(z complex64) {
 
 // train adapts the equaliser and carrier loop on the known conditioning
 // symbols.
-func (r *Receiver) train(z complex64) {
+func (r *Receiver) train(zr complex64, rot qam.Rotation) {
 	b := r.replica.scramble(1)
 	r.replica.scramble(1)
 	r.replica.scramble(1)
 	r.state = (r.state + 4*uint8(b)) & 7
 	target := constellation[r.state]
-	zr := r.derotate(z)
 	// Loops start wide and narrow as the segment goes on.
 	f := 1 - float64(r.count)/segTraining
-	r.trackCarrier(zr, target, 0.05+0.2*f, 0.001+0.01*f)
-	r.adapt(zr, target, float32(0.005+0.02*f))
+	r.fe.TrackCarrier(zr, target, 0.05+0.2*f, 0.001+0.01*f)
+	r.fe.Adapt(zr, target, rot, float32(0.005+0.02*f))
 	r.count++
 	if r.count > segTraining-judgeSymbols {
 		e := zr - target
@@ -546,8 +320,7 @@ func (r *Receiver) train(z complex64) {
 
 // testOnes decides the eight symbols of scrambled ones and checks them
 // against what the transmitter must have sent.
-func (r *Receiver) testOnes(z complex64) {
-	zr := r.derotate(z)
+func (r *Receiver) testOnes(zr complex64, rot qam.Rotation) {
 	v := 0
 	for k := 0; k < r.tm.bits; k++ {
 		v = v<<1 | r.replica.scramble(1)
@@ -568,7 +341,7 @@ func (r *Receiver) testOnes(z complex64) {
 	e := zr - target
 	r.errSum += float64(real(e)*real(e) + imag(e)*imag(e))
 	r.errN++
-	r.trackCarrier(zr, target, 0.05, 0.001)
+	r.fe.TrackCarrier(zr, target, 0.05, 0.001)
 	r.count++
 	if r.count < segOnes {
 		return
@@ -589,7 +362,7 @@ func (r *Receiver) testOnes(z complex64) {
 	r.mse = mse
 	// Line noise can lie above the absolute carrier-off level; the signal
 	// has gone when the level falls 12 dB below what it trained on.
-	r.dropPw = r.meter / 16
+	r.dropPw = r.fe.Meter / 16
 	// The descrambler continues from the line bits the replica made.
 	r.desc = r.replica
 	r.stage = rxData
@@ -638,8 +411,7 @@ var (
 )
 
 // data decides a symbol, tracks, and hands the descrambled bits on.
-func (r *Receiver) data(z complex64) {
-	zr := r.derotate(z)
+func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	got := r.decide(zr)
 	step := (got - r.state) & 7
 	r.state = got
@@ -655,8 +427,8 @@ func (r *Receiver) data(z complex64) {
 		r.winPrev = r.winSum / 32
 		r.winSum, r.winN = 0, 0
 	}
-	r.trackCarrier(zr, target, 0.05, 0.0005)
-	r.adapt(zr, target, 0.002)
+	r.fe.TrackCarrier(zr, target, 0.05, 0.0005)
+	r.fe.Adapt(zr, target, rot, 0.002)
 	var v uint8
 	if r.tm.bits == 3 {
 		v = bitsFor4800[step]

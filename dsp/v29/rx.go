@@ -5,20 +5,18 @@ import (
 	"math"
 
 	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/qam"
 )
 
 // Receiver parameters.
 const (
-	mfPhases = 32 // matched-filter interpolation phases per sample
-	rxSpan   = 8  // matched filter length in symbols
 	eqLen    = 24 // equaliser taps, half a symbol apart (12 symbols)
 	eqCentre = 11 // the tap that starts as a pure delay
 
 	// Carrier detect (dBm0), with hysteresis, as SpanDSP's default cutoff
-	// of -45.5 dBm0 ± 2.5 dB; the meter's time constant in samples.
+	// of -45.5 dBm0 ± 2.5 dB.
 	carrierOnDBm0  = -45.0
 	carrierOffDBm0 = -48.5
-	meterSamples   = 40
 
 	minAlternations = 16 // symbols of segment 2 that must precede segment 3
 	// Segment 2 lasts 128 symbols; give up a little after that.
@@ -41,7 +39,8 @@ const (
 // A Receiver demodulates V.29 line audio into data bits. It finds the
 // training sequence of V.29 §2 in what it hears, trains its equaliser on
 // segment 3, checks the training against the known segment 4 and only then
-// hands data bits to its sink.
+// hands data bits to its sink. The signal processing up to the equalised
+// symbols is package qam's front end.
 type Receiver struct {
 	rate   int
 	bits   int     // data bits per symbol
@@ -49,42 +48,14 @@ type Receiver struct {
 	sink   dsp.BitSink
 	status dsp.StatusHandler
 	tp     trainPoints
+	fe     *qam.Frontend
 
-	// carrier detect and level
-	meter      float32
-	meterAlpha float32
-	onPow      float32
-	offPow     float32
-	acqPower   float32 // the level when acquisition last started
-	dropPow    float32 // in data: 12 dB under the trained level means the carrier is gone
-	levelSum   float64
-	levelN     int
+	onPow, offPow float32
+	acqPower      float32 // the level when acquisition last started
+	dropPow       float32 // in data: 12 dB under the trained level means the carrier is gone
+	levelSum      float64
+	levelN        int
 
-	// mixer and matched filter
-	nco    dsp.NCO
-	ntaps  int
-	mf     []float32 // mfPhases × ntaps, each phase's taps oldest first
-	bre    []float32 // baseband ring, doubled
-	bim    []float32
-	bpos   int
-	frac   float64 // next output instant relative to the newest sample
-	period float64 // half a symbol, nominal, in samples
-	tfreq  float64 // timing loop integrator, samples per half symbol
-	onTime bool
-	gain   float32
-	yMid   complex64
-	yPrev  complex64
-
-	// equaliser, a T/2 delay line doubled so a window is contiguous
-	ure, uim [2 * eqLen]float32
-	upos     int
-	upow     float32 // the power in the delay line's window, kept as it moves
-	wre, wim [eqLen]float32
-
-	// carrier phase (radians) and its rate (radians a symbol)
-	theta, omega float64
-
-	// training and data
 	stage     rxStage
 	count     int
 	altRun    int
@@ -121,29 +92,10 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 		return nil, fmt.Errorf("%w: %d", ErrRate, rate)
 	}
 	r.power = meanSymbolPower(rate)
-	sps := float64(dsp.SampleRate) / baudRate
-	r.period = sps / 2
-	r.ntaps = int(math.Ceil(rxSpan*sps)) + 1
-	// The matched filter sampled every 1/mfPhases of a sample; the same
-	// root-raised-cosine as the transmitter's.
-	h := dsp.RootRaisedCosine(rrcBeta, sps*mfPhases, rxSpan)
-	r.mf = make([]float32, mfPhases*r.ntaps)
-	for p := 0; p < mfPhases; p++ {
-		for j := 0; j < r.ntaps; j++ {
-			// Tap j meets the sample j places before the newest one used;
-			// stored oldest first.
-			v := float32(0)
-			if k := j*mfPhases + p; k < len(h) {
-				v = h[k] * mfPhases
-			}
-			r.mf[p*r.ntaps+r.ntaps-1-j] = v
-		}
-	}
-	// One more than the filter spans, so the window ending one sample back
-	// is still whole.
-	r.bre = make([]float32, 2*(r.ntaps+1))
-	r.bim = make([]float32, 2*(r.ntaps+1))
-	r.meterAlpha = 1.0 / meterSamples
+	r.fe = qam.New(qam.Config{
+		CarrierHz: carrierFreq, Baud: baudRate, Rolloff: rrcBeta,
+		SymbolPower: r.power, EqLen: eqLen, EqCentre: eqCentre,
+	})
 	r.onPow = float32(dsp.PowerFromDBm0(carrierOnDBm0))
 	r.offPow = float32(dsp.PowerFromDBm0(carrierOffDBm0))
 	r.Reset()
@@ -161,31 +113,15 @@ func (r *Receiver) report(s dsp.Status) {
 
 // Reset forgets the signal and waits for a new one.
 func (r *Receiver) Reset() {
-	r.meter = 0
+	r.fe.Meter = 0
 	r.stage = rxIdle
 	r.trained = false
-	r.restartDemod()
+	r.restart()
 }
 
-// restartDemod clears the demodulator for a new signal.
-func (r *Receiver) restartDemod() {
-	r.nco = dsp.NCO{}
-	r.nco.SetFrequency(carrierFreq)
-	clear(r.bre)
-	clear(r.bim)
-	r.bpos = 0
-	r.frac = r.period
-	r.tfreq = 0
-	r.onTime = false
-	r.yMid, r.yPrev = 0, 0
-	clear(r.ure[:])
-	clear(r.uim[:])
-	r.upos = 0
-	r.upow = 0
-	clear(r.wre[:])
-	clear(r.wim[:])
-	r.wre[eqCentre] = 1
-	r.theta, r.omega = 0, 0
+// restart clears the demodulator for a new signal.
+func (r *Receiver) restart() {
+	r.fe.Restart()
 	r.count, r.altRun = 0, 0
 	r.candidate = false
 	r.z1, r.z2, r.dsum = 0, 0, 0
@@ -212,10 +148,10 @@ func (r *Receiver) Report() dsp.RxReport {
 	if r.levelN > 0 {
 		rep.LevelDBm0 = dsp.DBm0FromPower(r.levelSum / float64(r.levelN))
 	} else {
-		rep.LevelDBm0 = dsp.DBm0FromPower(float64(r.meter))
+		rep.LevelDBm0 = dsp.DBm0FromPower(float64(r.fe.Meter))
 	}
-	rep.CarrierOffsetHz = r.nco.Frequency() - carrierFreq + r.omega*baudRate/(2*math.Pi)
-	rep.SymbolOffsetPPM = (r.period/(r.period+r.tfreq) - 1) * 1e6
+	rep.CarrierOffsetHz = r.fe.CarrierOffsetHz()
+	rep.SymbolOffsetPPM = r.fe.SymbolOffsetPPM()
 	if r.mse > 0 {
 		rep.QualityDB = 10 * math.Log10(r.power/r.mse)
 	}
@@ -224,24 +160,28 @@ func (r *Receiver) Report() dsp.RxReport {
 
 // Process demodulates in and returns len(in).
 func (r *Receiver) Process(in []int16) int {
+	fe := r.fe
 	for _, s := range in {
 		x := float32(s)
-		r.meter += r.meterAlpha * (x*x - r.meter)
+		fe.Measure(x)
 		if r.stage == rxIdle {
-			if r.meter < r.onPow {
+			if fe.Meter < r.onPow {
 				continue
 			}
-			r.carrierUp()
-		} else if r.meter < r.offPow || (r.stage == rxData && r.meter < r.dropPow) {
-			r.carrierDown()
+			r.acquireAgain()
+			r.report(dsp.StatusCarrierUp)
+		} else if fe.Meter < r.offPow || (r.stage == rxData && fe.Meter < r.dropPow) {
+			r.stage = rxIdle
+			r.trained = false
+			r.report(dsp.StatusCarrierDown)
 			continue
 		}
-		if r.stage == rxAcquire && r.count < 16 && r.meter > r.acqPower {
+		if r.stage == rxAcquire && r.count < 16 && fe.Meter > r.acqPower {
 			// The level is still rising at the start of a signal (the
 			// meter takes a few symbols): let the gain follow it.
-			r.acqPower = r.meter
-			r.gain = float32(gainFromPower(float64(r.meter), r.power))
-		} else if (r.stage == rxAcquire || r.stage == rxParked) && r.meter > 4*r.acqPower {
+			r.acqPower = fe.Meter
+			fe.SetGainFromMeter()
+		} else if (r.stage == rxAcquire || r.stage == rxParked) && fe.Meter > 4*r.acqPower {
 			// The level jumped by 6 dB: a signal began over the noise we
 			// were listening to. Start again on it.
 			r.acquireAgain()
@@ -250,192 +190,38 @@ func (r *Receiver) Process(in []int16) int {
 			continue
 		}
 		if r.stage == rxData && r.levelN < 1<<30 {
-			r.levelSum += float64(r.meter)
+			r.levelSum += float64(fe.Meter)
 			r.levelN++
 		}
-		// Mix to baseband and keep the result in the doubled ring.
-		c, sn := r.nco.Next()
-		x *= r.gain
-		ring := r.ntaps + 1
-		r.bre[r.bpos], r.bre[r.bpos+ring] = x*c, x*c
-		r.bim[r.bpos], r.bim[r.bpos+ring] = -x*sn, -x*sn
-		r.bpos++
-		if r.bpos == ring {
-			r.bpos = 0
+		if fe.Sample(x) {
+			r.symbol()
 		}
-		r.frac--
-		if r.frac >= 0 {
-			continue
-		}
-		// The output instant lies between the previous sample and the
-		// newest: interpolate through the matched filter.
-		mu := r.frac + 1
-		p := int(mu*mfPhases + 0.5)
-		var yr, yi float32
-		if p >= mfPhases {
-			yr, yi = r.filter(0, r.bpos+1) // the window ending with the newest sample
-		} else {
-			yr, yi = r.filter(p, r.bpos) // the window ending one sample back
-		}
-		r.frac += r.period + r.tfreq
-		r.halfSymbol(complex(yr, yi))
 	}
 	return len(in)
 }
 
-// filter runs matched-filter phase p over the ntaps samples starting at
-// position start of the doubled ring (oldest first).
-func (r *Receiver) filter(p, start int) (float32, float32) {
-	return dsp.Dot2(r.mf[p*r.ntaps:(p+1)*r.ntaps], r.bre[start:], r.bim[start:])
-}
-
-func (r *Receiver) carrierUp() {
-	r.acquireAgain()
-	r.report(dsp.StatusCarrierUp)
-}
-
 // acquireAgain starts looking for a training sequence in what is heard now.
 func (r *Receiver) acquireAgain() {
-	r.restartDemod()
-	// First gain from the passband power; refined on the first symbols.
-	r.gain = float32(gainFromPower(float64(r.meter), r.power))
-	r.acqPower = r.meter
+	r.restart()
+	r.acqPower = r.fe.Meter
 	r.stage = rxAcquire
-}
-
-func (r *Receiver) carrierDown() {
-	r.stage = rxIdle
-	r.trained = false
-	r.report(dsp.StatusCarrierDown)
-}
-
-// gainFromPower returns the gain that brings a signal of mean square
-// power p (int16 units) to symbols of mean square power symPower at the
-// equaliser's input. The transmitter's unit-energy shaper at sps samples a
-// symbol makes p = G²·symPower/(2·sps) for an amplitude G; mixing halves
-// the amplitude and the matched filter (mfPhases times a unit-energy pulse
-// sampled every mfPhases points, so √mfPhases times a unit-energy one)
-// gives back G·√mfPhases/2 per unit of symbol.
-func gainFromPower(p, symPower float64) float64 {
-	if p <= 0 {
-		return 1
-	}
-	sps := float64(dsp.SampleRate) / baudRate
-	return math.Sqrt(2 * symPower / (mfPhases * sps * p))
-}
-
-// halfSymbol takes one matched-filter output, half a symbol after the last.
-func (r *Receiver) halfSymbol(y complex64) {
-	// Into the equaliser's half-symbol delay line.
-	r.upos--
-	if r.upos < 0 {
-		r.upos = eqLen - 1
-	}
-	// The sample leaving the window had the slot the new one takes.
-	or, oi := r.ure[r.upos], r.uim[r.upos]
-	r.ure[r.upos], r.ure[r.upos+eqLen] = real(y), real(y)
-	r.uim[r.upos], r.uim[r.upos+eqLen] = imag(y), imag(y)
-	if r.upos == 0 {
-		// Once a round, afresh, so rounding cannot build up.
-		r.upow = r.linePower()
-	} else {
-		r.upow += real(y)*real(y) + imag(y)*imag(y) - (or*or + oi*oi)
-	}
-
-	r.onTime = !r.onTime
-	if !r.onTime {
-		r.yMid = y
-		return
-	}
-	// Gardner timing error: the mid-point sample against the slope between
-	// the symbols either side, normalised by the symbol power.
-	d := r.yPrev - y
-	e := float64(real(d)*real(r.yMid)+imag(d)*imag(r.yMid)) / r.power
-	r.yPrev = y
-	// A wide proportional path pulls the phase in during acquisition;
-	// the frequency integrator waits for the equaliser, as over the
-	// hundred-odd symbols of segment 2 even 200 ppm moves the timing by
-	// less than a tenth of a sample, while an integrator fed by noisy
-	// early errors wanders by far more.
-	kp, ki := 0.02, 0.00005
-	if r.stage == rxAcquire {
-		kp, ki = 0.15, 0
-	}
-	e = max(-1, min(1, e)) // the builtins: math.Max and math.Min are calls
-	r.tfreq -= ki * e
-	r.frac -= kp * e
-	r.symbol()
-}
-
-// window returns the equaliser's delay line, newest first, as arrays (so
-// the loops over it need no bounds checks).
-func (r *Receiver) window() (ur, ui *[eqLen]float32) {
-	return (*[eqLen]float32)(r.ure[r.upos:]), (*[eqLen]float32)(r.uim[r.upos:])
-}
-
-// linePower returns the power in the equaliser's delay line.
-func (r *Receiver) linePower() float32 {
-	ur, ui := r.window()
-	return dsp.Dot(ur[:], ur[:]) + dsp.Dot(ui[:], ui[:])
-}
-
-// equalise runs the equaliser over its delay line.
-func (r *Receiver) equalise() complex64 {
-	ur, ui := r.window()
-	zr, zi := dsp.CDot(r.wre[:], r.wim[:], ur[:], ui[:])
-	return complex(zr, zi)
-}
-
-// adapt moves the equaliser by normalised LMS so that its derotated output
-// zr comes nearer target; c and s are the cosine and sine of the carrier
-// phase.
-func (r *Receiver) adapt(zr, target complex64, c, s, mu float32) {
-	// The error, rotated back into the equaliser's frame.
-	er := real(target) - real(zr)
-	ei := imag(target) - imag(zr)
-	er, ei = er*c-ei*s, er*s+ei*c
-	ur, ui := r.window()
-	// The step shrinks with the power in the delay line, so a gain that is
-	// still off cannot make the equaliser diverge.
-	mu *= eqLen / max(r.upow, 1e-3*float32(r.power))
-	// w += mu·e·conj(u)
-	dsp.CAxpyConj(r.wre[:], r.wim[:], ur[:], ui[:], er*mu, ei*mu)
-}
-
-// trackCarrier runs the second-order phase loop against a decision.
-func (r *Receiver) trackCarrier(zr, target complex64, kp, ki float64) {
-	// Phase error: arg(zr · conj(target)), small, so the imaginary part
-	// over the magnitudes serves.
-	re := real(zr)*real(target) + imag(zr)*imag(target)
-	im := imag(zr)*real(target) - real(zr)*imag(target)
-	pe := math.Atan2(float64(im), float64(re))
-	r.omega += ki * pe
-	r.theta += kp * pe
 }
 
 // symbol handles one on-time symbol.
 func (r *Receiver) symbol() {
-	z := r.equalise()
-	r.theta += r.omega
-	if r.theta > math.Pi {
-		r.theta -= 2 * math.Pi
-	} else if r.theta < -math.Pi {
-		r.theta += 2 * math.Pi
-	}
+	z := r.fe.Equalise()
 	if r.stage == rxAcquire {
 		r.acquire(z)
 		return
 	}
-	sn, cs := math.Sincos(r.theta)
-	c, s := float32(cs), float32(sn)
-	zr := complex(real(z)*c+imag(z)*s, imag(z)*c-real(z)*s)
+	zr, rot := r.fe.Derotate(z)
 	switch r.stage {
 	case rxTrain:
-		r.train(zr, c, s)
+		r.train(zr, rot)
 	case rxTest:
-		r.test(zr, c, s)
+		r.test(zr, rot)
 	case rxData:
-		r.data(zr, c, s)
+		r.data(zr, rot)
 	}
 }
 
@@ -464,20 +250,8 @@ func (r *Receiver) acquire(z complex64) {
 			// small on a real signal; bound it so silence cannot blow it up.
 			g := float32(math.Sqrt(r.power * float64(r.agcN) / r.agcSum))
 			g = min(max(g, 1.0/32), 32)
-			r.gain *= g
-			// Rescale what is already in the pipeline.
-			for i := range r.bre {
-				r.bre[i] *= g
-				r.bim[i] *= g
-			}
-			for i := range r.ure {
-				r.ure[i] *= g
-				r.uim[i] *= g
-			}
-			r.upow = r.linePower()
+			r.fe.ScaleGain(g)
 			gc := complex(g, 0)
-			r.yPrev *= gc
-			r.yMid *= gc
 			z *= gc
 			r.z1 *= gc
 			r.z2 *= gc
@@ -523,19 +297,21 @@ func (r *Receiver) acquire(z complex64) {
 func (r *Receiver) startTraining(z complex64) {
 	// The phase moved by twice a symbol's carrier offset between symbols
 	// two apart.
+	omega := 0.0
 	if r.dsum != 0 {
-		r.omega = math.Atan2(imag(r.dsum), real(r.dsum)) / 2
+		omega = math.Atan2(imag(r.dsum), real(r.dsum)) / 2
 	}
-	offHz := r.omega * baudRate / (2 * math.Pi)
+	offHz := omega * baudRate / (2 * math.Pi)
 	if math.Abs(offHz) > 20 {
 		r.fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)
 		return
 	}
 	// Move the mixer onto the far carrier, so the equaliser sees a signal
 	// that does not rotate; the phase loop keeps what is left.
-	r.nco.AdjustFrequency(offHz)
-	r.omega = 0
-	r.theta = math.Atan2(float64(imag(z)), float64(real(z))) - math.Atan2(float64(imag(r.tp.d)), float64(real(r.tp.d)))
+	r.fe.RetuneCarrier(offHz)
+	r.fe.Omega = 0
+	r.fe.SetPhase(math.Atan2(float64(imag(z)), float64(real(z))) - math.Atan2(float64(imag(r.tp.d)), float64(real(r.tp.d))))
+	r.fe.Acquiring = false
 	// Those two symbols used the generator's first two bits (0, 1: C, D).
 	r.trainReg = trainingSeed
 	r.trainingBit()
@@ -554,15 +330,15 @@ func (r *Receiver) trainingBit() uint8 {
 
 // train adapts the equaliser and carrier loop on segment 3's known
 // symbols.
-func (r *Receiver) train(zr complex64, c, s float32) {
+func (r *Receiver) train(zr complex64, rot qam.Rotation) {
 	target := r.tp.c
 	if r.trainingBit() == 1 {
 		target = r.tp.d
 	}
 	// Loops start wide and narrow as the segment goes on.
 	f := 1 - float64(r.count)/seg3Len
-	r.trackCarrier(zr, target, 0.05+0.2*f, 0.001+0.01*f)
-	r.adapt(zr, target, c, s, float32(0.005+0.02*f))
+	r.fe.TrackCarrier(zr, target, 0.05+0.2*f, 0.001+0.01*f)
+	r.fe.Adapt(zr, target, rot, float32(0.005+0.02*f))
 	r.count++
 	if r.count == seg3Len {
 		r.stage = rxTest
@@ -591,7 +367,7 @@ func (r *Receiver) descramble(in uint32) int {
 
 // test decides segment 4's symbols (scrambled ones) and checks them against
 // what the transmitter must have sent.
-func (r *Receiver) test(zr complex64, c, s float32) {
+func (r *Receiver) test(zr complex64, rot qam.Rotation) {
 	amp := uint8(0)
 	if r.rate == 9600 && r.scramble(1) == 1 {
 		amp = 8
@@ -611,8 +387,8 @@ func (r *Receiver) test(zr complex64, c, s float32) {
 	e := zr - target
 	r.errSum += float64(real(e)*real(e) + imag(e)*imag(e))
 	r.errN++
-	r.trackCarrier(zr, target, 0.05, 0.001)
-	r.adapt(zr, target, c, s, 0.005)
+	r.fe.TrackCarrier(zr, target, 0.05, 0.001)
+	r.fe.Adapt(zr, target, rot, 0.005)
 	r.count++
 	if r.count < judgeSymbols {
 		return
@@ -628,7 +404,7 @@ func (r *Receiver) test(zr complex64, c, s float32) {
 	r.mse = mse
 	// Line noise can lie above the absolute carrier-off level; the signal
 	// has gone when the level falls 12 dB below what it trained on.
-	r.dropPow = r.meter / 16
+	r.dropPow = r.fe.Meter / 16
 	r.stage = rxData
 	r.trained = true
 	r.report(dsp.StatusTrainingSucceeded)
@@ -692,7 +468,7 @@ var (
 )
 
 // data decides a symbol, tracks, and hands the descrambled bits on.
-func (r *Receiver) data(zr complex64, c, s float32) {
+func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	k := r.decide(zr)
 	ph := k & 7
 	step := (ph - r.phase) & 7
@@ -709,8 +485,8 @@ func (r *Receiver) data(zr complex64, c, s float32) {
 		r.winPrev = r.winSum / 32
 		r.winSum, r.winN = 0, 0
 	}
-	r.trackCarrier(zr, target, 0.05, 0.0005)
-	r.adapt(zr, target, c, s, 0.002)
+	r.fe.TrackCarrier(zr, target, 0.05, 0.0005)
+	r.fe.Adapt(zr, target, rot, 0.002)
 	if r.rate == 9600 {
 		r.sink.PutBit(r.descramble(uint32(k >> 3)))
 	}
