@@ -13,17 +13,32 @@ import (
 // rates, and 12 rates up to a fifth higher.
 const TracebackDepth = 16
 
-// The survivors' state histories, three bits a symbol, must fit a uint64.
-const _ = uint(64 - 3*(TracebackDepth+1))
+// The survivors' state histories, three bits a symbol, must fit a uint64:
+// the state after each of the last TracebackDepth+1 symbols and the state
+// before the oldest of them, which names the branch the oldest took.
+const _ = uint(64 - 3*(TracebackDepth+2))
 
-// ringLen is the survivor memory: a power of two above TracebackDepth.
+// ringLen is the memory of branch decisions: a power of two above
+// TracebackDepth.
 const ringLen = 32
 
 // inSubset lists, for each state s, the subsets (Y2 Y1 Y0) sent by the
 // four branches that enter it; branch j leaves state 2j + s/4. (Every
 // branch into states 0 to 3 leaves an even state, whose Y0 is 0.) Built
-// from convNext, which must have that shape.
+// from convNext, which must have that shape; Decode's add-compare-select
+// is written out for these very subsets (acsSubsets).
 var inSubset [8][4]uint8
+
+// acsSubsets is inSubset as Decode spells it out.
+var acsSubsets = [8][4]uint8{
+	{0, 6, 2, 4}, {6, 0, 4, 2}, {2, 4, 0, 6}, {4, 2, 6, 0},
+	{1, 3, 7, 5}, {5, 7, 3, 1}, {7, 5, 1, 3}, {3, 1, 5, 7},
+}
+
+// branchShift gives, for a step of a survivor from state a to state b
+// (index a<<3 | b), 8 times the subset of the branch taken: the position
+// of its element in a symbol's packed nearest elements.
+var branchShift [64]uint8
 
 func init() {
 	var seen [8][4]bool
@@ -36,7 +51,11 @@ func init() {
 			}
 			seen[to][j] = true
 			inSubset[to][j] = y<<1 | convY0(s)
+			branchShift[s<<3|to] = 8 * inSubset[to][j]
 		}
+	}
+	if inSubset != acsSubsets {
+		panic("v17: the trellis does not match Decode's add-compare-select")
 	}
 }
 
@@ -53,10 +72,28 @@ const (
 )
 
 // subsetTable is the grid for one rate, built once when first needed.
+// Decode reads a cell's candidates from flat per-cell arrays: the first
+// candidate of every subset, and the few second ones apart.
 type subsetTable struct {
 	points []complex64
 	nbits  int
-	cand   [gridN * gridN][8][2]uint8 // the candidates of a cell and subset (the same twice if one)
+	first  [gridN * gridN][8][2]float32 // the first candidate of each subset, x and y times coordScale
+	meta   [gridN * gridN]cellMeta
+	second []secondCand
+}
+
+// cellMeta describes a cell's candidates beyond the first of each subset.
+type cellMeta struct {
+	elems uint64 // the first candidates' indices, that of subset s in byte s
+	from  uint16 // where the cell's second candidates start in second
+	n     uint16 // and how many there are
+}
+
+// secondCand is the second candidate of a subset in a cell.
+type secondCand struct {
+	x, y  float32 // times coordScale
+	shift uint8   // 8 times the subset
+	xor   uint8   // its index xor the first candidate's
 }
 
 var (
@@ -77,6 +114,7 @@ func tableFor(rate int) (*subsetTable, error) {
 
 func buildTable(pts []complex64, nbits int) *subsetTable {
 	t := &subsetTable{points: pts, nbits: nbits}
+	var cand [2]uint8 // the candidates of a cell and subset
 	edge := func(i int) (lo, hi float64, openLo, openHi bool) {
 		lo = gridMin + float64(i)
 		return lo, lo + 1, i == 0, i == gridN-1
@@ -131,35 +169,60 @@ func buildTable(pts []complex64, nbits int) *subsetTable {
 					if n == 2 {
 						panic("v17: more than two candidates in a grid cell")
 					}
-					t.cand[c][s][n] = uint8(i)
+					cand[n] = uint8(i)
 					n++
 				}
 			}
-			if n == 1 {
-				t.cand[c][s][1] = t.cand[c][s][0]
+			p := pts[cand[0]]
+			t.first[c][s] = [2]float32{real(p) * coordScale, imag(p) * coordScale}
+			t.meta[c].elems |= uint64(cand[0]) << (8 * s)
+			if n == 2 {
+				p = pts[cand[1]]
+				t.second = append(t.second, secondCand{x: real(p) * coordScale, y: imag(p) * coordScale,
+					shift: uint8(8 * s), xor: cand[0] ^ cand[1]})
+				t.meta[c].n++
 			}
 		}
+		t.meta[c].from = uint16(len(t.second)) - t.meta[c].n
 	}
 	return t
 }
 
-// cell returns the grid cell of z (not NaN), clamping points off the grid
-// to its edge cells (which reach to infinity).
+// cell returns the grid cell of z, whose parts are at most 2·gridN in
+// magnitude, clamping points off the grid to its edge cells (which reach to
+// infinity).
 func cell(zr, zi float32) int {
-	x := min(max(zr-gridMin, 0), gridN-0.5)
-	y := min(max(zi-gridMin, 0), gridN-0.5)
-	return int(x)*gridN + int(y)
+	x := min(max(int(zr-gridMin), 0), gridN-1)
+	y := min(max(int(zi-gridMin), 0), gridN-1)
+	return x*gridN + y
+}
+
+// clampPoint returns the point Decode takes for z: not-a-number carries no
+// information and counts as 0, and points far outside the constellation
+// carry no more information than points at the grid's edge; clamping them
+// bounds every metric.
+func clampPoint(zr, zi float32) (float32, float32) {
+	if zr != zr || zi != zi {
+		zr, zi = 0, 0
+	}
+	zr = min(max(zr, 2*gridMin), -2*gridMin)
+	zi = min(max(zi, 2*gridMin), -2*gridMin)
+	return zr, zi
 }
 
 // Path and branch metrics are integers, squared distance times
 // metricScale, so that compare-and-select needs no branches. With the
 // received point clamped to the grid a branch metric stays below maxBranch
 // (2·(22+9)² squared units), and the path metrics, which differ by no more
-// than a few branch metrics, far below 2^31.
+// than a few branch metrics, far below 2^31: Decode keeps them times 8
+// with a label in the low bits, and even 8·8·maxBranch fits.
 const (
 	metricScale = 256
+	coordScale  = 16 // the square root of metricScale
 	maxBranch   = 2 * 31 * 31 * metricScale
 )
+
+const _ = uint(1<<31 - 8*8*maxBranch)
 
 // A Viterbi is a soft-decision decoder for V.17's trellis code at one rate.
 // It takes one received point per symbol, scaled and rotated to the
@@ -170,13 +233,13 @@ const (
 // It allocates nothing after NewViterbi.
 type Viterbi struct {
 	tab    *subsetTable
-	metric [8]int32          // path metric of the survivor into each state
-	path   [8]uint64         // the states after each recent symbol on the survivor into s, newest in bits 0-2
-	elem   [ringLen][8]uint8 // elem[t][s]: the signal element of symbol t on the survivor into state s after it
-	n      int               // symbols taken since Reset
-	y      uint8             // Y2 Y1 of the last symbol delivered
-	y0     uint8             // Y2 Y1 to start the differential decoder with
-	near   uint8             // nearest element to the last point
+	metric [8]int32        // path metric of the survivor into each state, times 4, plus s/2
+	path   [8]uint64       // the states after each recent symbol on the survivor into s, newest in bits 0-2
+	elems  [ringLen]uint64 // elems[t&(ringLen-1)]: symbol t's nearest element of each subset, subset s in byte s
+	n      int             // symbols taken since Reset
+	y      uint8           // Y2 Y1 of the last symbol delivered
+	y0     uint8           // Y2 Y1 to start the differential decoder with
+	near   uint8           // nearest element to the last point
 }
 
 // startPenalty is the head start the path metric of state 0 gets at
@@ -202,9 +265,14 @@ func NewViterbi(rate int) (*Viterbi, error) {
 // value last given to SetDiff (1 by default).
 func (v *Viterbi) Reset() {
 	for s := range v.metric {
-		v.metric[s] = startPenalty
+		v.metric[s] = startPenalty<<2 | int32(s>>1)
 	}
 	v.metric[0] = 0
+	// The survivors' histories start from the states themselves, so that
+	// the branch of the first symbol after Reset is known as all others.
+	for s := range v.path {
+		v.path[s] = uint64(s)
+	}
 	v.n = 0
 	v.y = v.y0
 }
@@ -233,91 +301,115 @@ func (v *Viterbi) Tentative() complex64 { return v.tab.points[v.near] }
 func (v *Viterbi) Decode(z complex64) (bits uint8, ok bool) {
 	t := v.tab
 	zr, zi := real(z), imag(z)
-	if zr != zr || zi != zi { // NaN: no information
-		zr, zi = 0, 0
+	if !(zr >= 2*gridMin && zr <= -2*gridMin && zi >= 2*gridMin && zi <= -2*gridMin) {
+		zr, zi = clampPoint(zr, zi) // rare, and the branch is predicted
 	}
-	// Points far outside the constellation carry no more information than
-	// points at the grid's edge; clamping them bounds every metric.
-	zr = min(max(zr, 2*gridMin), -2*gridMin)
-	zi = min(max(zi, 2*gridMin), -2*gridMin)
 
 	// Branch metrics: the squared distance from z to the nearest element
-	// of each subset, and that element. The selections use sign masks
-	// (m is -1 where b < a; no value comes near 2^31) rather than
-	// branches, which the random data would make unpredictable.
-	var bm [8]int32
-	var be [8]uint8
-	cand := &t.cand[cell(zr, zi)]
-	pts := t.points
-	for s := range 8 {
-		c0, c1 := cand[s][0], cand[s][1]
-		p0, p1 := pts[c0], pts[c1]
-		r0, i0 := zr-real(p0), zi-imag(p0)
-		r1, i1 := zr-real(p1), zi-imag(p1)
-		d0 := int32((r0*r0 + i0*i0) * metricScale)
-		d1 := int32((r1*r1 + i1*i1) * metricScale)
-		m := (d1 - d0) >> 31
-		bm[s] = d0 + (d1-d0)&m
-		be[s] = c0 ^ (c0^c1)&uint8(m)
+	// of each subset, and that element: the first candidate of each
+	// subset in z's cell, then the second where a subset has two.
+	c := cell(zr, zi)
+	zr, zi = zr*coordScale, zi*coordScale
+	var bm4 [8]int32 // the branch metrics times 4
+	p := &t.first[c]
+	bm4[0] = dist(zr, zi, p[0][0], p[0][1]) << 2
+	bm4[1] = dist(zr, zi, p[1][0], p[1][1]) << 2
+	bm4[2] = dist(zr, zi, p[2][0], p[2][1]) << 2
+	bm4[3] = dist(zr, zi, p[3][0], p[3][1]) << 2
+	bm4[4] = dist(zr, zi, p[4][0], p[4][1]) << 2
+	bm4[5] = dist(zr, zi, p[5][0], p[5][1]) << 2
+	bm4[6] = dist(zr, zi, p[6][0], p[6][1]) << 2
+	bm4[7] = dist(zr, zi, p[7][0], p[7][1]) << 2
+	meta := &t.meta[c]
+	elems := meta.elems
+	for _, p := range t.second[meta.from : meta.from+meta.n] {
+		// The selections use sign masks (m is -1 where the second is
+		// nearer; no value comes near 2^31) rather than branches, which
+		// the random data would make unpredictable.
+		s := p.shift >> 3 & 7
+		d := dist(zr, zi, p.x, p.y)<<2 - bm4[s]
+		m := d >> 31
+		bm4[s] += d & m
+		elems ^= uint64(p.xor&uint8(m)) << (p.shift & 63)
 	}
-	near, nd := be[0], bm[0]
-	for s := 1; s < 8; s++ {
-		m := (bm[s] - nd) >> 31
-		nd += (bm[s] - nd) & m
-		near ^= (near ^ be[s]) & uint8(m)
-	}
-	v.near = near
+	v.elems[v.n&(ringLen-1)] = elems
 
-	// Add, compare, select: the best of the four branches into each state.
-	// The survivors' state histories move with them (register exchange):
-	// that is cheaper than tracing back through TracebackDepth steps.
-	var pm [2][4]int32 // metrics of the even and the odd states
-	for j := range 4 {
-		pm[0][j], pm[1][j] = v.metric[2*j], v.metric[2*j+1]
+	// The nearest element: the first of the nearest subsets. Here and
+	// below the minimum comes with its label in the low bits, so that the
+	// first of equals wins and min needs no branches.
+	ns := min(min(bm4[0]<<1|0, bm4[1]<<1|1), min(bm4[2]<<1|2, bm4[3]<<1|3),
+		min(bm4[4]<<1|4, bm4[5]<<1|5), min(bm4[6]<<1|6, bm4[7]<<1|7)) & 7
+	v.near = uint8(elems >> (8 * ns))
+
+	// Add, compare, select: the best of the four branches into each state
+	// (acsSubsets), the first of equals. A stored metric carries in its
+	// low two bits the number of the branch that leaves its state, so
+	// that the sums do too.
+	e0, e1, e2, e3 := v.metric[0], v.metric[2], v.metric[4], v.metric[6]
+	o0, o1, o2, o3 := v.metric[1], v.metric[3], v.metric[5], v.metric[7]
+	var k [8]int32
+	k[0] = min(e0+bm4[0], e1+bm4[6], e2+bm4[2], e3+bm4[4])
+	k[1] = min(e0+bm4[6], e1+bm4[0], e2+bm4[4], e3+bm4[2])
+	k[2] = min(e0+bm4[2], e1+bm4[4], e2+bm4[0], e3+bm4[6])
+	k[3] = min(e0+bm4[4], e1+bm4[2], e2+bm4[6], e3+bm4[0])
+	k[4] = min(o0+bm4[1], o1+bm4[3], o2+bm4[7], o3+bm4[5])
+	k[5] = min(o0+bm4[5], o1+bm4[7], o2+bm4[3], o3+bm4[1])
+	k[6] = min(o0+bm4[7], o1+bm4[5], o2+bm4[1], o3+bm4[3])
+	k[7] = min(o0+bm4[3], o1+bm4[1], o2+bm4[5], o3+bm4[7])
+	// (k is an array so that its elements, which lead to addresses, stay
+	// in memory and min stays free of branches: see minMask.)
+	v.path = [8]uint64{
+		v.path[k[0]<<1&6]<<3 | 0, v.path[k[1]<<1&6]<<3 | 1,
+		v.path[k[2]<<1&6]<<3 | 2, v.path[k[3]<<1&6]<<3 | 3,
+		v.path[k[4]<<1&6|1]<<3 | 4, v.path[k[5]<<1&6|1]<<3 | 5,
+		v.path[k[6]<<1&6|1]<<3 | 6, v.path[k[7]<<1&6|1]<<3 | 7,
 	}
-	elem := &v.elem[v.n&(ringLen-1)]
-	var next [8]int32
-	var path [8]uint64
-	low, best := int32(math.MaxInt32), int32(0)
-	for s := range 8 {
-		h := s >> 2
-		p, sub := &pm[h&1], &inSubset[s]
-		m0 := p[0] + bm[sub[0]&7]
-		m1 := p[1] + bm[sub[1]&7]
-		m2 := p[2] + bm[sub[2]&7]
-		m3 := p[3] + bm[sub[3]&7]
-		a := (m1 - m0) >> 31 // -1: take 1 over 0
-		b := (m3 - m2) >> 31 // -1: take 3 over 2
-		m01 := m0 + (m1-m0)&a
-		m23 := m2 + (m3-m2)&b
-		c := (m23 - m01) >> 31 // -1: take the better of 2 and 3
-		m := m01 + (m23-m01)&c
-		k := ^c&(a&1) | c&(2|b&1) // the branch taken, 0 to 3
-		next[s] = m
-		path[s] = v.path[(2*k+int32(h))&7]<<3 | uint64(s)
-		elem[s] = be[sub[k&3]&7]
-		l := (m - low) >> 31
-		low += (m - low) & l
-		best ^= (best ^ int32(s)) & l
-	}
+	// The best state, the first of equals, and the least metric times 4.
+	// (The compiler makes branches of min when its result leads to an
+	// address, as best does, and branches would be mispredicted.)
+	lk := minMask(minMask(minMask((k[0]&^3)<<1|0, (k[1]&^3)<<1|1), minMask((k[2]&^3)<<1|2, (k[3]&^3)<<1|3)),
+		minMask(minMask((k[4]&^3)<<1|4, (k[5]&^3)<<1|5), minMask((k[6]&^3)<<1|6, (k[7]&^3)<<1|7)))
+	best, low := lk&7, lk>>1&^3
 	// Keep the metrics small: only their differences matter.
-	for s := range 8 {
-		v.metric[s] = next[s] - low
+	v.metric = [8]int32{
+		k[0]&^3 - low | 0, k[1]&^3 - low | 0, k[2]&^3 - low | 1, k[3]&^3 - low | 1,
+		k[4]&^3 - low | 2, k[5]&^3 - low | 2, k[6]&^3 - low | 3, k[7]&^3 - low | 3,
 	}
-	v.path = path
 	v.n++
 	if v.n <= TracebackDepth {
 		return 0, false
 	}
 
-	// The best survivor's state after the symbol TracebackDepth ago, and
-	// the element it sent then.
-	st := v.path[best&7] >> (3 * TracebackDepth) & 7
-	idx := v.elem[(v.n-1-TracebackDepth)&(ringLen-1)][st]
+	// The best survivor's state after the symbol TracebackDepth ago and
+	// the one before it name the branch it took, and so the subset whose
+	// nearest element it sent then.
+	step := v.path[best&7] >> (3 * TracebackDepth) & 63
+	idx := uint8(v.elems[(v.n-1-TracebackDepth)&(ringLen-1)] >> (branchShift[step] & 63))
 
 	// Differential decoding (V.17 §2.4): Q2Q1 = Y2Y1 - Y2Y1(previous), mod 4.
 	y := idx >> 1 & 3
 	bits = (y-v.y)&3 | idx>>3<<2
 	v.y = y
 	return bits, true
+}
+
+// dist returns the branch metric of a point and an element, both with
+// coordinates times coordScale: the squared distance times metricScale,
+// truncated.
+//
+// It is the metric int32(((zr-x)² + (zi-y)²) · metricScale) computed in
+// float32 with every coordinate unscaled, to the last bit: scaling by a
+// power of two commutes with rounding, and the differences and squares
+// that leave the normal range (zr - x tiny only where x is 0, when it is
+// zr, exactly) are too small for the truncated metric to notice.
+func dist(zr, zi, x, y float32) int32 {
+	r, i := zr-x, zi-y
+	return int32(r*r + i*i)
+}
+
+// minMask returns min(a, b), computed with a sign mask rather than a
+// comparison (a - b must not overflow).
+func minMask(a, b int32) int32 {
+	d := b - a
+	return a + d&(d>>31)
 }
