@@ -41,9 +41,10 @@ type Config struct {
 // A Frontend turns line samples into equalised symbols. Make one with
 // [New]; it allocates only then.
 type Frontend struct {
-	cfg   Config
-	sps   float64 // samples per symbol
-	alpha float32 // level meter coefficient
+	cfg      Config
+	sps      float64 // samples per symbol
+	invPower float64 // 1/SymbolPower
+	alpha    float32 // level meter coefficient
 
 	// Meter is the level meter: mean square of the input samples.
 	Meter float32
@@ -95,6 +96,7 @@ func New(cfg Config) *Frontend {
 	cfg.EqCentre = min(max(cfg.EqCentre, 0), cfg.EqLen-1)
 	f := &Frontend{cfg: cfg}
 	f.sps = dsp.SampleRate / cfg.Baud
+	f.invPower = 1 / cfg.SymbolPower
 	f.period = f.sps / 2
 	f.ntaps = int(math.Ceil(mfSpan*f.sps)) + 1
 	// The matched filter sampled every 1/mfPhases of a sample.
@@ -271,7 +273,7 @@ func (f *Frontend) halfSymbol(y complex64) bool {
 	// Gardner timing error: the mid-point sample against the slope between
 	// the symbols either side, normalised by the symbol power.
 	d := f.yPrev - y
-	e := float64(real(d)*real(f.yMid)+imag(d)*imag(f.yMid)) / f.cfg.SymbolPower
+	e := float64(real(d)*real(f.yMid)+imag(d)*imag(f.yMid)) * f.invPower
 	f.yPrev = y
 	// A wide proportional path pulls the phase in during acquisition; the
 	// frequency integrator waits, as over a hundred-odd symbols even 200
@@ -285,7 +287,13 @@ func (f *Frontend) halfSymbol(y complex64) bool {
 	if f.Acquiring {
 		kp, ki = 0.15, 0
 	}
-	e = max(-1, min(1, e))
+	// Clipped with plain comparisons: the builtin min and max handle NaN
+	// and cost more.
+	if e > 1 {
+		e = 1
+	} else if e < -1 {
+		e = -1
+	}
 	f.tfreq -= ki * e
 	f.frac -= kp * e
 	return true
