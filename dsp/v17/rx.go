@@ -13,11 +13,6 @@ const (
 	eqLen    = 20 // equaliser taps, half a symbol apart (10 symbols)
 	eqCentre = 9  // the tap that starts as a pure delay
 
-	// Carrier detect (dBm0), with hysteresis, as SpanDSP's default cutoff
-	// of -45.5 dBm0 ± 2.5 dB.
-	carrierOnDBm0  = -45.0
-	carrierOffDBm0 = -48.5
-
 	minAlternations = 16 // symbols of segment 1 that must precede segment 2
 	// Segment 1 lasts 256 symbols; give up a little after that.
 	maxAcquire = seg1Len + 24
@@ -25,17 +20,6 @@ const (
 	// before the trellis code's help) for the training to pass: a third,
 	// where a signal that is not the one expected gets nearly all wrong.
 	maxMismatch = 16
-)
-
-type rxStage int
-
-const (
-	rxIdle    rxStage = iota // no carrier
-	rxAcquire                // settling timing and gain on segment 1, looking for segment 2
-	rxTrain                  // equaliser training on segments 2 and 3
-	rxTest                   // segment 4: known symbols judge the training
-	rxData                   // delivering data
-	rxParked                 // training failed: wait for the carrier to drop
 )
 
 // A Receiver demodulates V.17 line audio into data bits. It finds the
@@ -51,8 +35,8 @@ type Receiver struct {
 	rate   int
 	nbits  int
 	sink   dsp.BitSink
-	status dsp.StatusHandler
-	fe     *qam.Frontend
+	link   qam.Link
+	fe     *qam.Frontend // link.Fe
 	vit    *Viterbi
 	enc    Encoder // replica of the transmitter's, for segment 4
 	points []complex64
@@ -75,14 +59,6 @@ type Receiver struct {
 	trainLevel  float64 // the level summed over the end of segment 2
 	trainLevelN int
 
-	onPow, offPow float32
-	acqPower      float32 // the level when acquisition last started
-	dropPow       float32 // in data: 12 dB under the trained level means the carrier is gone
-	levelSum      float64
-	levelN        int
-
-	stage     rxStage
-	count     int
 	altRun    int
 	candidate bool      // the last symbol turned: segment 2 may have begun
 	z1, z2    complex64 // the last two equaliser outputs in acquisition
@@ -96,12 +72,7 @@ type Receiver struct {
 	errSum    float64
 	errN      int
 	mismatch  int
-	decoded   int     // symbols the Viterbi decoder has delivered since segment 4 began
-	mse       float64 // decision error power, for the quality figure
-	winSum    float64
-	winN      int
-	winPrev   float64
-	trained   bool
+	decoded   int // symbols the Viterbi decoder has delivered since segment 4 began
 }
 
 // NewReceiver returns a receiver at rate bit/s (14400, 12000, 9600 or 7200)
@@ -128,14 +99,12 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 		CarrierHz: CarrierFreq, Baud: BaudRate, Rolloff: rrcBeta,
 		SymbolPower: 40, EqLen: eqLen, EqCentre: eqCentre,
 	})
-	r.onPow = float32(dsp.PowerFromDBm0(carrierOnDBm0))
-	r.offPow = float32(dsp.PowerFromDBm0(carrierOffDBm0))
-	r.Reset()
+	r.link.Init(r.fe, 16, r.restart, r.symbol)
 	return r, nil
 }
 
 // SetStatusHandler sets the handler told of carrier and training events.
-func (r *Receiver) SetStatusHandler(h dsp.StatusHandler) { r.status = h }
+func (r *Receiver) SetStatusHandler(h dsp.StatusHandler) { r.link.SetStatusHandler(h) }
 
 // SetShortTrain says whether the next transmission starts with the short
 // train (true), which reuses the equaliser of the last successful long
@@ -143,128 +112,49 @@ func (r *Receiver) SetStatusHandler(h dsp.StatusHandler) { r.status = h }
 // sends: the long train before TCF, the short one for later pages.
 func (r *Receiver) SetShortTrain(short bool) { r.short = short }
 
-func (r *Receiver) report(s dsp.Status) {
-	if r.status != nil {
-		r.status(s)
-	}
-}
-
 // Reset forgets the signal and waits for a new one (a saved equaliser is
 // kept for a short train).
-func (r *Receiver) Reset() {
-	r.fe.Meter = 0
-	r.stage = rxIdle
-	r.trained = false
-	r.restart()
-}
+func (r *Receiver) Reset() { r.link.Reset() }
 
+// restart clears the receiver's own state for a new signal, after the
+// front end's.
 func (r *Receiver) restart() {
-	r.fe.Restart()
 	if r.short && r.haveEq {
 		r.fe.SetTaps(r.saveWr[:], r.saveWi[:])
 		r.fe.RetuneCarrier(r.saveFreq)
 		r.fe.SetTimingRate(r.saveTiming)
 	}
-	r.count, r.altRun = 0, 0
+	r.altRun = 0
 	r.candidate = false
 	r.z1, r.z2, r.dsum = 0, 0, 0
 	r.agcSum, r.agcN, r.meterSum = 0, 0, 0
 	r.trainLevel, r.trainLevelN = 0, 0
 	r.errSum, r.errN, r.mismatch = 0, 0, 0
-	r.mse, r.winSum, r.winN, r.winPrev = 0, 0, 0, 0
-	r.levelSum, r.levelN = 0, 0
 	r.decoded = 0
 }
 
 // Fill accounts for n lost samples by feeding silence.
-func (r *Receiver) Fill(n int) {
-	var zero [160]int16
-	for n > 0 {
-		k := min(n, len(zero))
-		r.Process(zero[:k])
-		n -= k
-	}
-}
+func (r *Receiver) Fill(n int) { r.link.Fill(n) }
 
 // Report describes the signal heard.
-func (r *Receiver) Report() dsp.RxReport {
-	rep := dsp.RxReport{Trained: r.trained}
-	if r.levelN > 0 {
-		rep.LevelDBm0 = dsp.DBm0FromPower(r.levelSum / float64(r.levelN))
-	} else {
-		rep.LevelDBm0 = dsp.DBm0FromPower(float64(r.fe.Meter))
-	}
-	rep.CarrierOffsetHz = r.fe.CarrierOffsetHz()
-	rep.SymbolOffsetPPM = r.fe.SymbolOffsetPPM()
-	if r.mse > 0 {
-		rep.QualityDB = 10 * math.Log10(40/r.mse)
-	}
-	return rep
-}
+func (r *Receiver) Report() dsp.RxReport { return r.link.Report() }
 
 // Process demodulates in and returns len(in).
-func (r *Receiver) Process(in []int16) int {
-	fe := r.fe
-	for _, s := range in {
-		x := float32(s)
-		fe.Measure(x)
-		if r.stage == rxIdle {
-			if fe.Meter < r.onPow {
-				continue
-			}
-			r.acquireAgain()
-			r.report(dsp.StatusCarrierUp)
-		} else if fe.Meter < r.offPow || (r.stage == rxData && fe.Meter < r.dropPow) {
-			r.stage = rxIdle
-			r.trained = false
-			r.report(dsp.StatusCarrierDown)
-			continue
-		}
-		if r.stage == rxAcquire && r.count < 16 && fe.Meter > r.acqPower {
-			// The level is still rising at the start of a signal (the
-			// meter takes a few symbols): let the gain follow it.
-			r.acqPower = fe.Meter
-			fe.SetGainFromMeter()
-		} else if (r.stage == rxAcquire || r.stage == rxParked) && fe.Meter > 4*r.acqPower {
-			// The level jumped by 6 dB: a signal began over the noise we
-			// were listening to. Start again on it.
-			r.acquireAgain()
-		}
-		if r.stage == rxParked {
-			continue
-		}
-		if r.stage == rxData && r.levelN < 1<<30 {
-			r.levelSum += float64(fe.Meter)
-			r.levelN++
-		}
-		if fe.Sample(x) {
-			r.symbol()
-		}
-	}
-	return len(in)
-}
-
-// acquireAgain starts looking for a training sequence in what is heard now.
-func (r *Receiver) acquireAgain() {
-	r.restart()
-	r.acqPower = r.fe.Meter
-	r.stage = rxAcquire
-}
+func (r *Receiver) Process(in []int16) int { return r.link.Process(in) }
 
 // symbol handles one on-time symbol.
-func (r *Receiver) symbol() {
-	z := r.fe.Equalise()
-	if r.stage == rxAcquire {
+func (r *Receiver) symbol(z complex64) {
+	if r.link.Stage == qam.Acquire {
 		r.acquire(z)
 		return
 	}
 	zr, rot := r.fe.Derotate(z)
-	switch r.stage {
-	case rxTrain:
+	switch r.link.Stage {
+	case qam.Train:
 		r.trainSymbol(zr, rot)
-	case rxTest:
+	case qam.Test:
 		r.test(zr, rot)
-	case rxData:
+	case qam.Data:
 		r.data(zr, rot)
 	}
 }
@@ -276,22 +166,22 @@ func (r *Receiver) symbol() {
 // two symbols.
 func (r *Receiver) acquire(z complex64) {
 	fe := r.fe
-	r.count++
+	r.link.Count++
 	prev2 := r.z2
 	r.z2, r.z1 = r.z1, z
-	if r.count > maxAcquire {
+	if r.link.Count > maxAcquire {
 		// No training sequence here: keep listening.
-		r.acquireAgain()
+		r.link.Reacquire()
 		return
 	}
-	if r.count <= 6 { // the equaliser's delay line is still filling
+	if r.link.Count <= 6 { // the equaliser's delay line is still filling
 		return
 	}
-	if r.count > 16 && r.count <= 28 {
+	if r.link.Count > 16 && r.link.Count <= 28 {
 		r.agcSum += float64(real(z)*real(z) + imag(z)*imag(z))
 		r.agcN++
 		r.meterSum += float64(fe.Meter)
-		if r.count == 28 && r.agcSum > 0 {
+		if r.link.Count == 28 && r.agcSum > 0 {
 			// The first gain came from the power meter, so the correction
 			// is small on a real signal; bound it so silence cannot blow
 			// it up. A short train's equaliser is the saved one, whose
@@ -326,7 +216,7 @@ func (r *Receiver) acquire(z complex64) {
 	}
 	if dr >= 0 {
 		r.altRun++
-		if r.count > 28 {
+		if r.link.Count > 28 {
 			r.dsum += complex(float64(dr), float64(di))
 		}
 		return
@@ -348,7 +238,7 @@ func (r *Receiver) startTraining(z complex64) {
 	}
 	offHz := omega * BaudRate / (2 * math.Pi)
 	if math.Abs(offHz) > 20 {
-		r.fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)
+		r.link.Fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)
 		return
 	}
 	fe.RetuneCarrier(offHz)
@@ -366,8 +256,8 @@ func (r *Receiver) startTraining(z complex64) {
 		r.seg2Len = seg2ShortLen
 	}
 	fe.Acquiring = false
-	r.stage = rxTrain
-	r.count = 2
+	r.link.Stage = qam.Train
+	r.link.Count = 2
 	r.errSum, r.errN = 0, 0
 }
 
@@ -382,7 +272,7 @@ func (r *Receiver) scramble(b uint32) uint32 {
 // trainSymbol adapts the equaliser and carrier loop on the known symbols
 // of segment 2 (C, D, B or A by the scrambler) and segment 3 (the bridge).
 func (r *Receiver) trainSymbol(zr complex64, rot qam.Rotation) {
-	n := r.count
+	n := r.link.Count
 	if n < r.seg2Len {
 		r.train = cdba[r.scramble(1)<<1|r.scramble(1)]
 	} else {
@@ -403,12 +293,12 @@ func (r *Receiver) trainSymbol(zr complex64, rot qam.Rotation) {
 		r.trainLevel += float64(r.fe.Meter)
 		r.trainLevelN++
 	}
-	r.count++
+	r.link.Count++
 	end := r.seg2Len + seg3Len
 	if r.seg2Len == seg2ShortLen {
 		end = r.seg2Len // no bridge in the short train
 	}
-	if r.count < end {
+	if r.link.Count < end {
 		return
 	}
 	// Segment 4 begins: the transmitter's trellis encoder starts from
@@ -421,8 +311,8 @@ func (r *Receiver) trainSymbol(zr complex64, rot qam.Rotation) {
 	r.vit.SetDiff(y)
 	r.vit.Reset()
 	r.desc = r.scr
-	r.stage = rxTest
-	r.count = 0
+	r.link.Stage = qam.Test
+	r.link.Count = 0
 	r.mismatch = 0
 	r.errSum, r.errN = 0, 0
 	r.decoded = 0
@@ -452,17 +342,15 @@ func (r *Receiver) test(zr complex64, rot qam.Rotation) {
 	r.errN++
 	r.fe.TrackCarrier(zr, target, 0.05, 0.001)
 	r.fe.Adapt(zr, target, rot, 0.003)
-	r.count++
-	if r.count < seg4Len {
+	r.link.Count++
+	if r.link.Count < seg4Len {
 		return
 	}
 	mse := r.errSum / float64(r.errN)
 	if r.mismatch > maxMismatch || mse > r.mseLimit {
-		r.fail()
+		r.link.Fail()
 		return
 	}
-	r.mse = mse
-	r.dropPow = r.fe.Meter / 16
 	if !(r.short && r.haveEq) {
 		r.fe.Taps(r.saveWr[:], r.saveWi[:])
 		r.saveFreq = r.fe.CarrierOffsetHz()
@@ -471,9 +359,7 @@ func (r *Receiver) test(zr complex64, rot qam.Rotation) {
 		r.saveLevel = r.trainLevel / float64(max(r.trainLevelN, 1))
 		r.haveEq = true
 	}
-	r.stage = rxData
-	r.trained = true
-	r.report(dsp.StatusTrainingSucceeded)
+	r.link.Succeed(mse)
 }
 
 // decode runs the Viterbi decoder on zr and hands on the data bits it
@@ -501,23 +387,9 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	r.decode(zr)
 	target := r.vit.Tentative()
 	e := zr - target
-	// Quality comes from the last complete 32-symbol window but one, so
-	// the fading tail of a transmission does not spoil the figure.
-	r.winSum += float64(real(e)*real(e) + imag(e)*imag(e))
-	if r.winN++; r.winN == 32 {
-		if r.winPrev > 0 {
-			r.mse = r.winPrev
-		}
-		r.winPrev = r.winSum / 32
-		r.winSum, r.winN = 0, 0
-	}
+	r.link.Quality(e)
 	r.fe.TrackCarrier(zr, target, 0.05, 0.0005)
 	r.fe.Adapt(zr, target, rot, 0.002)
-}
-
-func (r *Receiver) fail() {
-	r.stage = rxParked
-	r.report(dsp.StatusTrainingFailed)
 }
 
 // String names the receiver, for logs.

@@ -13,11 +13,6 @@ const (
 	eqLen    = 16 // equaliser taps, half a symbol apart (8 symbols)
 	eqCentre = 7  // the tap that starts as a pure delay
 
-	// Carrier detect (dBm0), with hysteresis, as SpanDSP's default cutoff
-	// of -45.5 dBm0 ± 2.5 dB.
-	carrierOnDBm0  = -45.0
-	carrierOffDBm0 = -48.5
-
 	minReversals = 16  // reversals that must precede the hop
 	maxAcquire   = 120 // symbols to find the hop in before giving up
 	judgeSymbols = 200 // conditioning symbols whose error judges training
@@ -27,34 +22,15 @@ const (
 	targetPower = 2.0
 )
 
-type rxStage int
-
-const (
-	rxIdle     rxStage = iota // no carrier
-	rxAcquire                 // settling timing, looking for the end of the reversals
-	rxTrain                   // equaliser training on the conditioning segment
-	rxTestOnes                // the eight known symbols that judge the training
-	rxData                    // delivering data
-	rxParked                  // training failed: wait for the carrier to drop
-)
-
 // A Receiver demodulates V.27ter line audio into data bits. The signal
 // processing up to the equalised symbols is package qam's front end.
 type Receiver struct {
-	rate   int
-	tm     timing
-	sink   dsp.BitSink
-	status dsp.StatusHandler
-	fe     *qam.Frontend
+	rate int
+	tm   timing
+	sink dsp.BitSink
+	link qam.Link
+	fe   *qam.Frontend // link.Fe
 
-	onPow, offPw float32
-	acqPower     float32 // the level when acquisition last started
-	dropPw       float32 // in data: 12 dB under the trained level means the carrier is gone
-	levelSum     float64
-	levelN       int
-
-	stage    rxStage
-	count    int
 	revRun   int
 	prevZ    complex64
 	dsum     complex128
@@ -66,11 +42,6 @@ type Receiver struct {
 	errSum   float64
 	errN     int
 	mismatch int
-	mse      float64 // decision error power, for the quality figure
-	winSum   float64 // error power summed over the current 32-symbol window
-	winN     int
-	winPrev  float64 // the last complete window's mean
-	trained  bool
 }
 
 // NewReceiver returns a receiver at rate bit/s (4800 or 2400) that hands
@@ -85,131 +56,48 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 		CarrierHz: carrierHz, Baud: float64(tm.baud), Rolloff: rolloff,
 		SymbolPower: targetPower, EqLen: eqLen, EqCentre: eqCentre,
 	})
-	r.onPow = float32(dsp.PowerFromDBm0(carrierOnDBm0))
-	r.offPw = float32(dsp.PowerFromDBm0(carrierOffDBm0))
-	r.Reset()
+	r.link.Init(r.fe, 12, r.restart, r.symbol)
 	return r, nil
 }
 
 // SetStatusHandler sets the handler told of carrier and training events.
-func (r *Receiver) SetStatusHandler(h dsp.StatusHandler) { r.status = h }
-
-func (r *Receiver) report(s dsp.Status) {
-	if r.status != nil {
-		r.status(s)
-	}
-}
+func (r *Receiver) SetStatusHandler(h dsp.StatusHandler) { r.link.SetStatusHandler(h) }
 
 // Reset forgets the signal and waits for a new one.
-func (r *Receiver) Reset() {
-	r.fe.Meter = 0
-	r.stage = rxIdle
-	r.trained = false
-	r.restart()
-}
+func (r *Receiver) Reset() { r.link.Reset() }
 
-// restart clears the demodulator for a new signal.
+// restart clears the receiver's own state for a new signal, after the
+// front end's.
 func (r *Receiver) restart() {
-	r.fe.Restart()
-	r.count, r.revRun = 0, 0
+	r.revRun = 0
 	r.prevZ, r.dsum = 0, 0
 	r.agcSum, r.agcN = 0, 0
 	r.errSum, r.errN, r.mismatch = 0, 0, 0
-	r.mse, r.winSum, r.winN, r.winPrev = 0, 0, 0, 0
-	r.levelSum, r.levelN = 0, 0
 	r.state = 0
 }
 
 // Fill accounts for n lost samples by feeding silence.
-func (r *Receiver) Fill(n int) {
-	var zero [160]int16
-	for n > 0 {
-		k := min(n, len(zero))
-		r.Process(zero[:k])
-		n -= k
-	}
-}
+func (r *Receiver) Fill(n int) { r.link.Fill(n) }
 
 // Report describes the signal heard.
-func (r *Receiver) Report() dsp.RxReport {
-	rep := dsp.RxReport{Trained: r.trained}
-	if r.levelN > 0 {
-		rep.LevelDBm0 = dsp.DBm0FromPower(r.levelSum / float64(r.levelN))
-	} else {
-		rep.LevelDBm0 = dsp.DBm0FromPower(float64(r.fe.Meter))
-	}
-	rep.CarrierOffsetHz = r.fe.CarrierOffsetHz()
-	rep.SymbolOffsetPPM = r.fe.SymbolOffsetPPM()
-	if r.mse > 0 {
-		rep.QualityDB = 10 * math.Log10(targetPower/r.mse)
-	}
-	return rep
-}
+func (r *Receiver) Report() dsp.RxReport { return r.link.Report() }
 
 // Process demodulates in and returns len(in).
-func (r *Receiver) Process(in []int16) int {
-	fe := r.fe
-	for _, s := range in {
-		x := float32(s)
-		fe.Measure(x)
-		if r.stage == rxIdle {
-			if fe.Meter < r.onPow {
-				continue
-			}
-			r.acquireAgain()
-			r.report(dsp.StatusCarrierUp)
-		} else if fe.Meter < r.offPw || (r.stage == rxData && fe.Meter < r.dropPw) {
-			r.stage = rxIdle
-			r.trained = false
-			r.report(dsp.StatusCarrierDown)
-			continue
-		}
-		if r.stage == rxAcquire && r.count < 12 && fe.Meter > r.acqPower {
-			// The level is still rising at the start of a signal (the
-			// meter takes a few symbols): let the gain follow it rather
-			// than restart on every step of the rise.
-			r.acqPower = fe.Meter
-			fe.SetGainFromMeter()
-		} else if (r.stage == rxAcquire || r.stage == rxParked) && fe.Meter > 4*r.acqPower {
-			// The level jumped by 6 dB: a signal began over the noise we
-			// were listening to. Start again on it.
-			r.acquireAgain()
-		}
-		if r.stage == rxParked {
-			continue
-		}
-		if r.stage == rxData && r.levelN < 1<<30 {
-			r.levelSum += float64(fe.Meter)
-			r.levelN++
-		}
-		if fe.Sample(x) {
-			r.symbol()
-		}
-	}
-	return len(in)
-}
-
-// acquireAgain starts looking for a training sequence in what is heard now.
-func (r *Receiver) acquireAgain() {
-	r.restart()
-	r.acqPower = r.fe.Meter
-	r.stage = rxAcquire
-}
+func (r *Receiver) Process(in []int16) int { return r.link.Process(in) }
 
 // symbol handles one on-time symbol.
-func (r *Receiver) symbol() {
-	z := r.fe.Equalise()
-	if r.stage == rxAcquire {
+func (r *Receiver) symbol(z complex64) {
+	if r.link.Stage == qam.Acquire {
 		r.acquire(z)
 		return
 	}
 	zr, rot := r.fe.Derotate(z)
-	switch r.stage {
-	case rxTrain:
+	switch r.link.Stage {
+	case qam.Train:
 		r.train(zr, rot)
-	case rxTestOnes:
+	case qam.Test:
 		r.testOnes(zr, rot)
-	case rxData:
+	case qam.Data:
 		r.data(zr, rot)
 	}
 }
@@ -218,22 +106,22 @@ func (r *Receiver) symbol() {
 // estimates the carrier frequency, and finds the first symbol without a
 // reversal: the start of the conditioning segment.
 func (r *Receiver) acquire(z complex64) {
-	r.count++
+	r.link.Count++
 	prev := r.prevZ
 	r.prevZ = z
-	if r.count > maxAcquire {
+	if r.link.Count > maxAcquire {
 		// No training sequence here (noise, or a signal of another kind):
 		// keep listening.
-		r.acquireAgain()
+		r.link.Reacquire()
 		return
 	}
-	if r.count <= 6 { // the equaliser's delay line is still filling
+	if r.link.Count <= 6 { // the equaliser's delay line is still filling
 		return
 	}
-	if r.count > 16 && r.count <= 28 {
+	if r.link.Count > 16 && r.link.Count <= 28 {
 		r.agcSum += float64(real(z)*real(z) + imag(z)*imag(z))
 		r.agcN++
-		if r.count == 28 && r.agcSum > 0 {
+		if r.link.Count == 28 && r.agcSum > 0 {
 			// The first gain came from the power meter, so the correction is
 			// small on a real signal; bound it so silence cannot blow it up.
 			g := float32(math.Sqrt(targetPower * float64(r.agcN) / r.agcSum))
@@ -249,7 +137,7 @@ func (r *Receiver) acquire(z complex64) {
 	di := imag(z)*real(prev) - real(z)*imag(prev)
 	if dr < 0 {
 		r.revRun++
-		if r.count > 28 {
+		if r.link.Count > 28 {
 			r.dsum += complex(float64(-dr), float64(-di))
 		}
 		return
@@ -268,7 +156,7 @@ func (r *Receiver) acquire(z complex64) {
 	}
 	offHz := omega * float64(r.tm.baud) / (2 * math.Pi)
 	if math.Abs(offHz) > 20 {
-		r.fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)
+		r.link.Fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)
 		return
 	}
 	// Move the mixer onto the far carrier, so the equaliser sees a signal
@@ -284,12 +172,12 @@ func (r *Receiver) acquire(z complex64) {
 	if b != 0 {
 		// A transmitter that starts its scrambler elsewhere would not hop
 		// here; we cannot follow it.
-		r.fail()
+		r.link.Fail()
 		return
 	}
 	r.state = 0
-	r.stage = rxTrain
-	r.count = 1
+	r.link.Stage = qam.Train
+	r.link.Count = 1
 	r.errSum, r.errN = 0, 0
 }
 
@@ -302,18 +190,18 @@ func (r *Receiver) train(zr complex64, rot qam.Rotation) {
 	r.state = (r.state + 4*uint8(b)) & 7
 	target := constellation[r.state]
 	// Loops start wide and narrow as the segment goes on.
-	f := 1 - float64(r.count)/segTraining
+	f := 1 - float64(r.link.Count)/segTraining
 	r.fe.TrackCarrier(zr, target, 0.05+0.2*f, 0.001+0.01*f)
 	r.fe.Adapt(zr, target, rot, float32(0.005+0.02*f))
-	r.count++
-	if r.count > segTraining-judgeSymbols {
+	r.link.Count++
+	if r.link.Count > segTraining-judgeSymbols {
 		e := zr - target
 		r.errSum += float64(real(e)*real(e) + imag(e)*imag(e))
 		r.errN++
 	}
-	if r.count == segTraining {
-		r.stage = rxTestOnes
-		r.count = 0
+	if r.link.Count == segTraining {
+		r.link.Stage = qam.Test
+		r.link.Count = 0
 		r.mismatch = 0
 	}
 }
@@ -342,8 +230,8 @@ func (r *Receiver) testOnes(zr complex64, rot qam.Rotation) {
 	r.errSum += float64(real(e)*real(e) + imag(e)*imag(e))
 	r.errN++
 	r.fe.TrackCarrier(zr, target, 0.05, 0.001)
-	r.count++
-	if r.count < segOnes {
+	r.link.Count++
+	if r.link.Count < segOnes {
 		return
 	}
 	mse := r.errSum / float64(r.errN)
@@ -356,18 +244,12 @@ func (r *Receiver) testOnes(zr complex64, rot qam.Rotation) {
 	// Noise may flip a symbol of eight near the threshold; a signal that
 	// is not the expected one gets most of them wrong.
 	if r.mismatch > 2 || mse > limit {
-		r.fail()
+		r.link.Fail()
 		return
 	}
-	r.mse = mse
-	// Line noise can lie above the absolute carrier-off level; the signal
-	// has gone when the level falls 12 dB below what it trained on.
-	r.dropPw = r.fe.Meter / 16
 	// The descrambler continues from the line bits the replica made.
 	r.desc = r.replica
-	r.stage = rxData
-	r.trained = true
-	r.report(dsp.StatusTrainingSucceeded)
+	r.link.Succeed(mse)
 }
 
 // decide returns the constellation index nearest zr (even ones only at
@@ -417,16 +299,7 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	r.state = got
 	target := constellation[got]
 	e := zr - target
-	// Quality comes from the last complete 32-symbol window but one, so
-	// the fading tail of a transmission does not spoil the figure.
-	r.winSum += float64(real(e)*real(e) + imag(e)*imag(e))
-	if r.winN++; r.winN == 32 {
-		if r.winPrev > 0 {
-			r.mse = r.winPrev
-		}
-		r.winPrev = r.winSum / 32
-		r.winSum, r.winN = 0, 0
-	}
+	r.link.Quality(e)
 	r.fe.TrackCarrier(zr, target, 0.05, 0.0005)
 	r.fe.Adapt(zr, target, rot, 0.002)
 	var v uint8
@@ -438,9 +311,4 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	for k := r.tm.bits - 1; k >= 0; k-- {
 		r.sink.PutBit(r.desc.descramble(int(v>>k) & 1))
 	}
-}
-
-func (r *Receiver) fail() {
-	r.stage = rxParked
-	r.report(dsp.StatusTrainingFailed)
 }

@@ -13,27 +13,11 @@ const (
 	eqLen    = 24 // equaliser taps, half a symbol apart (12 symbols)
 	eqCentre = 11 // the tap that starts as a pure delay
 
-	// Carrier detect (dBm0), with hysteresis, as SpanDSP's default cutoff
-	// of -45.5 dBm0 ± 2.5 dB.
-	carrierOnDBm0  = -45.0
-	carrierOffDBm0 = -48.5
-
 	minAlternations = 16 // symbols of segment 2 that must precede segment 3
 	// Segment 2 lasts 128 symbols; give up a little after that.
 	maxAcquire = seg2Len + 24
 	// Segment 4 (scrambled ones, known to the receiver) judges training.
 	judgeSymbols = seg4Len
-)
-
-type rxStage int
-
-const (
-	rxIdle    rxStage = iota // no carrier
-	rxAcquire                // settling timing and gain on segment 2, looking for segment 3
-	rxTrain                  // equaliser training on segment 3
-	rxTest                   // segment 4: known symbols judge the training
-	rxData                   // delivering data
-	rxParked                 // training failed: wait for the carrier to drop
 )
 
 // A Receiver demodulates V.29 line audio into data bits. It finds the
@@ -42,22 +26,14 @@ const (
 // hands data bits to its sink. The signal processing up to the equalised
 // symbols is package qam's front end.
 type Receiver struct {
-	rate   int
-	bits   int     // data bits per symbol
-	power  float64 // mean symbol power of the rate's alphabet
-	sink   dsp.BitSink
-	status dsp.StatusHandler
-	tp     trainPoints
-	fe     *qam.Frontend
+	rate  int
+	bits  int     // data bits per symbol
+	power float64 // mean symbol power of the rate's alphabet
+	sink  dsp.BitSink
+	tp    trainPoints
+	link  qam.Link
+	fe    *qam.Frontend // link.Fe
 
-	onPow, offPow float32
-	acqPower      float32 // the level when acquisition last started
-	dropPow       float32 // in data: 12 dB under the trained level means the carrier is gone
-	levelSum      float64
-	levelN        int
-
-	stage     rxStage
-	count     int
 	altRun    int
 	candidate bool      // the last symbol turned: segment 3 may have begun
 	z1, z2    complex64 // the last two equaliser outputs in acquisition
@@ -70,11 +46,6 @@ type Receiver struct {
 	errSum    float64
 	errN      int
 	mismatch  int
-	mse       float64 // decision error power, for the quality figure
-	winSum    float64 // error power summed over the current 32-symbol window
-	winN      int
-	winPrev   float64 // the last complete window's mean
-	trained   bool
 }
 
 // NewReceiver returns a receiver at rate bit/s (9600, 7200 or 4800) that
@@ -96,131 +67,49 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 		CarrierHz: carrierFreq, Baud: baudRate, Rolloff: rrcBeta,
 		SymbolPower: r.power, EqLen: eqLen, EqCentre: eqCentre,
 	})
-	r.onPow = float32(dsp.PowerFromDBm0(carrierOnDBm0))
-	r.offPow = float32(dsp.PowerFromDBm0(carrierOffDBm0))
-	r.Reset()
+	r.link.Init(r.fe, 16, r.restart, r.symbol)
 	return r, nil
 }
 
 // SetStatusHandler sets the handler told of carrier and training events.
-func (r *Receiver) SetStatusHandler(h dsp.StatusHandler) { r.status = h }
-
-func (r *Receiver) report(s dsp.Status) {
-	if r.status != nil {
-		r.status(s)
-	}
-}
+func (r *Receiver) SetStatusHandler(h dsp.StatusHandler) { r.link.SetStatusHandler(h) }
 
 // Reset forgets the signal and waits for a new one.
-func (r *Receiver) Reset() {
-	r.fe.Meter = 0
-	r.stage = rxIdle
-	r.trained = false
-	r.restart()
-}
+func (r *Receiver) Reset() { r.link.Reset() }
 
-// restart clears the demodulator for a new signal.
+// restart clears the receiver's own state for a new signal, after the
+// front end's.
 func (r *Receiver) restart() {
-	r.fe.Restart()
-	r.count, r.altRun = 0, 0
+	r.altRun = 0
 	r.candidate = false
 	r.z1, r.z2, r.dsum = 0, 0, 0
 	r.agcSum, r.agcN = 0, 0
 	r.errSum, r.errN, r.mismatch = 0, 0, 0
-	r.mse, r.winSum, r.winN, r.winPrev = 0, 0, 0, 0
-	r.levelSum, r.levelN = 0, 0
 	r.scr, r.phase = 0, 0
 }
 
 // Fill accounts for n lost samples by feeding silence.
-func (r *Receiver) Fill(n int) {
-	var zero [160]int16
-	for n > 0 {
-		k := min(n, len(zero))
-		r.Process(zero[:k])
-		n -= k
-	}
-}
+func (r *Receiver) Fill(n int) { r.link.Fill(n) }
 
 // Report describes the signal heard.
-func (r *Receiver) Report() dsp.RxReport {
-	rep := dsp.RxReport{Trained: r.trained}
-	if r.levelN > 0 {
-		rep.LevelDBm0 = dsp.DBm0FromPower(r.levelSum / float64(r.levelN))
-	} else {
-		rep.LevelDBm0 = dsp.DBm0FromPower(float64(r.fe.Meter))
-	}
-	rep.CarrierOffsetHz = r.fe.CarrierOffsetHz()
-	rep.SymbolOffsetPPM = r.fe.SymbolOffsetPPM()
-	if r.mse > 0 {
-		rep.QualityDB = 10 * math.Log10(r.power/r.mse)
-	}
-	return rep
-}
+func (r *Receiver) Report() dsp.RxReport { return r.link.Report() }
 
 // Process demodulates in and returns len(in).
-func (r *Receiver) Process(in []int16) int {
-	fe := r.fe
-	for _, s := range in {
-		x := float32(s)
-		fe.Measure(x)
-		if r.stage == rxIdle {
-			if fe.Meter < r.onPow {
-				continue
-			}
-			r.acquireAgain()
-			r.report(dsp.StatusCarrierUp)
-		} else if fe.Meter < r.offPow || (r.stage == rxData && fe.Meter < r.dropPow) {
-			r.stage = rxIdle
-			r.trained = false
-			r.report(dsp.StatusCarrierDown)
-			continue
-		}
-		if r.stage == rxAcquire && r.count < 16 && fe.Meter > r.acqPower {
-			// The level is still rising at the start of a signal (the
-			// meter takes a few symbols): let the gain follow it.
-			r.acqPower = fe.Meter
-			fe.SetGainFromMeter()
-		} else if (r.stage == rxAcquire || r.stage == rxParked) && fe.Meter > 4*r.acqPower {
-			// The level jumped by 6 dB: a signal began over the noise we
-			// were listening to. Start again on it.
-			r.acquireAgain()
-		}
-		if r.stage == rxParked {
-			continue
-		}
-		if r.stage == rxData && r.levelN < 1<<30 {
-			r.levelSum += float64(fe.Meter)
-			r.levelN++
-		}
-		if fe.Sample(x) {
-			r.symbol()
-		}
-	}
-	return len(in)
-}
-
-// acquireAgain starts looking for a training sequence in what is heard now.
-func (r *Receiver) acquireAgain() {
-	r.restart()
-	r.acqPower = r.fe.Meter
-	r.stage = rxAcquire
-}
+func (r *Receiver) Process(in []int16) int { return r.link.Process(in) }
 
 // symbol handles one on-time symbol.
-func (r *Receiver) symbol() {
-	z := r.fe.Equalise()
-	if r.stage == rxAcquire {
+func (r *Receiver) symbol(z complex64) {
+	if r.link.Stage == qam.Acquire {
 		r.acquire(z)
 		return
 	}
 	zr, rot := r.fe.Derotate(z)
-	switch r.stage {
-	case rxTrain:
+	switch r.link.Stage {
+	case qam.Train:
 		r.train(zr, rot)
-	case rxTest:
+	case qam.Test:
 		r.test(zr, rot)
-	case rxData:
+	case qam.Data:
 		r.data(zr, rot)
 	}
 }
@@ -230,22 +119,22 @@ func (r *Receiver) symbol() {
 // segment 3 (V.29 §2): the first that differs by about 180 degrees from
 // the symbol two before it, where segment 2 repeats every two symbols.
 func (r *Receiver) acquire(z complex64) {
-	r.count++
+	r.link.Count++
 	prev2 := r.z2
 	r.z2, r.z1 = r.z1, z
-	if r.count > maxAcquire {
+	if r.link.Count > maxAcquire {
 		// No training sequence here (noise, or a signal of another kind):
 		// keep listening.
-		r.acquireAgain()
+		r.link.Reacquire()
 		return
 	}
-	if r.count <= 6 { // the equaliser's delay line is still filling
+	if r.link.Count <= 6 { // the equaliser's delay line is still filling
 		return
 	}
-	if r.count > 16 && r.count <= 28 {
+	if r.link.Count > 16 && r.link.Count <= 28 {
 		r.agcSum += float64(real(z)*real(z) + imag(z)*imag(z))
 		r.agcN++
-		if r.count == 28 && r.agcSum > 0 {
+		if r.link.Count == 28 && r.agcSum > 0 {
 			// The first gain came from the power meter, so the correction is
 			// small on a real signal; bound it so silence cannot blow it up.
 			g := float32(math.Sqrt(r.power * float64(r.agcN) / r.agcSum))
@@ -275,7 +164,7 @@ func (r *Receiver) acquire(z complex64) {
 	}
 	if dr >= 0 {
 		r.altRun++
-		if r.count > 28 {
+		if r.link.Count > 28 {
 			r.dsum += complex(float64(dr), float64(di))
 		}
 		return
@@ -303,7 +192,7 @@ func (r *Receiver) startTraining(z complex64) {
 	}
 	offHz := omega * baudRate / (2 * math.Pi)
 	if math.Abs(offHz) > 20 {
-		r.fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)
+		r.link.Fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)
 		return
 	}
 	// Move the mixer onto the far carrier, so the equaliser sees a signal
@@ -316,8 +205,8 @@ func (r *Receiver) startTraining(z complex64) {
 	r.trainReg = trainingSeed
 	r.trainingBit()
 	r.trainingBit()
-	r.stage = rxTrain
-	r.count = 2
+	r.link.Stage = qam.Train
+	r.link.Count = 2
 	r.errSum, r.errN = 0, 0
 }
 
@@ -336,13 +225,13 @@ func (r *Receiver) train(zr complex64, rot qam.Rotation) {
 		target = r.tp.d
 	}
 	// Loops start wide and narrow as the segment goes on.
-	f := 1 - float64(r.count)/seg3Len
+	f := 1 - float64(r.link.Count)/seg3Len
 	r.fe.TrackCarrier(zr, target, 0.05+0.2*f, 0.001+0.01*f)
 	r.fe.Adapt(zr, target, rot, float32(0.005+0.02*f))
-	r.count++
-	if r.count == seg3Len {
-		r.stage = rxTest
-		r.count = 0
+	r.link.Count++
+	if r.link.Count == seg3Len {
+		r.link.Stage = qam.Test
+		r.link.Count = 0
 		r.mismatch = 0
 		r.errSum, r.errN = 0, 0
 		r.scr, r.phase = 0, 0
@@ -389,8 +278,8 @@ func (r *Receiver) test(zr complex64, rot qam.Rotation) {
 	r.errN++
 	r.fe.TrackCarrier(zr, target, 0.05, 0.001)
 	r.fe.Adapt(zr, target, rot, 0.005)
-	r.count++
-	if r.count < judgeSymbols {
+	r.link.Count++
+	if r.link.Count < judgeSymbols {
 		return
 	}
 	mse := r.errSum / float64(r.errN)
@@ -398,16 +287,10 @@ func (r *Receiver) test(zr complex64, rot qam.Rotation) {
 	// nearest points are 2 apart. Noise may flip a symbol or two near a
 	// threshold; a signal that is not the expected one gets most wrong.
 	if r.mismatch > 2 || mse > 1 {
-		r.fail()
+		r.link.Fail()
 		return
 	}
-	r.mse = mse
-	// Line noise can lie above the absolute carrier-off level; the signal
-	// has gone when the level falls 12 dB below what it trained on.
-	r.dropPow = r.fe.Meter / 16
-	r.stage = rxData
-	r.trained = true
-	r.report(dsp.StatusTrainingSucceeded)
+	r.link.Succeed(mse)
 }
 
 // decide returns the index into points of the rate's point nearest zr.
@@ -475,16 +358,7 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	r.phase = ph
 	target := points[k]
 	e := zr - target
-	// Quality comes from the last complete 32-symbol window but one, so
-	// the fading tail of a transmission does not spoil the figure.
-	r.winSum += float64(real(e)*real(e) + imag(e)*imag(e))
-	if r.winN++; r.winN == 32 {
-		if r.winPrev > 0 {
-			r.mse = r.winPrev
-		}
-		r.winPrev = r.winSum / 32
-		r.winSum, r.winN = 0, 0
-	}
+	r.link.Quality(e)
 	r.fe.TrackCarrier(zr, target, 0.05, 0.0005)
 	r.fe.Adapt(zr, target, rot, 0.002)
 	if r.rate == 9600 {
@@ -500,9 +374,4 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	r.sink.PutBit(r.descramble(uint32(q>>2) & 1))
 	r.sink.PutBit(r.descramble(uint32(q>>1) & 1))
 	r.sink.PutBit(r.descramble(uint32(q) & 1))
-}
-
-func (r *Receiver) fail() {
-	r.stage = rxParked
-	r.report(dsp.StatusTrainingFailed)
 }
