@@ -36,8 +36,8 @@ type Link struct {
 	Count   int  // symbols into the current stage, for the modem's use
 	Trained bool // training succeeded and the carrier is still there
 
-	restart func()           // the modem clears its own state (the front end is done)
-	symbol  func(complex64)  // the modem takes an equalised symbol
+	restart func()          // the modem clears its own state (the front end is done)
+	symbol  func(complex64) // the modem takes an equalised symbol
 	status  dsp.StatusHandler
 	follow  int // symbols of acquisition during which the gain follows a rising level
 
