@@ -3,6 +3,8 @@ package v29
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	"github.com/faxd/faxd/dsp"
 )
@@ -85,24 +87,70 @@ func meanSymbolPower(rate int) float64 {
 	}
 }
 
+// The shaped, modulated waveform of one symbol, Re{a·h(t)·e^(jωt)}: the
+// carrier is folded into the pulse shaper. 1700 Hz at 8000 samples/s
+// repeats every 80 samples, and 80 samples are 24 whole symbols at 2400
+// baud, so a symbol starts at one of 24 (carrier, shaper) phases, its
+// slot. For each slot and each of the 16 points the table holds the
+// symbol's contribution to the waveLen samples from the one at which it
+// enters, at unit gain, and the transmitter adds one row into an
+// accumulator a symbol instead of filtering and mixing every sample.
+const (
+	slots   = carrierPeriod * baudRate / dsp.SampleRate // 24
+	waveLen = (phases*spanSyms + 2) / 3                 // 27 samples at 3 ticks of 10 a symbol
+	// accWrap is where the accumulator's read position goes back to 0,
+	// taking the pending waveLen samples along.
+	accWrap = 64
+	noPoint = len(points) // the symbol index of silence
+)
+
+// waves[(slot*len(points)+point)*waveLen:][:waveLen] is that symbol's
+// unit-gain contribution to the line, the same for every rate.
+var waves = sync.OnceValue(func() *[slots * len(points) * waveLen]float32 {
+	var w [slots * len(points) * waveLen]float32
+	h := dsp.RootRaisedCosine(rrcBeta, phases, spanSyms)
+	// Follow Process: sample c (from the start) advances the shaper 3
+	// ticks first, and a new symbol enters when the ticks pass 10.
+	slot, baud := 0, 0
+	for c := range carrierPeriod {
+		if baud += 3; baud < phases {
+			continue
+		}
+		baud -= phases
+		for pt, a := range points {
+			row := w[(slot*len(points)+pt)*waveLen:][:waveLen]
+			for m := range row {
+				// Sample c+m takes tap baud+3m of the 24 kHz pulse.
+				k := baud + 3*m
+				if k >= phases*spanSyms {
+					break
+				}
+				wt := 2 * math.Pi * carrierFreq * float64(c+m) / dsp.SampleRate
+				row[m] = float32(float64(h[k]) * (float64(real(a))*math.Cos(wt) - float64(imag(a))*math.Sin(wt)))
+			}
+		}
+		slot++
+	}
+	return &w
+})
+
 // A Transmitter is a V.29 modulator. It sends the training sequence of
 // V.29 §2, then the data from its source scrambled by 1 + x^-18 + x^-23
 // (V.29 §5), then a few symbols of scrambled ones and stops.
 type Transmitter struct {
 	rate   int
+	nbits  int // bits per data symbol
 	src    dsp.BitSource
 	status dsp.StatusHandler
 
-	bank [phases][spanSyms]float32 // bank[p][j]: tap (times gain) for the symbol j symbols back at phase p
-	re   [2 * spanSyms]float32     // symbol history, doubled so a window is contiguous
-	im   [2 * spanSyms]float32
-	pos  int // index of the newest symbol in re/im (and pos+spanSyms)
+	waves *[slots * len(points) * waveLen]float32
+	gain  float32
+	// acc holds the line samples from the next one on (at head), as far
+	// as the symbols entered so far make them, at unit gain.
+	acc  [accWrap + waveLen]float32
+	head int
+	slot int // the slot of the next symbol, 0..23
 	baud int // 24 kHz ticks since the newest symbol started (0..9)
-
-	shape   [phases][spanSyms]float32 // unit-gain polyphase taps
-	cosT    [carrierPeriod]float32    // carrier, exactly periodic at 8 kHz
-	sinT    [carrierPeriod]float32
-	carrier int // index into cosT/sinT
 
 	scr      uint32 // scrambler register, newest line bit in bit 0
 	trainReg uint8
@@ -112,6 +160,7 @@ type Transmitter struct {
 	endSym   int   // symbols sent since then
 	done     bool
 	tp       trainPoints
+	tpIndex  [4]uint8 // tp's A, B, C, D as indices into points
 }
 
 // NewTransmitter makes a V.29 transmitter for rate 9600, 7200 or 4800 bit/s
@@ -120,18 +169,9 @@ func NewTransmitter(rate int, src dsp.BitSource) (*Transmitter, error) {
 	if rate != 9600 && rate != 7200 && rate != 4800 {
 		return nil, fmt.Errorf("%w: %d", ErrRate, rate)
 	}
-	t := &Transmitter{rate: rate, src: src, tp: trainingPoints(rate)}
-	h := dsp.RootRaisedCosine(rrcBeta, phases, spanSyms)
-	for p := 0; p < phases; p++ {
-		for j := 0; j < spanSyms; j++ {
-			if k := p + phases*j; k < len(h) {
-				t.shape[p][j] = h[k]
-			}
-		}
-	}
-	for i := range carrierPeriod {
-		w := 2 * math.Pi * carrierFreq * float64(i) / dsp.SampleRate
-		t.cosT[i], t.sinT[i] = float32(math.Cos(w)), float32(math.Sin(w))
+	t := &Transmitter{rate: rate, nbits: rate / baudRate, src: src, waves: waves(), tp: trainingPoints(rate)}
+	for i, z := range [4]complex64{t.tp.a, t.tp.b, t.tp.c, t.tp.d} {
+		t.tpIndex[i] = uint8(slices.Index(points[:], z))
 	}
 	t.SetLevel(-13)
 	t.Reset()
@@ -142,12 +182,7 @@ func NewTransmitter(rate int, src dsp.BitSource) (*Transmitter, error) {
 func (t *Transmitter) SetLevel(dBm0 float64) {
 	// Passband power is E|x|^2/2 and the unit-energy shaper at 10 points
 	// per symbol gives E|x|^2 = E|a|^2/10.
-	g := float32(math.Sqrt(20 * dsp.PowerFromDBm0(dBm0) / meanSymbolPower(t.rate)))
-	for p := range t.shape {
-		for j := range t.shape[p] {
-			t.bank[p][j] = t.shape[p][j] * g
-		}
-	}
+	t.gain = float32(math.Sqrt(20 * dsp.PowerFromDBm0(dBm0) / meanSymbolPower(t.rate)))
 }
 
 // SetStatusHandler sets the function told of StatusEndOfData and
@@ -156,66 +191,80 @@ func (t *Transmitter) SetStatusHandler(h dsp.StatusHandler) { t.status = h }
 
 // Reset starts a new transmission, training again.
 func (t *Transmitter) Reset() {
-	t.re = [2 * spanSyms]float32{}
-	t.im = [2 * spanSyms]float32{}
-	t.pos, t.baud, t.carrier = 0, 0, 0
+	clear(t.acc[:])
+	t.head, t.slot, t.baud = 0, 0, 0
 	t.scr = 0
 	t.trainReg = trainingSeed
 	t.symbol, t.absPhase, t.endSym = 0, 0, 0
 	t.dataEnd, t.done = false, false
 }
 
-func (t *Transmitter) bit() int {
-	b := 1
-	if t.symbol > trainEnd && !t.dataEnd { // symbol was already counted
-		b = t.src.GetBit()
-		if b == dsp.EndOfData {
-			t.dataEnd = true
-			if t.status != nil {
-				t.status(dsp.StatusEndOfData)
-			}
-			b = 1
-		}
-	}
-	// V.29 §5: 1 + x^-18 + x^-23, taps written out for speed; the same
-	// polynomial as dsp.PolyV29.
-	out := (uint32(b) ^ t.scr>>17 ^ t.scr>>22) & 1
-	t.scr = t.scr<<1 | out
-	return int(out)
-}
-
 // nextSymbol returns the next point to send (V.29 §2).
 func (t *Transmitter) nextSymbol() complex64 {
+	if pt := t.nextPoint(); pt != noPoint {
+		return points[pt]
+	}
+	return 0
+}
+
+// nextPoint returns the next point to send (V.29 §2) as an index into
+// points, or noPoint for silence.
+func (t *Transmitter) nextPoint() int {
 	n := t.symbol
 	t.symbol++
 	switch {
 	case n < seg2Start:
-		return 0
+		return noPoint
 	case n < seg3Start:
-		if (n-seg2Start)&1 == 0 {
-			return t.tp.b
-		}
-		return t.tp.a
+		// B first, then A.
+		return int(t.tpIndex[1-(n-seg2Start)&1])
 	case n < seg4Start:
 		b := t.trainReg & 1
 		t.trainReg = t.trainReg>>1 | ((b^(t.trainReg>>1))&1)<<6
-		if b == 0 {
-			return t.tp.c
+		return int(t.tpIndex[2+b]) // C for 0, D for 1
+	}
+	// Segment 4 (scrambled ones), the data and the ones of the shutdown,
+	// the first bit in time the most significant of d. When the source
+	// runs dry the rest of the symbol is ones.
+	nb := t.nbits
+	d := uint32(1)<<nb - 1
+	if n >= trainEnd && !t.dataEnd {
+		d = 0
+		for k := range nb {
+			v := t.src.GetBit()
+			if v == dsp.EndOfData {
+				t.endOfData()
+				d = (d+1)<<(nb-k) - 1 // and ones
+				break
+			}
+			d = d<<1 | uint32(v)&1
 		}
-		return t.tp.d
 	}
+	// The scrambler of V.29 §5, 1 + x^-18 + x^-23 (dsp.PolyV29), on all
+	// the symbol's bits at once: each line bit depends only on those 18
+	// and 23 before it, all in the register already.
+	q := (d ^ t.scr>>(18-nb) ^ t.scr>>(23-nb)) & (1<<nb - 1)
+	t.scr = t.scr<<nb | q
+	// Q1 chooses the amplitude at 9600 bit/s; the rest the phase change.
 	amp := 0
-	if t.rate == 9600 && t.bit() == 1 {
-		amp = 8
+	switch t.rate {
+	case 9600:
+		amp = int(q>>3) * 8
+		t.absPhase = (t.absPhase + phaseStep8[q&7]) & 7
+	case 7200:
+		t.absPhase = (t.absPhase + phaseStep8[q&7]) & 7
+	default:
+		t.absPhase = (t.absPhase + phaseStep4[q&3]) & 7
 	}
-	q := t.bit()<<1 | t.bit()
-	if t.rate == 4800 {
-		t.absPhase = (t.absPhase + phaseStep4[q]) & 7
-	} else {
-		q = q<<1 | t.bit()
-		t.absPhase = (t.absPhase + phaseStep8[q]) & 7
+	return amp | int(t.absPhase)
+}
+
+// endOfData notes that the source has run dry.
+func (t *Transmitter) endOfData() {
+	t.dataEnd = true
+	if t.status != nil {
+		t.status(dsp.StatusEndOfData)
 	}
-	return points[amp|int(t.absPhase)]
 }
 
 // Process fills out with line samples and returns how many it wrote: len(out)
@@ -224,34 +273,37 @@ func (t *Transmitter) Process(out []int16) int {
 	if t.done {
 		return 0
 	}
-	baud, c := t.baud, t.carrier
+	baud, head, g := t.baud, t.head, t.gain
+	acc := &t.acc
 	for i := range out {
 		if baud += 3; baud >= phases {
 			baud -= phases
-			if !t.push() {
+			if !t.push(head) {
+				t.baud, t.head = baud, head
 				return i
 			}
 		}
-		h := &t.bank[baud%phases]
-		re := (*[spanSyms]float32)(t.re[t.pos%spanSyms:])
-		im := (*[spanSyms]float32)(t.im[t.pos%spanSyms:])
-		xr := h[0]*re[0] + h[1]*re[1] + h[2]*re[2] + h[3]*re[3] +
-			h[4]*re[4] + h[5]*re[5] + h[6]*re[6] + h[7]*re[7]
-		xi := h[0]*im[0] + h[1]*im[1] + h[2]*im[2] + h[3]*im[3] +
-			h[4]*im[4] + h[5]*im[5] + h[6]*im[6] + h[7]*im[7]
-		c %= carrierPeriod
-		// Saturate and round (as dsp.SaturateInt16, which does not inline).
-		y := min(max(xr*t.cosT[c]-xi*t.sinT[c], -32768), 32767)
-		out[i] = int16(int32(y+32768.5) - 32768)
-		c++
+		y := acc[head] * g
+		acc[head] = 0
+		// Round and saturate, in integers (Go's float min and max must
+		// handle NaN and cost more); int64 keeps any level in range.
+		v := int64(y+32768.5) - 32768
+		out[i] = int16(min(max(v, -32768), 32767))
+		if head++; head == accWrap {
+			// Samples from accWrap on are pending; from waveLen to
+			// accWrap were sent and cleared.
+			copy(acc[:waveLen], acc[accWrap:])
+			clear(acc[accWrap:])
+			head = 0
+		}
 	}
-	t.baud, t.carrier = baud, c
+	t.baud, t.head = baud, head
 	return len(out)
 }
 
-// push enters the next symbol into the shaper's history, or reports false
-// once the shutdown symbols have all been sent.
-func (t *Transmitter) push() bool {
+// push adds the next symbol's waveform into the accumulator from head on,
+// or reports false once the shutdown symbols have all been sent.
+func (t *Transmitter) push(head int) bool {
 	if t.dataEnd {
 		if t.endSym == shutdownLen {
 			t.done = true
@@ -262,12 +314,26 @@ func (t *Transmitter) push() bool {
 		}
 		t.endSym++
 	}
-	s := t.nextSymbol()
-	t.pos--
-	if t.pos < 0 {
-		t.pos = spanSyms - 1
+	pt := t.nextPoint()
+	slot := t.slot
+	if t.slot++; t.slot == slots {
+		t.slot = 0
 	}
-	t.re[t.pos], t.re[t.pos+spanSyms] = real(s), real(s)
-	t.im[t.pos], t.im[t.pos+spanSyms] = imag(s), imag(s)
+	if pt == noPoint {
+		return true
+	}
+	w := (*[waveLen]float32)(t.waves[(slot*len(points)+pt)*waveLen:])
+	a := (*[waveLen]float32)(t.acc[head:])
+	for m := 0; m < waveLen; m += 9 { // waveLen is 27: unrolled by 9
+		a[m] += w[m]
+		a[m+1] += w[m+1]
+		a[m+2] += w[m+2]
+		a[m+3] += w[m+3]
+		a[m+4] += w[m+4]
+		a[m+5] += w[m+5]
+		a[m+6] += w[m+6]
+		a[m+7] += w[m+7]
+		a[m+8] += w[m+8]
+	}
 	return true
 }
