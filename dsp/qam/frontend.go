@@ -20,7 +20,7 @@ import (
 // Fixed design figures.
 const (
 	mfPhases = 32 // matched-filter interpolation phases per sample
-	mfSpan   = 8  // matched filter length in symbols
+	mfSpan   = 8  // matched filter length in symbols, unless Config.Span says
 
 	// MaxEqLen bounds the equaliser's length in T/2 taps.
 	MaxEqLen = 32
@@ -36,6 +36,9 @@ type Config struct {
 	SymbolPower float64 // mean square of the constellation points, in the units decisions use
 	EqLen       int     // equaliser taps, half a symbol apart (at most MaxEqLen)
 	EqCentre    int     // the tap that starts as a pure delay
+	// Span is the matched filter's length in symbols, 8 if zero. A 50%
+	// roll-off pulse has decayed in 6; a 25% one needs 8.
+	Span int
 }
 
 // A Frontend turns line samples into equalised symbols. Make one with
@@ -96,9 +99,15 @@ func New(cfg Config) *Frontend {
 	f.sps = dsp.SampleRate / cfg.Baud
 	f.invPower = 1 / cfg.SymbolPower
 	f.period = f.sps / 2
-	f.ntaps = int(math.Ceil(mfSpan*f.sps)) + 1
+	span := cfg.Span
+	if span <= 0 {
+		span = mfSpan
+	}
+	// Rounded up to whole vectors of eight (zero taps at the old end), so
+	// the vector kernels run without a scalar tail.
+	f.ntaps = (int(math.Ceil(float64(span)*f.sps)) + 1 + 7) &^ 7
 	// The matched filter sampled every 1/mfPhases of a sample.
-	f.h = dsp.RootRaisedCosine(cfg.Rolloff, f.sps*mfPhases, mfSpan)
+	f.h = dsp.RootRaisedCosine(cfg.Rolloff, f.sps*mfPhases, span)
 	for i := range f.h {
 		f.h[i] *= mfPhases
 	}

@@ -54,7 +54,7 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 	r := &Receiver{rate: rate, tm: tm, sink: sink}
 	r.fe = qam.New(qam.Config{
 		CarrierHz: carrierHz, Baud: float64(tm.baud), Rolloff: rolloff,
-		SymbolPower: targetPower, EqLen: eqLen, EqCentre: eqCentre,
+		SymbolPower: targetPower, EqLen: eqLen, EqCentre: eqCentre, Span: 6,
 	})
 	r.link.Init(r.fe, 12, r.restart, r.symbol)
 	return r, nil
