@@ -32,6 +32,9 @@ const usage = `usage:
   faxtool modem tx --modem NAME --rate BPS [--level DBM0] [--channel 1|2] < data > audio.raw
   faxtool modem rx --modem NAME --rate BPS [--channel 1|2] [--wav] < audio > data
   faxtool demo [--quick]
+  faxtool convert IN... -o OUT.tif|OUT.pdf|OUT.png [--resolution standard|fine|superfine|300|400]
+          [--compression mh|mr|mmr] [--paper a4|b4|a3] [--header TEXT] [--halftone auto|threshold|dither] [--fit]
+  faxtool tiff info FILE
 modems: v21 (300; --channel 1 or 2, default 2), v27ter (4800, 2400), v29 (9600, 7200, 4800), v17 (14400, 12000, 9600, 7200)`
 
 // run is main without the process: it returns the exit status.
@@ -54,6 +57,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) 
 		err = modemCommand(args[1:], stdin, stdout, stderr)
 	case "demo":
 		err = demoCommand(args[1:], stdout)
+	case "convert":
+		err = convertCommand(args[1:], stdout, stderr)
+	case "tiff":
+		err = tiffCommand(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0
@@ -62,7 +69,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) 
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "faxtool: %v\n", err)
-		return 2
+		if errors.Is(err, errUsage) || errors.Is(err, errNoTraining) {
+			return 2
+		}
+		return 1
 	}
 	return 0
 }

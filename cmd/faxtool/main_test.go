@@ -2,7 +2,12 @@ package main
 
 import (
 	"bytes"
+	"image"
+	"image/color"
+	"image/png"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -149,4 +154,78 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	t.Logf("\n%s", out)
+}
+
+func TestConvertAndInfo(t *testing.T) {
+	dir := t.TempDir()
+	txt := filepath.Join(dir, "letter.txt")
+	if err := os.WriteFile(txt, []byte(strings.Repeat("Dear customer,\n\tyour fax.\n", 90)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "chart.png")
+	m := image.NewGray(image.Rect(0, 0, 400, 300))
+	for y := range 300 {
+		for x := range 400 {
+			m.SetGray(x, y, color.Gray{Y: uint8(x * 255 / 400)})
+		}
+	}
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, m); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(img, pngBuf.Bytes(), 0o644)
+
+	for _, comp := range []string{"mh", "mr", "mmr"} {
+		out := filepath.Join(dir, "out-"+comp+".tif")
+		status, _, stderr := runTool(t, nil, "convert", txt, img, "-o", out, "--compression", comp, "--resolution", "fine", "--header", "ACME")
+		if status != 0 {
+			t.Fatalf("convert %s: status %d, %s", comp, status, stderr)
+		}
+		status, info, stderr := runTool(t, nil, "tiff", "info", out)
+		if status != 0 {
+			t.Fatalf("tiff info: status %d, %s", status, stderr)
+		}
+		// Three text pages (180 lines, wrapped and tabbed, about 64 a page)
+		// and one image page, all at A4 fine, decoding without a bad row.
+		s := string(info)
+		if !strings.Contains(s, "4 page(s)") || strings.Count(s, "1728 x") != 4 || strings.Count(s, "204x196 dpi") != 4 ||
+			strings.Count(s, "bad rows 0") != 4 || !strings.Contains(s, map[string]string{"mh": "MH", "mr": "MR", "mmr": "MMR"}[comp]) {
+			t.Errorf("%s: tiff info says:\n%s", comp, s)
+		}
+		// A fax TIFF at the requested resolution goes through unchanged.
+		again := filepath.Join(dir, "again.tif")
+		if status, _, stderr := runTool(t, nil, "convert", out, "-o", again, "--compression", "mmr"); status != 0 {
+			t.Fatalf("convert TIFF: status %d, %s", status, stderr)
+		}
+	}
+	pdf := filepath.Join(dir, "out.pdf")
+	if status, _, stderr := runTool(t, nil, "convert", img, "-o", pdf); status != 0 {
+		t.Fatalf("convert to PDF: status %d, %s", status, stderr)
+	}
+	if b, _ := os.ReadFile(pdf); !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Errorf("not a PDF: %.20q", b)
+	}
+	if status, _, stderr := runTool(t, nil, "convert", img, "-o", filepath.Join(dir, "prev.png")); status != 0 {
+		t.Fatalf("convert to PNG: status %d, %s", status, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "prev-1.png")); err != nil {
+		t.Error(err)
+	}
+	for _, args := range [][]string{
+		{"convert", txt},
+		{"convert", txt, "-o", filepath.Join(dir, "x.doc")},
+		{"convert", txt, "-o", filepath.Join(dir, "x.tif"), "--resolution", "ultra"},
+		{"convert", txt, "-o", filepath.Join(dir, "x.tif"), "--compression", "jbig"},
+		{"tiff", "list", txt},
+	} {
+		if status, _, stderr := runTool(t, nil, args...); status != 2 || strings.Count(string(stderr), "\n") != 1 {
+			t.Errorf("%q: status %d, %q", args, status, stderr)
+		}
+	}
+	if status, _, _ := runTool(t, nil, "convert", filepath.Join(dir, "missing.txt"), "-o", filepath.Join(dir, "y.tif")); status != 1 {
+		t.Errorf("a missing input: status %d", status)
+	}
+	if status, _, _ := runTool(t, nil, "tiff", "info", txt); status != 1 {
+		t.Errorf("tiff info on text: status %d", status)
+	}
 }

@@ -128,7 +128,7 @@ func (p *bytePacker) PutBit(bit int) {
 func modemRx(spec *modems.Modem, rate, channel int, stdin io.Reader, stdout, stderr io.Writer) error {
 	in, err := audio.NewReader(stdin)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", errUsage, err) // not audio we read
 	}
 	if f := in.Format(); f.Channels != 1 {
 		return fmt.Errorf("%w: the input has %d channels; give one direction of the call (mono)", errUsage, f.Channels)
@@ -161,7 +161,7 @@ func modemRx(spec *modems.Modem, rate, channel int, stdin io.Reader, stdout, std
 			break
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %v", errUsage, err) // malformed audio
 		}
 	}
 	// Flush the receiver's pipeline with a little silence, so the last
