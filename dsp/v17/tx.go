@@ -2,6 +2,9 @@ package v17
 
 import (
 	"math"
+	"math/bits"
+	"slices"
+	"sync"
 
 	"github.com/faxd/faxd/dsp"
 )
@@ -67,6 +70,67 @@ func meanSymbolPower(rate int) float64 {
 	return 40
 }
 
+// The shaped, modulated waveform of one symbol, Re{a·h(t)·e^(jωt)}: the
+// carrier is folded into the pulse shaper. 1800 Hz at 8000 samples/s
+// repeats every 40 samples, and 40 samples are 12 whole symbols at 2400
+// baud, so a symbol starts at one of 12 (carrier, shaper) phases, its
+// slot. For each slot and each point of a rate's alphabet and the four
+// training points the rate's table holds the symbol's contribution to
+// the waveLen samples from the one at which it enters, at unit gain, and
+// the transmitter adds one row into an accumulator a symbol instead of a
+// dot product over the symbol history every sample.
+const (
+	slots   = carrierPeriod * BaudRate / dsp.SampleRate // 12
+	waveLen = (phases*spanSyms + 2) / 3                 // 30 samples at 3 ticks of 10 a symbol
+	// accWrap is where the accumulator's read position goes back to 0,
+	// taking the pending waveLen samples along.
+	accWrap = 64
+	noPoint = -1 // the symbol index of silence
+)
+
+// waveTables[r] (r for 14400, 12000, 9600, 7200 in turn) makes, once,
+// that rate's table: row slot*n + i, of waveLen samples, for point i of
+// the rate's alphabet followed by the training points A to D (n points
+// in all). 14400 bit/s takes 12 × 132 rows, 190 KB.
+var waveTables = [4]func() []float32{
+	sync.OnceValue(func() []float32 { return makeWaves(points14400[:]) }),
+	sync.OnceValue(func() []float32 { return makeWaves(points12000[:]) }),
+	sync.OnceValue(func() []float32 { return makeWaves(points9600[:]) }),
+	sync.OnceValue(func() []float32 { return makeWaves(points7200[:]) }),
+}
+
+// makeWaves tabulates the waveforms of alphabet and then A to D.
+func makeWaves(alphabet []complex64) []float32 {
+	pts := append(slices.Clip(alphabet), abcd[:]...)
+	w := make([]float32, slots*len(pts)*waveLen)
+	h := dsp.RootRaisedCosine(rrcBeta, phases, spanSyms)
+	// Follow Process: sample c (from the start) advances the shaper 3
+	// ticks first, and a new symbol enters when the ticks pass 10.
+	slot, baud := 0, 0
+	for c := range carrierPeriod {
+		if baud += 3; baud < phases {
+			continue
+		}
+		baud -= phases
+		for i, a := range pts {
+			row := w[(slot*len(pts)+i)*waveLen:][:waveLen]
+			for m := range row {
+				// Sample c+m takes tap baud+3m+1 of the 24 kHz pulse
+				// (tap 0, at the far edge, is left out) while the symbol
+				// is one of the spanSyms in the shaper.
+				k := baud + 3*m
+				if k >= phases*spanSyms {
+					break
+				}
+				wt := 2 * math.Pi * CarrierFreq * float64(c+m) / dsp.SampleRate
+				row[m] = float32(float64(h[k+1]) * (float64(real(a))*math.Cos(wt) - float64(imag(a))*math.Sin(wt)))
+			}
+		}
+		slot++
+	}
+	return w
+}
+
 // A Transmitter is a V.17 modulator. It sends the long or the short
 // training sequence of V.17 §2.5, then the data from its source, scrambled
 // by 1 + x^-18 + x^-23 and trellis coded (V.17 §2.4), then 32 symbols of
@@ -78,20 +142,15 @@ type Transmitter struct {
 	status dsp.StatusHandler
 	short  bool
 
-	// mod[18c:18c+18] holds, for the output sample at carrier phase c,
-	// the taps for the symbols 0 to 8 back, times the gain, times cos(c)
-	// (for the real parts, the first nine) and -sin(c) (for the imaginary
-	// parts, the last nine). The shaper's phase is a function of c: both
-	// start at 0 and 40 samples are 12 whole symbols. (A flat array: Go
-	// addresses it better than a two-dimensional one.)
-	mod  [carrierPeriod * 2 * spanSyms]float32
-	re   [2 * spanSyms]float32 // symbol history, doubled so a window is contiguous
-	im   [2 * spanSyms]float32
-	pos  int // index of the newest symbol in re/im (and pos+spanSyms)
+	waves []float32 // the rate's table, of waveTables
+	npts  int       // points in the rate's alphabet, the training points following
+	gain  float32
+	// acc holds the line samples from the next one on (at head), as far
+	// as the symbols entered so far make them, at unit gain.
+	acc  [accWrap + waveLen]float32
+	head int
+	slot int // the slot of the next symbol, 0..11
 	baud int // 24 kHz ticks since the newest symbol started (0..9)
-
-	shape   [phases][spanSyms]float32 // unit-gain polyphase taps
-	carrier int                       // carrier phase, 0..39 (1800 Hz at 8 kHz is exactly periodic)
 
 	enc Encoder
 
@@ -115,12 +174,8 @@ func NewTransmitter(rate int, src dsp.BitSource) (*Transmitter, error) {
 		return nil, err
 	}
 	t.nbits = t.enc.BitsPerSymbol()
-	h := dsp.RootRaisedCosine(rrcBeta, phases, spanSyms)
-	for p := range phases {
-		for j := range spanSyms {
-			t.shape[p][j] = h[p+1+phases*j]
-		}
-	}
+	t.npts = len(t.enc.points)
+	t.waves = waveTables[slices.Index([]int{14400, 12000, 9600, 7200}, rate)]()
 	t.SetLevel(-13)
 	t.Reset()
 	return t, nil
@@ -136,17 +191,7 @@ func (t *Transmitter) SetLevel(dBm0 float64) {
 	dBm0 = min(dBm0, 40)
 	// Passband power is E|x|²/2 and the unit-energy shaper at 10 points
 	// per symbol gives E|x|² = E|a|²/10.
-	g := math.Sqrt(20 * dsp.PowerFromDBm0(dBm0) / meanSymbolPower(t.rate))
-	for c := range carrierPeriod {
-		// Sample c (from the start) is made after the shaper's phase
-		// has advanced 3(c+1) ticks of 10 per symbol.
-		p := 3 * (c + 1) % phases
-		w := 2 * math.Pi * CarrierFreq * float64(c) / dsp.SampleRate
-		for j := range spanSyms {
-			t.mod[2*spanSyms*c+j] = float32(g * float64(t.shape[p][j]) * math.Cos(w))
-			t.mod[2*spanSyms*c+spanSyms+j] = float32(-g * float64(t.shape[p][j]) * math.Sin(w))
-		}
-	}
+	t.gain = float32(math.Sqrt(20 * dsp.PowerFromDBm0(dBm0) / meanSymbolPower(t.rate)))
 }
 
 // SetStatusHandler sets the function told of StatusEndOfData and
@@ -165,9 +210,8 @@ func (t *Transmitter) SetShortTrain(short bool) {
 // Reset starts a new transmission with the training chosen by
 // SetShortTrain.
 func (t *Transmitter) Reset() {
-	t.re = [2 * spanSyms]float32{}
-	t.im = [2 * spanSyms]float32{}
-	t.pos, t.baud, t.carrier = 0, 0, 0
+	clear(t.acc[:])
+	t.head, t.slot, t.baud = 0, 0, 0
 	t.seg2End = seg1Len + seg2Len
 	t.seg3End = t.seg2End + seg3Len
 	// The differential encoder starts from Y2 Y1 = 01 after a long train
@@ -195,6 +239,20 @@ func (t *Transmitter) scramble(b uint32) uint32 {
 
 // nextSymbol returns the next point to send (V.17 §2.5, then §2.4).
 func (t *Transmitter) nextSymbol() complex64 {
+	switch pt := t.nextPoint(); {
+	case pt == noPoint:
+		return 0
+	case pt >= t.npts:
+		return abcd[pt-t.npts]
+	default:
+		return t.enc.points[pt]
+	}
+}
+
+// nextPoint returns the next point to send (V.17 §2.5, then §2.4) as an
+// index into the rate's table: a point of the alphabet, one of the
+// training points after them, or noPoint for silence.
+func (t *Transmitter) nextPoint() int {
 	n := t.symbol
 	t.symbol++
 	if t.dataEnd {
@@ -203,43 +261,45 @@ func (t *Transmitter) nextSymbol() complex64 {
 	switch {
 	case n < seg1Len:
 		// Segment 1: ABAB..., A first.
-		return abcd[n&1]
+		return t.npts + n&1
 	case n < t.seg2End:
 		// Segment 2: C, D, B or A by the scrambler fed with ones.
 		t.train = cdba[t.scramble(1)<<1|t.scramble(1)]
-		return abcd[t.train]
+		return t.npts + int(t.train)
 	case n < t.seg3End:
 		// Segment 3: the bridge word, scrambled, as turns of the last
 		// training point.
 		shift := uint((n-t.seg2End)&7) * 2
 		b := t.scramble(bridgeWord>>shift&1)<<1 | t.scramble(bridgeWord>>(shift+1)&1)
 		t.train = (t.train + bridgeStep[b]) & 3
-		return abcd[t.train]
+		return t.npts + int(t.train)
 	case t.endSym > shutdownOnes:
-		return 0
+		return noPoint
 	}
 	// Segment 4 (scrambled ones), the data, the ones of the shutdown: all
-	// trellis coded, the first bit in time as Q1. The scrambler (as
-	// scramble) is written out here for speed.
-	data := n >= t.trainEnd && !t.dataEnd
-	reg := t.scr
-	var q uint32
-	for i := range t.nbits {
-		b := uint32(1)
-		if data {
-			if v := t.src.GetBit(); v != dsp.EndOfData {
-				b = uint32(v) & 1
-			} else {
-				data = false
+	// trellis coded. The first bit in time is the most significant of d
+	// and becomes Q1. When the source runs dry the rest of the symbol is
+	// ones.
+	nb := t.nbits
+	d := uint32(1)<<nb - 1
+	if n >= t.trainEnd && !t.dataEnd {
+		d = 0
+		for k := range nb {
+			v := t.src.GetBit()
+			if v == dsp.EndOfData {
 				t.endOfData()
+				d = (d+1)<<(nb-k) - 1 // and ones
+				break
 			}
+			d = d<<1 | uint32(v)&1
 		}
-		out := (b ^ reg>>17 ^ reg>>22) & 1
-		reg = reg<<1 | out
-		q |= out << i
 	}
-	t.scr = reg
-	return t.enc.Encode(uint8(q))
+	// The scrambler (as scramble) on all the symbol's bits at once: each
+	// line bit depends only on those 18 and 23 before it, all in the
+	// register already.
+	o := (d ^ t.scr>>(18-nb) ^ t.scr>>(23-nb)) & (1<<nb - 1)
+	t.scr = t.scr<<nb | o
+	return int(t.enc.Index(bits.Reverse8(uint8(o)) >> (8 - nb)))
 }
 
 // endOfData notes that the source has run dry.
@@ -256,42 +316,37 @@ func (t *Transmitter) Process(out []int16) int {
 	if t.done {
 		return 0
 	}
-	baud, c := t.baud, t.carrier
-	re := (*[spanSyms]float32)(t.re[t.pos:])
-	im := (*[spanSyms]float32)(t.im[t.pos:])
+	baud, head, g := t.baud, t.head, t.gain
+	acc := &t.acc
 	for i := range out {
 		if baud += 3; baud >= phases {
 			baud -= phases
-			if !t.push() {
-				t.baud, t.carrier = baud, c
+			if !t.push(head) {
+				t.baud, t.head = baud, head
 				return i
 			}
-			re = (*[spanSyms]float32)(t.re[t.pos:])
-			im = (*[spanSyms]float32)(t.im[t.pos:])
 		}
-		// The passband sample Re{x·e^(jωn)} of the shaped baseband x,
-		// as one dot product, summed as trees to keep the chains short.
-		m := (*[2 * spanSyms]float32)(t.mod[2*spanSyms*c:])
-		y := (((m[0]*re[0] + m[1]*re[1]) + (m[2]*re[2] + m[3]*re[3])) +
-			((m[4]*re[4] + m[5]*re[5]) + (m[6]*re[6] + m[7]*re[7]))) +
-			(((m[9]*im[0] + m[10]*im[1]) + (m[11]*im[2] + m[12]*im[3])) +
-				((m[13]*im[4] + m[14]*im[5]) + (m[15]*im[6] + m[16]*im[7]))) +
-			(m[8]*re[8] + m[17]*im[8])
-		// Round and saturate, in integers: Go's float min and max must
-		// handle NaN and cost more.
-		v := int32(y+32768.5) - 32768
+		y := acc[head] * g
+		acc[head] = 0
+		// Round and saturate, in integers (Go's float min and max must
+		// handle NaN and cost more); int64 keeps any level in range.
+		v := int64(y+32768.5) - 32768
 		out[i] = int16(min(max(v, -32768), 32767))
-		if c++; c == carrierPeriod {
-			c = 0
+		if head++; head == accWrap {
+			// Samples from accWrap on are pending; from waveLen to
+			// accWrap were sent and cleared.
+			copy(acc[:waveLen], acc[accWrap:])
+			clear(acc[accWrap:])
+			head = 0
 		}
 	}
-	t.baud, t.carrier = baud, c
+	t.baud, t.head = baud, head
 	return len(out)
 }
 
-// push enters the next symbol into the shaper's history, or reports false
-// once the shutdown symbols have all been sent.
-func (t *Transmitter) push() bool {
+// push adds the next symbol's waveform into the accumulator from head on,
+// or reports false once the shutdown symbols have all been sent.
+func (t *Transmitter) push(head int) bool {
 	if t.dataEnd && t.endSym == shutdownOnes+shutdownSilence {
 		t.done = true
 		if t.status != nil {
@@ -299,12 +354,27 @@ func (t *Transmitter) push() bool {
 		}
 		return false
 	}
-	s := t.nextSymbol()
-	t.pos--
-	if t.pos < 0 {
-		t.pos = spanSyms - 1
+	pt := t.nextPoint()
+	slot := t.slot
+	if t.slot++; t.slot == slots {
+		t.slot = 0
 	}
-	t.re[t.pos], t.re[t.pos+spanSyms] = real(s), real(s)
-	t.im[t.pos], t.im[t.pos+spanSyms] = imag(s), imag(s)
+	if pt == noPoint {
+		return true
+	}
+	w := (*[waveLen]float32)(t.waves[(slot*(t.npts+len(abcd))+pt)*waveLen:])
+	a := (*[waveLen]float32)(t.acc[head:])
+	for m := 0; m < waveLen; m += 10 { // waveLen is 30: unrolled by 10
+		a[m] += w[m]
+		a[m+1] += w[m+1]
+		a[m+2] += w[m+2]
+		a[m+3] += w[m+3]
+		a[m+4] += w[m+4]
+		a[m+5] += w[m+5]
+		a[m+6] += w[m+6]
+		a[m+7] += w[m+7]
+		a[m+8] += w[m+8]
+		a[m+9] += w[m+9]
+	}
 	return true
 }

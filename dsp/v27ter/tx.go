@@ -3,6 +3,7 @@ package v27ter
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/faxd/faxd/dsp"
 )
@@ -49,12 +50,71 @@ const (
 // carrier's.
 const carrierPeriod = 40
 
+// The shaped, modulated waveform of one symbol, Re{a·h(t)·e^(jωt)}: the
+// carrier is folded into the pulse shaper. A symbol starts at one of
+// carrierPeriod·baud/8000 (carrier, shaper) phases, its slot: 8 at 1600
+// baud, 6 at 1200. For each slot and each of the 8 points a rate's table
+// holds the symbol's contribution to the samples from the one at which
+// it enters, at unit gain, and the transmitter adds one row into an
+// accumulator a symbol instead of a dot product over the symbol history
+// every sample. A row is waveLen samples, the most any symbol reaches
+// (40 at 1600 baud, 54 at 1200), rounded up to a multiple of 8; the
+// tables take 10 KB a rate.
+const (
+	maxWaveLen = 56
+	// accWrap is where the accumulator's read position goes back to 0,
+	// taking the pending samples along.
+	accWrap = 64
+	noPoint = len(constellation) // the symbol index of silence
+)
+
+// A waveTable is one rate's table: row slot*8 + point of waveLen samples.
+type waveTable struct {
+	waveLen int
+	slots   int
+	w       []float32
+}
+
+// waveTables makes, once, each rate's table.
+var waveTables = map[int]func() *waveTable{
+	4800: sync.OnceValue(func() *waveTable { return makeWaves(timings[4800]) }),
+	2400: sync.OnceValue(func() *waveTable { return makeWaves(timings[2400]) }),
+}
+
+func makeWaves(tm timing) *waveTable {
+	span := tm.fine * txSpan // fine units a symbol stays in the shaper
+	wt := &waveTable{
+		waveLen: ((span+tm.step-1)/tm.step + 7) &^ 7,
+		slots:   carrierPeriod * tm.baud / dsp.SampleRate,
+	}
+	wt.w = make([]float32, wt.slots*len(constellation)*wt.waveLen)
+	h := dsp.RootRaisedCosine(rolloff, float64(tm.fine), txSpan)
+	// Follow Process: sample c (from the start) advances the shaper step
+	// fine units first, and a new symbol enters when they pass fine.
+	slot, phase := 0, 0
+	for c := range carrierPeriod {
+		if phase += tm.step; phase < tm.fine {
+			continue
+		}
+		phase -= tm.fine
+		for pt, a := range constellation {
+			row := wt.w[(slot*len(constellation)+pt)*wt.waveLen:][:wt.waveLen]
+			for m := range row {
+				// Sample c+m takes tap phase+step·m of the pulse.
+				k := phase + tm.step*m
+				if k >= span || k >= len(h) {
+					break
+				}
+				w := 2 * math.Pi * carrierHz * float64(c+m) / dsp.SampleRate
+				row[m] = float32(float64(h[k]) * (float64(real(a))*math.Cos(w) - float64(imag(a))*math.Sin(w)))
+			}
+		}
+		slot++
+	}
+	return wt
+}
+
 // A Transmitter modulates data bits into V.27ter line audio.
-//
-// The carrier is folded into the pulse shaper: for each of the 40 carrier
-// phases mod holds the taps times the gain times cos and -sin of the
-// carrier, so each line sample is one dot product over the symbol history,
-// Re{x·e^(jωn)} without a separate mixer.
 type Transmitter struct {
 	rate   int
 	tm     timing
@@ -62,17 +122,14 @@ type Transmitter struct {
 	status dsp.StatusHandler
 	level  float64
 
-	// mod[2*txSpan*c:][:2*txSpan] holds, for the output sample at carrier
-	// phase c, the taps for the symbols 0 to txSpan-1 back, times the
-	// gain, times cos(c) (for the real parts, the first half) and -sin(c)
-	// (for the imaginary parts, the second half). A flat array: Go
-	// addresses it better than a two-dimensional one.
-	mod     [carrierPeriod * 2 * txSpan]float32
-	symRe   [2 * txSpan]float32
-	symIm   [2 * txSpan]float32
-	pos     int // ring position of the newest symbol
-	phase   int // fine units since the newest symbol began
-	carrier int // carrier phase, 0..39
+	waves *waveTable
+	gain  float32
+	// acc holds the line samples from the next one on (at head), as far
+	// as the symbols entered so far make them, at unit gain.
+	acc   [accWrap + maxWaveLen]float32
+	head  int
+	slot  int // the slot of the next symbol
+	phase int // fine units since the newest symbol began
 
 	stage txStage
 	count int // symbols sent in the current stage
@@ -87,7 +144,7 @@ func NewTransmitter(rate int, src dsp.BitSource) (*Transmitter, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %d", ErrRate, rate)
 	}
-	t := &Transmitter{rate: rate, tm: tm, src: src, level: -13}
+	t := &Transmitter{rate: rate, tm: tm, src: src, level: -13, waves: waveTables[rate]()}
 	t.SetLevel(t.level)
 	t.Reset()
 	return t, nil
@@ -96,7 +153,7 @@ func NewTransmitter(rate int, src dsp.BitSource) (*Transmitter, error) {
 // SetLevel sets the transmit level in dBm0 (default -13).
 func (t *Transmitter) SetLevel(dBm0 float64) {
 	t.level = dBm0
-	fine, step := t.tm.fine, t.tm.step
+	fine := t.tm.fine
 	h := dsp.RootRaisedCosine(rolloff, float64(fine), txSpan)
 	// Mean power per sample of the shaped, modulated signal for symbols of
 	// mean square 2 (the constellation's): half of 2·Σ taps² per phase,
@@ -111,22 +168,7 @@ func (t *Transmitter) SetLevel(dBm0 float64) {
 	}
 	meanPower := sum / float64(fine) // × E|a|²=2 × ½ for the carrier
 	scale := dsp.RMSFromDBm0(dBm0) / math.Sqrt(meanPower)
-	for c := range carrierPeriod {
-		// Sample c (from the start) is made after the shaper's phase
-		// has advanced step·(c+1) fine units.
-		ph := step * (c + 1) % fine
-		w := 2 * math.Pi * carrierHz * float64(c) / dsp.SampleRate
-		cos, sin := math.Cos(w), math.Sin(w)
-		m := t.mod[2*txSpan*c:][:2*txSpan]
-		for j := range txSpan {
-			v := 0.0
-			if k := ph + fine*j; k < len(h) {
-				v = float64(h[k]) * scale
-			}
-			m[j] = float32(v * cos)
-			m[txSpan+j] = float32(-v * sin)
-		}
-	}
+	t.gain = float32(scale)
 }
 
 // SetStatusHandler sets the handler told of dsp.StatusEndOfData and
@@ -135,9 +177,8 @@ func (t *Transmitter) SetStatusHandler(h dsp.StatusHandler) { t.status = h }
 
 // Reset starts a new transmission from the training sequence.
 func (t *Transmitter) Reset() {
-	clear(t.symRe[:])
-	clear(t.symIm[:])
-	t.pos, t.phase, t.carrier = 0, 0, 0
+	clear(t.acc[:])
+	t.head, t.slot, t.phase = 0, 0, 0
 	t.stage, t.count, t.state = txSilence, 0, 0
 	t.scr = scrambler{reg: scramblerSeed}
 }
@@ -149,61 +190,76 @@ func (t *Transmitter) Process(out []int16) int {
 		return 0
 	}
 	fine, step := t.tm.fine, t.tm.step
-	phase, c := t.phase, t.carrier
-	re := (*[txSpan]float32)(t.symRe[t.pos:])
-	im := (*[txSpan]float32)(t.symIm[t.pos:])
+	phase, head, g := t.phase, t.head, t.gain
+	acc := &t.acc
 	for i := range out {
 		if phase += step; phase >= fine {
 			phase -= fine
-			t.nextSymbol()
+			pt := t.nextSymbol()
 			if t.stage == txDone {
-				t.phase, t.carrier = phase, c
+				t.phase, t.head = phase, head
 				return i
 			}
-			re = (*[txSpan]float32)(t.symRe[t.pos:])
-			im = (*[txSpan]float32)(t.symIm[t.pos:])
+			t.add(head, pt)
 		}
-		// The passband sample Re{x·e^(jωn)} of the shaped baseband x,
-		// as one dot product, summed as trees to keep the chains short.
-		m := (*[2 * txSpan]float32)(t.mod[2*txSpan*c:])
-		y := ((m[0]*re[0] + m[1]*re[1]) + (m[2]*re[2] + m[3]*re[3])) +
-			((m[4]*re[4] + m[5]*re[5]) + (m[6]*re[6] + m[7]*re[7])) +
-			(((m[8]*im[0] + m[9]*im[1]) + (m[10]*im[2] + m[11]*im[3])) +
-				((m[12]*im[4] + m[13]*im[5]) + (m[14]*im[6] + m[15]*im[7])))
+		y := acc[head] * g
+		acc[head] = 0
 		// Round and saturate, in integers (Go's float min and max must
 		// handle NaN and cost more); int64 keeps any level in range.
 		v := int64(y+32768.5) - 32768
 		out[i] = int16(min(max(v, -32768), 32767))
-		if c++; c == carrierPeriod {
-			c = 0
+		if head++; head == accWrap {
+			// Samples from accWrap on are pending; from maxWaveLen to
+			// accWrap were sent and cleared.
+			copy(acc[:maxWaveLen], acc[accWrap:])
+			clear(acc[accWrap:])
+			head = 0
 		}
 	}
-	t.phase, t.carrier = phase, c
+	t.phase, t.head = phase, head
 	return len(out)
 }
 
-// pushSymbol makes z the newest symbol; the ring holds the newest first.
-func (t *Transmitter) pushSymbol(z complex64) {
-	t.pos--
-	if t.pos < 0 {
-		t.pos = txSpan - 1
+// add adds the waveform of point pt (or nothing, for noPoint) entering at
+// the next slot into the accumulator from head on.
+func (t *Transmitter) add(head, pt int) {
+	wt := t.waves
+	slot := t.slot
+	if t.slot++; t.slot == wt.slots {
+		t.slot = 0
 	}
-	t.symRe[t.pos], t.symRe[t.pos+txSpan] = real(z), real(z)
-	t.symIm[t.pos], t.symIm[t.pos+txSpan] = imag(z), imag(z)
+	if pt == noPoint {
+		return
+	}
+	n := wt.waveLen
+	w := wt.w[(slot*len(constellation)+pt)*n:][:n]
+	a := t.acc[head:][:n]
+	for m := 0; m+8 <= len(w); m += 8 { // waveLen is a multiple of 8
+		r := (*[8]float32)(w[m:])
+		x := (*[8]float32)(a[m:])
+		x[0] += r[0]
+		x[1] += r[1]
+		x[2] += r[2]
+		x[3] += r[3]
+		x[4] += r[4]
+		x[5] += r[5]
+		x[6] += r[6]
+		x[7] += r[7]
+	}
 }
 
-// nextSymbol works out the next symbol of the sequence and pushes it.
-func (t *Transmitter) nextSymbol() {
+// nextSymbol works out the next symbol of the sequence and returns it as
+// an index into constellation, or noPoint for silence.
+func (t *Transmitter) nextSymbol() int {
 	t.count++
 	switch t.stage {
 	case txData:
 		t.state = (t.state + t.dataStep(false)) & 7
 	case txSilence:
-		t.pushSymbol(0)
 		if t.count == segSilence {
 			t.stage, t.count = txReversals, 0
 		}
-		return
+		return noPoint
 	case txReversals:
 		t.state = (t.state + 4) & 7
 		if t.count == segReversals {
@@ -230,16 +286,15 @@ func (t *Transmitter) nextSymbol() {
 		}
 	case txFlush:
 		// Let the pulse shaper's tail die away, then stop.
-		t.pushSymbol(0)
 		if t.count == txSpan {
 			t.stage = txDone
 			if t.status != nil {
 				t.status(dsp.StatusShutdownComplete)
 			}
 		}
-		return
+		return noPoint
 	}
-	t.pushSymbol(constellation[t.state])
+	return int(t.state)
 }
 
 // scramble is scrambler.scramble without branches on the data: the line
