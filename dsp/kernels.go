@@ -1,23 +1,35 @@
 package dsp
 
+//go:generate sh -c "cd internal/asm && go run . -out ../../kernels_amd64.s -stubs ../../kernels_stub_amd64.go -pkg dsp"
+
 // The kernels the modem receivers spend their time in: the matched filter
 // (Dot2), the equaliser's output (CDot) and its update (CAxpyConj), and the
 // plain dot product (Dot).
 //
 // Each has a pure-Go implementation here, built and callable everywhere
-// (dotGeneric and so on), and under GOEXPERIMENT=simd on amd64 a second one
-// with simd/archsimd's 256-bit vectors, chosen once at start-up when the CPU
-// has AVX2 and FMA (kernels_simd_amd64.go; kernels_generic.go otherwise).
+// (dotGeneric and so on), and on amd64 a vector one, chosen once at
+// start-up when the CPU has AVX2 and FMA:
 //
-// Dot, Dot2 and CAxpyConj fix the order of their additions and the vector
-// code reproduces it: both paths give the same results bit for bit. (The
-// vector code multiplies and adds separately: fusing would change the
-// bits, and at these lengths buys nothing, a sum being bound by its chain
-// of dependent additions; an eight-lane fused Dot2 over 28 taps took 21 ns
-// against this one's 12.) CDot's plain path sums in order, which
-// Go compiles better than any split into partial sums, and its vector path
-// in eight lanes with fused multiply-adds: the two agree to within 1e-5 of
-// the sum of the magnitudes of the terms (see kernels_test.go).
+//   - by default, assembly generated with avo by internal/asm (a module of
+//     its own), kernels_amd64.s behind kernels_asm_amd64.go;
+//   - under GOEXPERIMENT=simd, simd/archsimd's 256-bit vectors
+//     (kernels_simd_amd64.go);
+//   - the plain Go ones off amd64, on a CPU without AVX2 or FMA, and with
+//     the build tag purego (kernels_generic.go; under GOEXPERIMENT=simd the
+//     tag keeps archsimd, which is not assembly).
+//
+// CAxpyConj is elementwise and every path multiplies and adds separately,
+// in the same order: all give the same results bit for bit. The sums are
+// another matter. The plain Go Dot and Dot2 keep four partial sums, CDot
+// one sum in order (which Go compiles better than any split into partial
+// sums). The archsimd Dot and Dot2 repeat the plain Go order lane by lane
+// and give the same bits; its CDot, and the assembly's Dot, Dot2 and CDot,
+// sum in eight lanes with fused multiply-adds (an assembly Dot2 of 28
+// taps took 6.3 ns so, 8.5 in the plain Go order) and differ from the
+// plain Go by rounding: within 1e-5 of the sum of the magnitudes of the
+// terms (kernelTol in kernels_test.go; at these lengths both are within
+// 2e-6 of it of the exact value). Within any one path, Dot2's two results have the bits of two
+// Dots.
 //
 // The generic code converts each product to float32 explicitly, which
 // stops the compiler fusing it into an addition when GOAMD64=v3 allows it
@@ -28,12 +40,14 @@ package dsp
 
 // Dot returns the dot product of a and b[:len(a)].
 //
-// It keeps four partial sums (s0 takes elements 0, 4, 8, … and the tail)
-// and adds them as (s0+s1)+(s2+s3); Dot2 and the receivers rely on that
-// order to give the same results bit for bit.
+// The plain Go path keeps four partial sums (s0 takes elements 0, 4, 8, …
+// and the tail) and adds them as (s0+s1)+(s2+s3); the assembly sums in
+// eight lanes with fused multiply-adds: the two differ by rounding, within
+// 1e-5 of the sum of the magnitudes of the products.
 func Dot(a, b []float32) float32 { return dot(a, b) }
 
-// Dot2 returns Dot(taps, a) and Dot(taps, b) (the same bits as two calls)
+// Dot2 returns Dot(taps, a) and Dot(taps, b) (the same bits as two calls,
+// on every path)
 // in one pass over taps: the real and imaginary parts of a complex signal
 // through one real filter. a and b must be at least as long as taps.
 func Dot2(taps, a, b []float32) (float32, float32) { return dot2(taps, a, b) }
@@ -43,8 +57,8 @@ func Dot2(taps, a, b []float32) (float32, float32) { return dot2(taps, a, b) }
 // taps w meet its delay line u. wi, ur and ui must be at least as long as
 // wr.
 //
-// The plain Go path adds the terms in order; the vector path keeps partial
-// sums and fuses, so the two differ by rounding: within 1e-5 of the sum of
+// The plain Go path adds the terms in order; the vector paths keep partial
+// sums and fuse, so the two differ by rounding: within 1e-5 of the sum of
 // the magnitudes of the products.
 func CDot(wr, wi, ur, ui []float32) (float32, float32) { return cdot(wr, wi, ur, ui) }
 
@@ -54,7 +68,8 @@ func CDot(wr, wi, ur, ui []float32) (float32, float32) { return cdot(wr, wi, ur,
 // ur and ui must be at least as long as wr.
 //
 // Each element becomes wr + (er·ur + ei·ui) and wi + (ei·ur − er·ui), the
-// products rounded before they are added.
+// products rounded before they are added, on every path: all give the same
+// bits.
 func CAxpyConj(wr, wi, ur, ui []float32, er, ei float32) { caxpyConj(wr, wi, ur, ui, er, ei) }
 
 // dotGeneric is Dot in plain Go.

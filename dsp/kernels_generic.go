@@ -1,8 +1,10 @@
-//go:build !(goexperiment.simd && amd64)
+//go:build !amd64 || (purego && !goexperiment.simd)
 
 package dsp
 
-// Without simd/archsimd the kernels are the plain Go ones.
+// Off amd64, and on amd64 with the build tag purego (no assembly) unless
+// GOEXPERIMENT=simd, the kernels are the plain Go ones. Exactly one of
+// this file, kernels_asm_amd64.go and kernels_simd_amd64.go builds.
 
 // kernelPath names the implementation the kernels use, for tests and
 // benchmarks.

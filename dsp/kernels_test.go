@@ -8,13 +8,14 @@ import (
 )
 
 // kernelTol bounds the kernels' rounding: a result lies within
-// kernelTol·Σ|terms| of the exact value, and CDot's two paths within
-// kernelTol·Σ|terms| of each other. For the lengths here, at most 70
+// kernelTol·Σ|terms| of the exact value, and Dot's, Dot2's and CDot's paths
+// within kernelTol·Σ|terms| of each other. For the lengths here, at most 70
 // terms, a sum in order is within 70·2⁻²⁴·Σ|terms| (4.2e-6) of the exact
-// value and CDot's vector path (eight lanes, then the tail) within
-// 21·2⁻²⁴·Σ|terms| (1.3e-6). Dot, Dot2 and CAxpyConj must moreover agree
-// with their plain Go twins exactly: they perform the same operations in
-// the same order.
+// value, Dot's four partial sums within 20·2⁻²⁴·Σ|terms| (1.2e-6), and the
+// vector paths' eight lanes with fused multiply-adds, then three levels of
+// pairwise sums, within 12·2⁻²⁴·Σ|terms| (7e-7). CAxpyConj must moreover
+// agree with its plain Go twin exactly: every path performs the same
+// operations in the same order.
 const kernelTol = 1e-5
 
 // same reports whether two results agree exactly (as values, so +0 and -0
@@ -38,15 +39,18 @@ func kernelInputs(rng *rand.Rand, n int) (a, b, c, d []float32) {
 	return s[0], s[1], s[2], s[3]
 }
 
-// TestKernels checks every kernel against its plain Go twin (exactly, or
-// for CDot within kernelTol) and against float64 arithmetic within
+// TestKernels checks every kernel against its plain Go twin (CAxpyConj
+// exactly, the sums within kernelTol) and against float64 arithmetic within
 // kernelTol, over lengths 0 to 70 (every tail of the eight-lane loops,
-// several times over).
+// several times over), and that Dot2 gives the bits of two Dots.
 func TestKernels(t *testing.T) {
 	t.Logf("kernels: %s", kernelPath)
 	rng := rand.New(rand.NewPCG(3, 4))
-	var worst float64 // CDot's largest difference between paths, over Σ|terms|
-	defer func() { t.Logf("CDot paths differ by up to %.2g of Σ|terms|", worst) }()
+	// The largest differences between paths, over Σ|terms|.
+	var worstDot, worstCDot float64
+	defer func() {
+		t.Logf("paths differ by up to %.2g of Σ|terms| (Dot, Dot2), %.2g (CDot)", worstDot, worstCDot)
+	}()
 	for n := 0; n <= 70; n++ {
 		for trial := 0; trial < 4; trial++ {
 			a, b, c, d := kernelInputs(rng, n)
@@ -60,14 +64,25 @@ func TestKernels(t *testing.T) {
 				magB += math.Abs(float64(a[i]) * float64(c[i]))
 			}
 			got := Dot(a[:n], b)
-			if want := dotGeneric(a[:n], b); !same(got, want) {
-				t.Errorf("n=%d: Dot = %v, generic %v", n, got, want)
+			want := dotGeneric(a[:n], b)
+			if n > 0 {
+				worstDot = max(worstDot, math.Abs(float64(got-want))/magA)
+			}
+			if !near(got, float64(want), magA) {
+				t.Errorf("n=%d: Dot = %v, generic %v (Σ|terms| %v)", n, got, want, magA)
 			}
 			if !near(got, exA, magA) {
 				t.Errorf("n=%d: Dot = %v, exact %v (Σ|terms| %v)", n, got, exA, magA)
 			}
 			ga, gb := Dot2(a[:n], b, c)
-			if wa, wb := dot2Generic(a[:n], b, c); !same(ga, wa) || !same(gb, wb) {
+			if da, db := Dot(a[:n], b), Dot(a[:n], c); math.Float32bits(ga) != math.Float32bits(da) || math.Float32bits(gb) != math.Float32bits(db) {
+				t.Errorf("n=%d: Dot2 = %v, %v, two Dots %v, %v", n, ga, gb, da, db)
+			}
+			wa, wb := dot2Generic(a[:n], b, c)
+			if n > 0 {
+				worstDot = max(worstDot, math.Abs(float64(gb-wb))/magB)
+			}
+			if !near(ga, float64(wa), magA) || !near(gb, float64(wb), magB) {
 				t.Errorf("n=%d: Dot2 = %v, %v, generic %v, %v", n, ga, gb, wa, wb)
 			}
 			if !near(ga, exA, magA) || !near(gb, exB, magB) {
@@ -86,7 +101,7 @@ func TestKernels(t *testing.T) {
 			gr, gi := CDot(a[:n], b, c, d)
 			wr, wi := cdotGeneric(a[:n], b, c, d)
 			if n > 0 {
-				worst = max(worst, math.Abs(float64(gr-wr))/magR, math.Abs(float64(gi-wi))/magI)
+				worstCDot = max(worstCDot, math.Abs(float64(gr-wr))/magR, math.Abs(float64(gi-wi))/magI)
 			}
 			if !near(gr, float64(wr), magR) || !near(gi, float64(wi), magI) {
 				t.Errorf("n=%d: CDot = %v, %v, generic %v, %v (Σ|terms| %v, %v)", n, gr, gi, wr, wi, magR, magI)

@@ -1,0 +1,322 @@
+// Command asm generates dsp's kernels in amd64 assembly with AVX2 and FMA
+// (dsp/kernels_amd64.s and their declarations, dsp/kernels_stub_amd64.go).
+// Run it through go generate in dsp (see kernels.go):
+//
+//	cd internal/asm && go run . -out ../../kernels_amd64.s -stubs ../../kernels_stub_amd64.go -pkg dsp
+//
+// It is a module of its own so that avo is not a dependency of faxd.
+//
+// Dot, Dot2 and CDot sum in eight lanes with fused multiply-adds, the
+// last one to seven elements taken with masked loads (the other lanes
+// zero), then add the lanes in one fixed order: Dot2's two results have the
+// bits of two Dots. They differ from the plain Go sums by rounding only
+// (see kernels.go). CAxpyConj multiplies and adds separately, in Go's
+// order, so it gives the same bits as the plain Go; it takes its last
+// elements four and then one at a time. A masked load never touches the
+// elements masked out.
+//
+// The Go wrappers (kernels_asm_amd64.go) re-slice the operands to the
+// length of the first, so a short one panics there; the assembly reads the
+// first's length only.
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// tailMask is eight all-ones words then eight zeros: the eight words at
+// word 8−n are a mask of the first n lanes.
+var tailMask Mem
+
+func main() {
+	ConstraintExpr("amd64,!goexperiment.simd,!purego")
+
+	tailMask = GLOBL("kernelsTailMask", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		v := uint32(0)
+		if i < 8 {
+			v = 0xffffffff
+		}
+		DATA(4*i, U32(v))
+	}
+
+	dot()
+	dot2()
+	cdot()
+	caxpyConj()
+	Generate()
+}
+
+// addr is the address of the parameter name, a float32.
+func addr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+// mask loads the mask of the first n (1 to 7) lanes.
+func mask(n Register) VecVirtual {
+	base, k := GP64(), GP64()
+	LEAQ(tailMask, base)
+	MOVQ(U32(8), k)
+	SUBQ(n, k)
+	m := YMM()
+	VMOVDQU(Mem{Base: base, Index: k, Scale: 4}, m)
+	return m
+}
+
+func dot() {
+	TEXT("dotAsm", NOSPLIT, "func(a, b []float32) float32")
+	Pragma("noescape")
+	Doc("dotAsm is Dot with AVX2 and FMA: len(b) must be at least len(a).")
+	a := Mem{Base: Load(Param("a").Base(), GP64())}
+	b := Mem{Base: Load(Param("b").Base(), GP64())}
+	n := Load(Param("a").Len(), GP64())
+
+	s := YMM()
+	VXORPS(s, s, s)
+
+	Label("loop8")
+	CMPQ(n, U8(8))
+	JL(LabelRef("tail"))
+	x := YMM()
+	VMOVUPS(a, x)
+	VFMADD231PS(b, x, s)
+	ADDQ(U8(32), a.Base)
+	ADDQ(U8(32), b.Base)
+	SUBQ(U8(8), n)
+	JMP(LabelRef("loop8"))
+
+	Comment("The last one to seven products, the other lanes zero.")
+	Label("tail")
+	TESTQ(n, n)
+	JE(LabelRef("reduce"))
+	m := mask(n)
+	ta, tb := YMM(), YMM()
+	VMASKMOVPS(a, m, ta)
+	VMASKMOVPS(b, m, tb)
+	VFMADD231PS(tb, ta, s)
+
+	Label("reduce")
+	reduce(s, s)
+	RET()
+}
+
+// reduce adds the eight lanes of a and of b and stores the sums as the
+// function's first and second results (the second only when a and b
+// differ), both in the same order, so that Dot2's two results have the
+// bits of two Dots: [a0+a1, a2+a3, b0+b1, b2+b3 | a4+a5, a6+a7, b4+b5,
+// b6+b7], the halves added, then the pairs.
+func reduce(a, b VecVirtual) {
+	VHADDPS(b, a, a)
+	hi := XMM()
+	VEXTRACTF128(U8(1), a, hi)
+	q := a.AsX()
+	VADDPS(hi, q, q)
+	VHADDPS(q, q, q)
+	VZEROUPPER()
+	Store(q, ReturnIndex(0))
+	if a != b {
+		VMOVSHDUP(q, hi)
+		Store(hi, ReturnIndex(1))
+	}
+}
+
+func dot2() {
+	TEXT("dot2Asm", NOSPLIT, "func(taps, a, b []float32) (float32, float32)")
+	Pragma("noescape")
+	Doc("dot2Asm is Dot2 with AVX2 and FMA: len(a) and len(b) must be at least len(taps).")
+	t := Mem{Base: Load(Param("taps").Base(), GP64())}
+	a := Mem{Base: Load(Param("a").Base(), GP64())}
+	b := Mem{Base: Load(Param("b").Base(), GP64())}
+	n := Load(Param("taps").Len(), GP64())
+
+	sa, sb := YMM(), YMM()
+	VXORPS(sa, sa, sa)
+	VXORPS(sb, sb, sb)
+
+	Label("loop8")
+	CMPQ(n, U8(8))
+	JL(LabelRef("tail"))
+	tv := YMM()
+	VMOVUPS(t, tv)
+	VFMADD231PS(a, tv, sa)
+	VFMADD231PS(b, tv, sb)
+	ADDQ(U8(32), t.Base)
+	ADDQ(U8(32), a.Base)
+	ADDQ(U8(32), b.Base)
+	SUBQ(U8(8), n)
+	JMP(LabelRef("loop8"))
+
+	Comment("The last one to seven products, the other lanes zero.")
+	Label("tail")
+	TESTQ(n, n)
+	JE(LabelRef("reduce"))
+	m := mask(n)
+	x, y, z := YMM(), YMM(), YMM()
+	VMASKMOVPS(t, m, x)
+	VMASKMOVPS(a, m, y)
+	VMASKMOVPS(b, m, z)
+	VFMADD231PS(y, x, sa)
+	VFMADD231PS(z, x, sb)
+
+	Label("reduce")
+	reduce(sa, sb)
+	RET()
+}
+
+func cdot() {
+	TEXT("cdotAsm", NOSPLIT, "func(wr, wi, ur, ui []float32) (float32, float32)")
+	Pragma("noescape")
+	Doc("cdotAsm is CDot with AVX2 and FMA: len(wi), len(ur) and len(ui) must be at least len(wr).")
+	wr := Mem{Base: Load(Param("wr").Base(), GP64())}
+	wi := Mem{Base: Load(Param("wi").Base(), GP64())}
+	ur := Mem{Base: Load(Param("ur").Base(), GP64())}
+	ui := Mem{Base: Load(Param("ui").Base(), GP64())}
+	n := Load(Param("wr").Len(), GP64())
+
+	Comment("Σ wr·ur, wi·ui, wr·ui, wi·ur in eight lanes each: four chains of fused multiply-adds.")
+	rr, ii, ri, ir := YMM(), YMM(), YMM(), YMM()
+	for _, r := range []VecVirtual{rr, ii, ri, ir} {
+		VXORPS(r, r, r)
+	}
+
+	Label("loop8")
+	CMPQ(n, U8(8))
+	JL(LabelRef("tail"))
+	a, b := YMM(), YMM()
+	VMOVUPS(wr, a)
+	VMOVUPS(wi, b)
+	VFMADD231PS(ur, a, rr)
+	VFMADD231PS(ui, b, ii)
+	VFMADD231PS(ui, a, ri)
+	VFMADD231PS(ur, b, ir)
+	ADDQ(U8(32), wr.Base)
+	ADDQ(U8(32), wi.Base)
+	ADDQ(U8(32), ur.Base)
+	ADDQ(U8(32), ui.Base)
+	SUBQ(U8(8), n)
+	JMP(LabelRef("loop8"))
+
+	Comment("The last one to seven elements, the other lanes zero.")
+	Label("tail")
+	TESTQ(n, n)
+	JE(LabelRef("reduce"))
+	m := mask(n)
+	ta, tb, tc, td := YMM(), YMM(), YMM(), YMM()
+	VMASKMOVPS(wr, m, ta)
+	VMASKMOVPS(wi, m, tb)
+	VMASKMOVPS(ur, m, tc)
+	VMASKMOVPS(ui, m, td)
+	VFMADD231PS(tc, ta, rr)
+	VFMADD231PS(td, tb, ii)
+	VFMADD231PS(td, ta, ri)
+	VFMADD231PS(tc, tb, ir)
+
+	Label("reduce")
+	VSUBPS(ii, rr, rr)
+	VADDPS(ir, ri, ri)
+	reduce(rr, ri)
+	RET()
+}
+
+func caxpyConj() {
+	TEXT("caxpyConjAsm", NOSPLIT, "func(wr, wi, ur, ui []float32, er, ei float32)")
+	Pragma("noescape")
+	Doc("caxpyConjAsm is caxpyConjGeneric with AVX2: len(wi), len(ur) and len(ui) must be at least len(wr).")
+	wr := Mem{Base: Load(Param("wr").Base(), GP64())}
+	wi := Mem{Base: Load(Param("wi").Base(), GP64())}
+	ur := Mem{Base: Load(Param("ur").Base(), GP64())}
+	ui := Mem{Base: Load(Param("ui").Base(), GP64())}
+	n := Load(Param("wr").Len(), GP64())
+	vr, vi := YMM(), YMM()
+	VBROADCASTSS(addr("er"), vr)
+	VBROADCASTSS(addr("ei"), vi)
+
+	// step computes wr + (er·ur + ei·ui) into x and wi + (ei·ur − er·ui)
+	// into y, from c = ur, d = ui and a = wr, b = wi: separate
+	// multiplications and additions, as in Go, with the packed or scalar
+	// instructions given (the scalar and 128-bit ones read er and ei from
+	// the low lanes of the broadcasts).
+	step := func(a, b, c, d, x, y Register, mul, add, sub func(...Op)) {
+		p := YMM().AsX()
+		if a.Size() == 32 {
+			p = YMM()
+		}
+		rr, ri := Register(vr), Register(vi)
+		if a.Size() != 32 {
+			rr, ri = vr.AsX(), vi.AsX()
+		}
+		mul(c, rr, x)
+		mul(d, ri, p)
+		add(p, x, x)
+		add(a, x, x)
+		mul(c, ri, y)
+		mul(d, rr, p)
+		sub(p, y, y)
+		add(b, y, y)
+	}
+
+	Label("loop8")
+	CMPQ(n, U8(8))
+	JL(LabelRef("tail"))
+	a, b, c, d, x, y := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+	VMOVUPS(wr, a)
+	VMOVUPS(wi, b)
+	VMOVUPS(ur, c)
+	VMOVUPS(ui, d)
+	step(a, b, c, d, x, y, VMULPS, VADDPS, VSUBPS)
+	VMOVUPS(x, wr)
+	VMOVUPS(y, wi)
+	ADDQ(U8(32), wr.Base)
+	ADDQ(U8(32), wi.Base)
+	ADDQ(U8(32), ur.Base)
+	ADDQ(U8(32), ui.Base)
+	SUBQ(U8(8), n)
+	JMP(LabelRef("loop8"))
+
+	Comment("Four elements, then the last one to three one at a time. (A masked store")
+	Comment("here, then a load of what it stored, stalled the next call by 8 ns.)")
+	Label("tail")
+	CMPQ(n, U8(4))
+	JL(LabelRef("tail1"))
+	xa, xb, xc, xd, xx, xy := XMM(), XMM(), XMM(), XMM(), XMM(), XMM()
+	VMOVUPS(wr, xa)
+	VMOVUPS(wi, xb)
+	VMOVUPS(ur, xc)
+	VMOVUPS(ui, xd)
+	step(xa, xb, xc, xd, xx, xy, VMULPS, VADDPS, VSUBPS)
+	VMOVUPS(xx, wr)
+	VMOVUPS(xy, wi)
+	ADDQ(U8(16), wr.Base)
+	ADDQ(U8(16), wi.Base)
+	ADDQ(U8(16), ur.Base)
+	ADDQ(U8(16), ui.Base)
+	SUBQ(U8(4), n)
+
+	Label("tail1")
+	TESTQ(n, n)
+	JE(LabelRef("done"))
+	sa, sb, sc, sd, sx, sy := XMM(), XMM(), XMM(), XMM(), XMM(), XMM()
+	VMOVSS(wr, sa)
+	VMOVSS(wi, sb)
+	VMOVSS(ur, sc)
+	VMOVSS(ui, sd)
+	step(sa, sb, sc, sd, sx, sy, VMULSS, VADDSS, VSUBSS)
+	VMOVSS(sx, wr)
+	VMOVSS(sy, wi)
+	ADDQ(U8(4), wr.Base)
+	ADDQ(U8(4), wi.Base)
+	ADDQ(U8(4), ur.Base)
+	ADDQ(U8(4), ui.Base)
+	DECQ(n)
+	JMP(LabelRef("tail1"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
