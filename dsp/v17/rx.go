@@ -55,24 +55,18 @@ type Receiver struct {
 	saveGain    float32 // the front end's gain then
 	saveTiming  float64 // the timing loop's frequency then
 	saveLevel   float64 // and the mean level over the end of segment 2
-	meterSum    float64 // the level summed over the symbols that set the gain
 	trainLevel  float64 // the level summed over the end of segment 2
 	trainLevelN int
 
-	altRun    int
-	candidate bool      // the last symbol turned: segment 2 may have begun
-	z1, z2    complex64 // the last two equaliser outputs in acquisition
-	dsum      complex128
-	agcSum    float64
-	agcN      int
-	seg2Len   int    // this train's segment 2
-	scr       uint32 // the replica scrambler's register (line bits)
-	desc      uint32 // the descrambler's register, TracebackDepth symbols behind
-	train     uint8  // the last training point, A to D
-	errSum    float64
-	errN      int
-	mismatch  int
-	decoded   int // symbols the Viterbi decoder has delivered since segment 4 began
+	alt      qam.Alternation
+	seg2Len  int    // this train's segment 2
+	scr      uint32 // the replica scrambler's register (line bits)
+	desc     uint32 // the descrambler's register, TracebackDepth symbols behind
+	train    uint8  // the last training point, A to D
+	errSum   float64
+	errN     int
+	mismatch int
+	decoded  int // symbols the Viterbi decoder has delivered since segment 4 began
 }
 
 // NewReceiver returns a receiver at rate bit/s (14400, 12000, 9600 or 7200)
@@ -99,6 +93,7 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 		CarrierHz: CarrierFreq, Baud: BaudRate, Rolloff: rrcBeta,
 		SymbolPower: 40, EqLen: eqLen, EqCentre: eqCentre,
 	})
+	r.alt = qam.Alternation{Power: 40, MinRun: minAlternations, Gain: r.shortTrainGain}
 	r.link.Init(r.fe, 16, r.restart, r.symbol)
 	return r, nil
 }
@@ -124,10 +119,7 @@ func (r *Receiver) restart() {
 		r.fe.RetuneCarrier(r.saveFreq)
 		r.fe.SetTimingRate(r.saveTiming)
 	}
-	r.altRun = 0
-	r.candidate = false
-	r.z1, r.z2, r.dsum = 0, 0, 0
-	r.agcSum, r.agcN, r.meterSum = 0, 0, 0
+	r.alt.Reset()
 	r.trainLevel, r.trainLevelN = 0, 0
 	r.errSum, r.errN, r.mismatch = 0, 0, 0
 	r.decoded = 0
@@ -165,77 +157,33 @@ func (r *Receiver) symbol(z complex64) {
 // 180 degrees from the symbol two before, where segment 1 repeats every
 // two symbols.
 func (r *Receiver) acquire(z complex64) {
-	fe := r.fe
 	r.link.Count++
-	prev2 := r.z2
-	r.z2, r.z1 = r.z1, z
 	if r.link.Count > maxAcquire {
-		// No training sequence here: keep listening.
+		// No training sequence here (noise, or a signal of another kind):
+		// keep listening.
 		r.link.Reacquire()
 		return
 	}
-	if r.link.Count <= 6 { // the equaliser's delay line is still filling
-		return
+	if found, omega := r.alt.Symbol(r.fe, z, r.link.Count); found {
+		r.startTraining(z, omega)
 	}
-	if r.link.Count > 16 && r.link.Count <= 28 {
-		r.agcSum += float64(real(z)*real(z) + imag(z)*imag(z))
-		r.agcN++
-		r.meterSum += float64(fe.Meter)
-		if r.link.Count == 28 && r.agcSum > 0 {
-			// The first gain came from the power meter, so the correction
-			// is small on a real signal; bound it so silence cannot blow
-			// it up. A short train's equaliser is the saved one, whose
-			// gain on the alternation is not its gain on data: there the
-			// saved gain, moved by the change of level, serves better.
-			g := float32(math.Sqrt(40 * float64(r.agcN) / r.agcSum))
-			if r.short && r.haveEq && r.meterSum > 0 {
-				// Both levels are means over training points, all of
-				// power 40: a few percent would spoil 14400 bit/s.
-				level := r.meterSum / float64(r.agcN)
-				g = r.saveGain * float32(math.Sqrt(r.saveLevel/level)) / fe.Gain()
-			}
-			g = min(max(g, 1.0/32), 32)
-			fe.ScaleGain(g)
-			gc := complex(g, 0)
-			z *= gc
-			r.z1 *= gc
-			r.z2 *= gc
-			prev2 *= gc
-		}
+}
+
+// shortTrainGain keeps, for a short train, the gain the saved equaliser
+// was trained with, moved by the change of level: the saved equaliser's
+// gain on the alternation is not its gain on data. Both levels are means
+// over training points, all of power 40; a few percent would spoil 14400
+// bit/s. A long train keeps the measured correction g.
+func (r *Receiver) shortTrainGain(g float32, level float64) float32 {
+	if r.short && r.haveEq && level > 0 {
+		return r.saveGain * float32(math.Sqrt(r.saveLevel/level)) / r.fe.Gain()
 	}
-	dr := real(z)*real(prev2) + imag(z)*imag(prev2)
-	di := imag(z)*real(prev2) - real(z)*imag(prev2)
-	if r.candidate {
-		r.candidate = false
-		if dr < 0 {
-			// The second turn confirms the first: the last symbol was C
-			// and this one is D.
-			r.startTraining(z)
-			return
-		}
-	}
-	if dr >= 0 {
-		r.altRun++
-		if r.link.Count > 28 {
-			r.dsum += complex(float64(dr), float64(di))
-		}
-		return
-	}
-	if r.altRun < minAlternations {
-		r.altRun = 0
-		r.dsum = 0
-		return
-	}
-	r.candidate = true
+	return g
 }
 
 // startTraining begins training on segment 2; z is its second symbol, D.
-func (r *Receiver) startTraining(z complex64) {
+func (r *Receiver) startTraining(z complex64, omega float64) {
 	fe := r.fe
-	omega := 0.0
-	if r.dsum != 0 {
-		omega = math.Atan2(imag(r.dsum), real(r.dsum)) / 2
-	}
 	offHz := omega * BaudRate / (2 * math.Pi)
 	if math.Abs(offHz) > 20 {
 		r.link.Fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)

@@ -34,18 +34,13 @@ type Receiver struct {
 	link  qam.Link
 	fe    *qam.Frontend // link.Fe
 
-	altRun    int
-	candidate bool      // the last symbol turned: segment 3 may have begun
-	z1, z2    complex64 // the last two equaliser outputs in acquisition
-	dsum      complex128
-	agcSum    float64
-	agcN      int
-	trainReg  uint8  // segment 3's generator, replicated
-	scr       uint32 // the line bits (descrambler register), newest in bit 0
-	phase     uint8  // the last absolute phase, units of 45 degrees
-	errSum    float64
-	errN      int
-	mismatch  int
+	alt      qam.Alternation
+	trainReg uint8  // segment 3's generator, replicated
+	scr      uint32 // the line bits (descrambler register), newest in bit 0
+	phase    uint8  // the last absolute phase, units of 45 degrees
+	errSum   float64
+	errN     int
+	mismatch int
 }
 
 // NewReceiver returns a receiver at rate bit/s (9600, 7200 or 4800) that
@@ -67,6 +62,7 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 		CarrierHz: carrierFreq, Baud: baudRate, Rolloff: rrcBeta,
 		SymbolPower: r.power, EqLen: eqLen, EqCentre: eqCentre,
 	})
+	r.alt = qam.Alternation{Power: r.power, MinRun: minAlternations}
 	r.link.Init(r.fe, 16, r.restart, r.symbol)
 	return r, nil
 }
@@ -80,10 +76,7 @@ func (r *Receiver) Reset() { r.link.Reset() }
 // restart clears the receiver's own state for a new signal, after the
 // front end's.
 func (r *Receiver) restart() {
-	r.altRun = 0
-	r.candidate = false
-	r.z1, r.z2, r.dsum = 0, 0, 0
-	r.agcSum, r.agcN = 0, 0
+	r.alt.Reset()
 	r.errSum, r.errN, r.mismatch = 0, 0, 0
 	r.scr, r.phase = 0, 0
 }
@@ -115,81 +108,24 @@ func (r *Receiver) symbol(z complex64) {
 }
 
 // acquire waits for timing to settle on segment 2's alternations, refines
-// the gain, estimates the carrier frequency, and finds the first symbol of
-// segment 3 (V.29 §2): the first that differs by about 180 degrees from
-// the symbol two before it, where segment 2 repeats every two symbols.
+// the gain, estimates the carrier frequency, and finds the start of
+// segment 3 (V.29 §2), whose first two symbols, C and D, each differ by
+// 180 degrees from the symbol two before (qam.Alternation).
 func (r *Receiver) acquire(z complex64) {
 	r.link.Count++
-	prev2 := r.z2
-	r.z2, r.z1 = r.z1, z
 	if r.link.Count > maxAcquire {
 		// No training sequence here (noise, or a signal of another kind):
 		// keep listening.
 		r.link.Reacquire()
 		return
 	}
-	if r.link.Count <= 6 { // the equaliser's delay line is still filling
-		return
+	if found, omega := r.alt.Symbol(r.fe, z, r.link.Count); found {
+		r.startTraining(z, omega)
 	}
-	if r.link.Count > 16 && r.link.Count <= 28 {
-		r.agcSum += float64(real(z)*real(z) + imag(z)*imag(z))
-		r.agcN++
-		if r.link.Count == 28 && r.agcSum > 0 {
-			// The first gain came from the power meter, so the correction is
-			// small on a real signal; bound it so silence cannot blow it up.
-			g := float32(math.Sqrt(r.power * float64(r.agcN) / r.agcSum))
-			g = min(max(g, 1.0/32), 32)
-			r.fe.ScaleGain(g)
-			gc := complex(g, 0)
-			z *= gc
-			r.z1 *= gc
-			r.z2 *= gc
-			prev2 *= gc
-		}
-	}
-	// d = z·conj(z two symbols back): about +|z|² in segment 2, where the
-	// phase moves only by the carrier offset, and about -|z|² at segment
-	// 3's first two symbols, C after B and D after A.
-	dr := real(z)*real(prev2) + imag(z)*imag(prev2)
-	di := imag(z)*real(prev2) - real(z)*imag(prev2)
-	if r.candidate {
-		r.candidate = false
-		if dr < 0 {
-			// The second turn confirms the first: the last symbol was C
-			// and this one is D.
-			r.startTraining(z)
-			return
-		}
-		// A lone turn was noise within segment 2.
-	}
-	if dr >= 0 {
-		r.altRun++
-		if r.link.Count > 28 {
-			r.dsum += complex(float64(dr), float64(di))
-		}
-		return
-	}
-	if r.altRun < minAlternations {
-		// Not (yet) a credible segment 2.
-		r.altRun = 0
-		r.dsum = 0
-		return
-	}
-	// Perhaps segment 3's first symbol; the next must turn too. (Only
-	// the first two symbols of segment 3 turn by 180 degrees from two
-	// symbols before; a receiver that took a later turn for the start
-	// would train one or more symbols out of step.)
-	r.candidate = true
 }
 
 // startTraining begins segment 3 training; z is its second symbol, D.
-func (r *Receiver) startTraining(z complex64) {
-	// The phase moved by twice a symbol's carrier offset between symbols
-	// two apart.
-	omega := 0.0
-	if r.dsum != 0 {
-		omega = math.Atan2(imag(r.dsum), real(r.dsum)) / 2
-	}
+func (r *Receiver) startTraining(z complex64, omega float64) {
 	offHz := omega * baudRate / (2 * math.Pi)
 	if math.Abs(offHz) > 20 {
 		r.link.Fail() // no fax modem is that far off (SpanDSP allows ±20 Hz too)
