@@ -1,0 +1,221 @@
+package t30
+
+// Document input and output of the engine: the pages a transmitter sends
+// and the pages a receiver builds, with in-memory implementations.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/faxd/faxd/t30/document"
+	"github.com/faxd/faxd/t30/t4"
+)
+
+// PageInfo describes a page: its width in pixels, its resolution in dots
+// per inch, and its rows (0 when not known in advance).
+type PageInfo struct {
+	Width int
+	Res   document.Resolution
+	Rows  int
+}
+
+// A RowSource yields a page's rows, packed as t4 codes them ((Width+7)/8
+// octets, first pixel in the most significant bit, 1 = black). ReadRow
+// returns io.EOF after the last row.
+type RowSource interface {
+	ReadRow(row []byte) error
+}
+
+// A PageSource is the document a transmitter sends. Pages are numbered
+// from 0; Rows may be called again for the same page when it is sent
+// again after RTN.
+type PageSource interface {
+	// PageInfo describes page i; ok is false past the last page.
+	PageInfo(i int) (info PageInfo, ok bool)
+	// Rows returns a fresh reader of page i's rows.
+	Rows(i int) (RowSource, error)
+}
+
+// PageResult is what a receiver knows of a page at its end.
+type PageResult struct {
+	Rows          int
+	BadRows       int  // rows concealed by the decoder (non-ECM)
+	LongestBadRun int  // longest run of consecutive bad rows
+	Response      FCF  // MCF, RTP or RTN (T.30 §5.3.6.1.6); ERR after EOR
+	Accepted      bool // the page is kept (MCF, RTP, ERR); false after RTN
+}
+
+// A PageSink receives pages: StartPage, the decoded rows, EndPage. A page
+// that ends with Accepted false will be sent again (RTN) or is lost.
+type PageSink interface {
+	StartPage(info PageInfo) error
+	WriteRow(row []byte) error
+	EndPage(res PageResult) error
+}
+
+// A ReadySink is a PageSink that may ask for a pause in ECM: while Ready
+// reports false the receiver answers a complete block with RNR
+// (T.30 Annex A flow control), and the transmitter polls with RR.
+type ReadySink interface {
+	PageSink
+	Ready() bool
+}
+
+// MemorySource sends in-memory pages.
+type MemorySource struct {
+	Pages []*document.Page
+}
+
+// PageInfo implements PageSource.
+func (m *MemorySource) PageInfo(i int) (PageInfo, bool) {
+	if i < 0 || i >= len(m.Pages) {
+		return PageInfo{}, false
+	}
+	p := m.Pages[i]
+	return PageInfo{Width: p.Width, Res: p.Resolution(), Rows: p.Rows}, true
+}
+
+// Rows implements PageSource.
+func (m *MemorySource) Rows(i int) (RowSource, error) {
+	if i < 0 || i >= len(m.Pages) {
+		return nil, fmt.Errorf("%w: page %d of %d", ErrNoPage, i, len(m.Pages))
+	}
+	return &pageRows{p: m.Pages[i]}, nil
+}
+
+// ErrNoPage is returned by a PageSource asked for a page it does not have.
+var ErrNoPage = errors.New("t30: no such page")
+
+type pageRows struct {
+	p *document.Page
+	y int
+}
+
+func (r *pageRows) ReadRow(row []byte) error {
+	if r.y >= r.p.Rows {
+		return io.EOF
+	}
+	copy(row, r.p.Row(r.y))
+	r.y++
+	return nil
+}
+
+// MemorySink keeps the accepted pages in memory.
+type MemorySink struct {
+	Pages    []*document.Page
+	Results  []PageResult // one per page ended, accepted or not
+	Rejected int          // pages ended with RTN
+	cur      *document.Page
+}
+
+// StartPage implements PageSink.
+func (m *MemorySink) StartPage(info PageInfo) error {
+	m.cur = &document.Page{Width: info.Width, XRes: info.Res.X, YRes: info.Res.Y}
+	return nil
+}
+
+// WriteRow implements PageSink.
+func (m *MemorySink) WriteRow(row []byte) error {
+	if m.cur == nil {
+		return fmt.Errorf("%w: row outside a page", ErrNoPage)
+	}
+	m.cur.Pix = append(m.cur.Pix, row[:m.cur.Stride()]...)
+	m.cur.Rows++
+	return nil
+}
+
+// EndPage implements PageSink.
+func (m *MemorySink) EndPage(res PageResult) error {
+	m.Results = append(m.Results, res)
+	if m.cur != nil && res.Accepted {
+		m.Pages = append(m.Pages, m.cur)
+	} else {
+		m.Rejected++
+	}
+	m.cur = nil
+	return nil
+}
+
+// imageReader codes a page for the line as it is read: T.4/T.6 octets,
+// first bit in the least significant bit (the order T.30 sends), each
+// line filled to the minimum length (T.4 §4.1.3). It crops or pads the
+// page to the session's width and drops rows to reach the session's
+// vertical resolution.
+type imageReader struct {
+	rows   RowSource
+	enc    *t4.Encoder
+	buf    bytes.Buffer
+	src    []byte // a row of the source page
+	row    []byte // a row at the session's width
+	step   int    // source rows per line sent
+	closed bool
+	err    error
+}
+
+func newImageReader(rows RowSource, info PageInfo, s *session) (*imageReader, error) {
+	width := s.width.Pels()
+	r := &imageReader{
+		rows: rows,
+		src:  make([]byte, (info.Width+7)/8),
+		row:  make([]byte, (width+7)/8),
+		step: 1,
+	}
+	if w := resOf(info.Res.Y); w > s.res {
+		r.step = 1 << (w - s.res)
+	}
+	enc, err := t4.NewEncoder(&r.buf, t4.Options{
+		Coding:         s.coding,
+		Width:          width,
+		K:              s.mrK(),
+		FillOrder:      t4.LSBFirst,
+		MinBitsPerLine: s.minLineBits(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.enc = enc
+	return r, nil
+}
+
+// next codes one more line, or ends the page.
+func (r *imageReader) next() {
+	for i := 0; i < r.step; i++ {
+		err := r.rows.ReadRow(r.src)
+		if err == io.EOF {
+			if i == 0 {
+				r.closed = true
+				r.err = r.enc.Close()
+				return
+			}
+			break
+		}
+		if err != nil {
+			r.closed, r.err = true, err
+			return
+		}
+		if i == 0 {
+			n := copy(r.row, r.src)
+			clear(r.row[n:])
+		}
+	}
+	r.err = r.enc.WriteRow(r.row)
+	if r.err != nil {
+		r.closed = true
+	}
+}
+
+// Read implements io.Reader.
+func (r *imageReader) Read(p []byte) (int, error) {
+	for r.buf.Len() == 0 && !r.closed {
+		r.next()
+	}
+	if r.buf.Len() == 0 {
+		if r.err != nil {
+			return 0, r.err
+		}
+		return 0, io.EOF
+	}
+	return r.buf.Read(p)
+}
