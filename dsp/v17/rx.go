@@ -20,6 +20,9 @@ const (
 	// before the trellis code's help) for the training to pass: a third,
 	// where a signal that is not the one expected gets nearly all wrong.
 	maxMismatch = 16
+	// probeSymbols of a short train's segment 4 tell it from a long
+	// train's segment 2.
+	probeSymbols = 8
 )
 
 // A Receiver demodulates V.17 line audio into data bits. It finds the
@@ -47,7 +50,11 @@ type Receiver struct {
 	// bit/s, it makes more symbol errors than it mends).
 	mseLimit float64
 
-	short       bool // expect the short train
+	short       bool // expect the short train (or, failing that, the long one)
+	probe       bool // in a short train's segment 4, still checking it is not a long train's segment 2
+	altScr      uint32
+	altTrain    uint8
+	altErr      float64
 	haveEq      bool // an equaliser from a successful long train is saved
 	saveWr      [qam.MaxEqLen]float32
 	saveWi      [qam.MaxEqLen]float32
@@ -101,10 +108,13 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 // SetStatusHandler sets the handler told of carrier and training events.
 func (r *Receiver) SetStatusHandler(h dsp.StatusHandler) { r.link.SetStatusHandler(h) }
 
-// SetShortTrain says whether the next transmission starts with the short
+// SetShortTrain says whether the next transmission may start with the short
 // train (true), which reuses the equaliser of the last successful long
-// train, or the long one (false, the default). T.30 knows which its peer
-// sends: the long train before TCF, the short one for later pages.
+// train, or must start with the long one (false). A receiver expecting the
+// short train still takes a long one: the first symbols after the short
+// train's segment 2 tell the two apart. After a successful long train the
+// receiver expects the short one, as SpanDSP's does; T.30 sends the long
+// train before TCF and, at the transmitter's choice, short ones after.
 func (r *Receiver) SetShortTrain(short bool) { r.short = short }
 
 // Reset forgets the signal and waits for a new one (a saved equaliser is
@@ -211,9 +221,12 @@ func (r *Receiver) startTraining(z complex64, omega float64) {
 
 // scramble passes one bit through the 1 + x^-18 + x^-23 scrambler, whose
 // register holds the line bits.
-func (r *Receiver) scramble(b uint32) uint32 {
-	out := (b ^ r.scr>>17 ^ r.scr>>22) & 1
-	r.scr = r.scr<<1 | out
+func (r *Receiver) scramble(b uint32) uint32 { return scrambleReg(&r.scr, b) }
+
+// scrambleReg is the scrambler on register reg.
+func scrambleReg(reg *uint32, b uint32) uint32 {
+	out := (b ^ *reg>>17 ^ *reg>>22) & 1
+	*reg = *reg<<1 | out
 	return out
 }
 
@@ -259,6 +272,11 @@ func (r *Receiver) trainSymbol(zr complex64, rot qam.Rotation) {
 	r.vit.SetDiff(y)
 	r.vit.Reset()
 	r.desc = r.scr
+	// A short train's segment 4 might be a long train's segment 2 going
+	// on: a transmitter is free to send the long one again. Check its
+	// first symbols against both.
+	r.probe = r.seg2Len == seg2ShortLen
+	r.altScr, r.altTrain, r.altErr = r.scr, r.train, 0
 	r.link.Stage = qam.Test
 	r.link.Count = 0
 	r.mismatch = 0
@@ -288,6 +306,26 @@ func (r *Receiver) test(zr complex64, rot qam.Rotation) {
 	e := zr - target
 	r.errSum += float64(real(e)*real(e) + imag(e)*imag(e))
 	r.errN++
+	if r.probe {
+		b := scrambleReg(&r.altScr, 1)<<1 | scrambleReg(&r.altScr, 1)
+		r.altTrain = cdba[b]
+		d := zr - abcd[r.altTrain]
+		r.altErr += float64(real(d)*real(d) + imag(d)*imag(d))
+		r.link.Count++
+		if r.link.Count < probeSymbols {
+			return // neither target is sure yet: no tracking on a guess
+		}
+		r.probe = false
+		if r.altErr*4 < r.errSum {
+			// It is segment 2 of a long train: train on it to the end.
+			r.seg2Len = seg2Len
+			r.scr, r.train = r.altScr, r.altTrain
+			r.link.Stage = qam.Train
+			r.link.Count += seg2ShortLen
+			r.errSum, r.errN = 0, 0
+			return
+		}
+	}
 	r.fe.TrackCarrier(zr, target, 0.05, 0.001)
 	r.fe.Adapt(zr, target, rot, 0.003)
 	r.link.Count++
@@ -299,7 +337,10 @@ func (r *Receiver) test(zr complex64, rot qam.Rotation) {
 		r.link.Fail()
 		return
 	}
-	if !(r.short && r.haveEq) {
+	if r.seg2Len != seg2ShortLen {
+		// A long train: keep what it trained for the short trains to
+		// come, and expect one next, as SpanDSP's receiver does.
+		r.short = true
 		r.fe.Taps(r.saveWr[:], r.saveWi[:])
 		r.saveFreq = r.fe.CarrierOffsetHz()
 		r.saveGain = r.fe.Gain()

@@ -195,3 +195,24 @@ func FuzzReceiver(f *testing.F) {
 		_ = rx.Report()
 	})
 }
+
+// TestLongTrainWhenShortExpected: after a long train the receiver expects
+// the short one, but a transmitter may send the long train again (a new
+// TCF, a retrain): it is recognised a few symbols into what would have
+// been the short train's segment 4, and decodes.
+func TestLongTrainWhenShortExpected(t *testing.T) {
+	for _, rate := range rates {
+		a, b, c := randomBits(uint64(rate+5), rate/2), randomBits(uint64(rate+6), rate/2), randomBits(uint64(rate+7), rate/2)
+		cfg := line.Config{NoiseDBm0: line.NoiseForSNR(-13, 30), Seed: 4}
+		rx, _ := NewReceiver(rate, nil)
+		for i, run := range []struct {
+			bits  []byte
+			short bool
+		}{{a, false}, {b, false}, {c, true}} {
+			res := demodulateWith(rx, line.Apply(cfg, padded(modulate(t, rate, run.bits, -13, run.short))))
+			if e := bitErrorsAt(run.bits, res.bits); e != 0 || !res.trained {
+				t.Errorf("%d bit/s, transmission %d (short %v): trained %v, %d errors, statuses %v", rate, i+1, run.short, res.trained, e, res.statuses)
+			}
+		}
+	}
+}
