@@ -50,20 +50,19 @@ type Receiver struct {
 	// bit/s, it makes more symbol errors than it mends).
 	mseLimit float64
 
-	short       bool // expect the short train (or, failing that, the long one)
-	probe       bool // in a short train's segment 4, still checking it is not a long train's segment 2
-	altScr      uint32
-	altTrain    uint8
-	altErr      float64
-	haveEq      bool // an equaliser from a successful long train is saved
-	saveWr      [qam.MaxEqLen]float32
-	saveWi      [qam.MaxEqLen]float32
-	saveFreq    float64 // the carrier offset found then
-	saveGain    float32 // the front end's gain then
-	saveTiming  float64 // the timing loop's frequency then
-	saveLevel   float64 // and the mean level over the end of segment 2
-	trainLevel  float64 // the level summed over the end of segment 2
-	trainLevelN int
+	short      bool // expect the short train (or, failing that, the long one)
+	probe      bool // in a short train's segment 4, still checking it is not a long train's segment 2
+	altScr     uint32
+	altTrain   uint8
+	altErr     float64
+	haveEq     bool // an equaliser from a successful long train is saved
+	saveWr     [qam.MaxEqLen]float32
+	saveWi     [qam.MaxEqLen]float32
+	saveFreq   float64 // the carrier offset found then
+	saveGain   float32 // the front end's gain then
+	saveTiming float64 // the timing loop's frequency then
+	saveLevel  float64 // and the mean level over segment 1's alternation then
+	abLevel    float64 // the mean level over this train's alternation
 
 	alt      qam.Alternation
 	seg2Len  int    // this train's segment 2
@@ -130,7 +129,6 @@ func (r *Receiver) restart() {
 		r.fe.SetTimingRate(r.saveTiming)
 	}
 	r.alt.Reset()
-	r.trainLevel, r.trainLevelN = 0, 0
 	r.errSum, r.errN, r.mismatch = 0, 0, 0
 	r.decoded = 0
 }
@@ -181,13 +179,15 @@ func (r *Receiver) acquire(z complex64) {
 
 // shortTrainGain keeps, for a short train, the gain the saved equaliser
 // was trained with, moved by the change of level: the saved equaliser's
-// gain on the alternation is not its gain on data. Both levels are means
-// over training points, all of power 40; a few percent would spoil 14400
-// bit/s. A long train keeps the measured correction g.
+// gain on the alternation is not its gain on data. The levels compared are
+// both means over the same symbols of segment 1's alternation (whose line
+// power, two tones at the band edges, is not that of data). A long train
+// keeps the measured correction g and notes the level.
 func (r *Receiver) shortTrainGain(g float32, level float64) float32 {
-	if r.short && r.haveEq && level > 0 {
+	if r.short && r.haveEq && level > 0 && r.saveLevel > 0 {
 		return r.saveGain * float32(math.Sqrt(r.saveLevel/level)) / r.fe.Gain()
 	}
+	r.abLevel = level
 	return g
 }
 
@@ -250,10 +250,6 @@ func (r *Receiver) trainSymbol(zr complex64, rot qam.Rotation) {
 	}
 	r.fe.TrackCarrier(zr, target, 0.05+0.2*f, 0.001+0.01*f)
 	r.fe.Adapt(zr, target, rot, float32(0.003+0.02*f))
-	if n >= r.seg2Len-256 && n < r.seg2Len {
-		r.trainLevel += float64(r.fe.Meter)
-		r.trainLevelN++
-	}
 	r.link.Count++
 	end := r.seg2Len + seg3Len
 	if r.seg2Len == seg2ShortLen {
@@ -325,6 +321,9 @@ func (r *Receiver) test(zr complex64, rot qam.Rotation) {
 			r.errSum, r.errN = 0, 0
 			return
 		}
+		// A short train: judge it on the rest of segment 4, once the
+		// loops have settled from the short segment 2.
+		r.errSum, r.errN, r.mismatch = 0, 0, 0
 	}
 	r.fe.TrackCarrier(zr, target, 0.05, 0.001)
 	r.fe.Adapt(zr, target, rot, 0.003)
@@ -345,7 +344,7 @@ func (r *Receiver) test(zr complex64, rot qam.Rotation) {
 		r.saveFreq = r.fe.CarrierOffsetHz()
 		r.saveGain = r.fe.Gain()
 		r.saveTiming = r.fe.TimingRate()
-		r.saveLevel = r.trainLevel / float64(max(r.trainLevelN, 1))
+		r.saveLevel = r.abLevel
 		r.haveEq = true
 	}
 	r.link.Succeed(mse)
