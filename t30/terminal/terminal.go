@@ -1,0 +1,452 @@
+// Package terminal is a fax terminal on 8 kHz audio: the T.30 engine of
+// package t30 joined to faxd's soft modems and tones. It sends CED (the
+// answerer) or CNG (the caller), runs V.21 channel 2 with HDLC for the
+// control frames, and the fast modem (V.17, V.29 or V.27ter) the engine
+// chooses for TCF, pages and ECM frames, one 160-sample block at a time in
+// each direction.
+//
+// Fax is half duplex: one transmitter at a time, as the engine asks. The V.21
+// receiver listens all the time, also beside the fast receiver, so that a
+// frame that comes instead of image data is not missed (as SpanDSP does).
+package terminal
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/modems"
+	"github.com/faxd/faxd/dsp/tone"
+	"github.com/faxd/faxd/dsp/v21"
+	"github.com/faxd/faxd/t30"
+)
+
+// BlockSize is the audio block: 20 ms.
+const BlockSize = 160
+
+// Options set the audio side of a terminal.
+type Options struct {
+	// LevelDBm0 is the transmit level; zero means -13 dBm0 (T.30 leaves
+	// it to national rules; -13 is what fax machines and SpanDSP send).
+	LevelDBm0 float64
+	// NoTones leaves out CED and CNG.
+	NoTones bool
+}
+
+// A Terminal runs one fax call on audio.
+type Terminal struct {
+	eng   *t30.Engine
+	level float64
+	now   int64 // samples processed
+
+	// receive
+	v21rx    *v21.Receiver
+	v21hdlc  *t30.HDLCRx
+	v21Up    bool // V.21's carrier is up
+	rxModem  t30.Modem
+	fast     modems.Receiver
+	fastHDLC *t30.HDLCRx
+	fastRx   map[t30.Rate]modems.Receiver // receivers made so far, by modem and rate: one for
+	// a rate's long and short trains, as the short train reuses what the long one trained
+	fastTCF  bool // counting TCF zeros
+	fastUp   bool // the fast receiver trained and its carrier is up
+	zeroRun  int
+	bestZero int
+	tcfBits  int
+	octet    uint32
+	nbits    int
+	octets   []byte // image octets gathered for the engine
+
+	// transmit
+	tx       dsp.Transmitter // the transmission under way, nil when idle
+	silence  int             // samples of silence still to send
+	answer   *tone.AnswerGenerator
+	cng      *tone.CNGGenerator
+	heard    bool // the far end has been heard: no more CNG
+	pending  bool // the engine waits for SendDone
+	hdlcTx   *t30.HDLCTx
+	ecm      [][]byte // ECM frames still to queue on hdlcTx
+	image    io.Reader
+	imageBuf [64]byte
+	imageN   int
+	imageAt  int
+	imageBit int
+	tcfLeft  int // TCF bits still to send
+	done     bool
+	result   *t30.Result
+}
+
+// New returns a terminal running the call cfg describes.
+func New(cfg t30.Config, opt Options) (*Terminal, error) {
+	t := &Terminal{level: opt.LevelDBm0, fastRx: map[t30.Rate]modems.Receiver{}, octets: make([]byte, 0, 256)}
+	if t.level == 0 {
+		t.level = -13
+	}
+	var err error
+	t.v21hdlc = t30.NewHDLCRx(t30.HDLCRxConfig{ReportBadFrames: true}, t.v21Frame)
+	if t.v21rx, err = v21.NewReceiver(v21.Channel2, t.v21hdlc); err != nil {
+		return nil, err
+	}
+	t.v21rx.SetStatusHandler(t.v21Status)
+	t.fastHDLC = t30.NewHDLCRx(t30.HDLCRxConfig{MaxFrameLen: 300, ReportBadFrames: true}, t.fastFrame)
+	if !opt.NoTones {
+		if cfg.Caller {
+			t.cng = tone.NewCNGGenerator(t.level)
+		} else {
+			t.answer = tone.NewAnswerGenerator(tone.ANS, t.level)
+		}
+	}
+	t.eng = t30.NewEngine(cfg)
+	return t, nil
+}
+
+// Done reports whether the call is over.
+func (t *Terminal) Done() bool { return t.done }
+
+// Result returns the call's result once it is over (nil before).
+func (t *Terminal) Result() *t30.Result { return t.result }
+
+// Engine returns the T.30 engine, for its state and trace.
+func (t *Terminal) Engine() *t30.Engine { return t.eng }
+
+// Process takes a block of the far end's audio and fills out with ours, the
+// same length. After the call it sends silence.
+func (t *Terminal) Process(in, out []int16) {
+	t.receive(in)
+	t.transmit(out)
+	t.eng.Advance(len(in))
+	t.now += int64(len(in))
+}
+
+// receive runs the receivers over in.
+func (t *Terminal) receive(in []int16) {
+	t.v21rx.Process(in)
+	// The fast receiver hears nothing while V.21 frames are on the line
+	// (carrier and HDLC flags): their tail would otherwise start (and fail)
+	// its training before the fast signal begins. V.21's carrier detect
+	// alone also rises on a fast modem's energy in its band.
+	if t.fast != nil && !(t.v21Up && t.v21hdlc.Synced()) {
+		t.fast.Process(in)
+	}
+	t.flushOctets()
+}
+
+func (t *Terminal) v21Frame(frame []byte, ok bool) {
+	t.heard = true
+	t.eng.FrameReceived(frame, ok)
+}
+
+func (t *Terminal) v21Status(s dsp.Status) {
+	switch s {
+	case dsp.StatusCarrierUp:
+		t.heard = true
+		t.v21Up = true
+	case dsp.StatusCarrierDown:
+		t.v21Up = false
+	}
+	if t.rxModem.Fast {
+		return // the engine's carrier events belong to the fast modem now
+	}
+	switch s {
+	case dsp.StatusCarrierUp:
+		t.eng.CarrierChange(true)
+	case dsp.StatusCarrierDown:
+		t.eng.CarrierChange(false)
+	}
+}
+
+func (t *Terminal) fastFrame(frame []byte, ok bool) { t.eng.FrameReceived(frame, ok) }
+
+// setRx selects the receiver the engine asks for.
+func (t *Terminal) setRx(m t30.Modem) error {
+	t.rxModem = m
+	t.fast = nil
+	if !m.Fast {
+		return nil
+	}
+	rx, ok := t.fastRx[m.Rate]
+	if !ok {
+		name, bps, valid := m.Rate.Modem()
+		if !valid {
+			return fmt.Errorf("terminal: no modem for rate code %#x", uint8(m.Rate))
+		}
+		spec, err := modems.Find(modemName(name), bps, 2)
+		if err != nil {
+			return err
+		}
+		if rx, err = spec.NewReceiver(bps, 2, dsp.BitSinkFunc(t.fastBit)); err != nil {
+			return err
+		}
+		rx.SetStatusHandler(t.fastStatus)
+		t.fastRx[m.Rate] = rx
+	}
+	// V.17's receiver expects the short train after a long one and still
+	// takes a long one; it is only told when the engine knows a short train
+	// is coming.
+	if s, ok := rx.(interface{ SetShortTrain(bool) }); ok && m.ShortTrain {
+		s.SetShortTrain(true)
+	}
+	t.fast = rx
+	t.fastUp = false
+	t.fastHDLC.Reset()
+	t.fastTCF = !m.HDLC
+	t.zeroRun, t.bestZero, t.tcfBits = 0, 0, 0
+	t.octet, t.nbits = 0, 0
+	return nil
+}
+
+// modemName turns the engine's modem names into the registry's.
+func modemName(s string) string {
+	switch s {
+	case "V.17":
+		return "v17"
+	case "V.29":
+		return "v29"
+	}
+	return "v27ter"
+}
+
+// fastBit takes a bit from the fast receiver: to the HDLC receiver in ECM,
+// else to the TCF count and to the image octets.
+func (t *Terminal) fastBit(b int) {
+	if t.rxModem.HDLC {
+		t.fastHDLC.PutBit(b)
+		return
+	}
+	// TCF: the longest run of zeros.
+	if b == 0 {
+		t.zeroRun++
+		t.bestZero = max(t.bestZero, t.zeroRun)
+	} else {
+		t.zeroRun = 0
+	}
+	t.tcfBits++
+	t.octet |= uint32(b&1) << t.nbits
+	if t.nbits++; t.nbits == 8 {
+		t.octets = append(t.octets, byte(t.octet))
+		t.octet, t.nbits = 0, 0
+		if len(t.octets) == cap(t.octets) {
+			t.flushOctets()
+		}
+	}
+}
+
+func (t *Terminal) flushOctets() {
+	if len(t.octets) > 0 {
+		t.eng.ImageOctets(t.octets)
+		t.octets = t.octets[:0]
+	}
+}
+
+// fastStatus turns the fast receiver's events into the engine's. Energy
+// that never trains (the tail of V.21, noise) is not a fast carrier: the
+// engine hears of the carrier from the moment training succeeds until it
+// drops, and of a training that fails.
+func (t *Terminal) fastStatus(s dsp.Status) {
+	switch s {
+	case dsp.StatusCarrierUp:
+		t.heard = true
+		t.zeroRun, t.bestZero, t.tcfBits = 0, 0, 0
+	case dsp.StatusTrainingSucceeded:
+		t.fastUp = true
+		t.eng.CarrierChange(true)
+		t.eng.TrainingDone(true)
+	case dsp.StatusTrainingFailed:
+		t.eng.TrainingDone(false)
+	case dsp.StatusCarrierDown:
+		if !t.fastUp {
+			return
+		}
+		t.fastUp = false
+		t.flushOctets()
+		if t.fastTCF && t.tcfBits > 0 {
+			_, bps, _ := t.rxModem.Rate.Modem()
+			t.eng.TCFReceived(t.bestZero * 1000 / max(bps, 1))
+		}
+		t.eng.CarrierChange(false)
+	}
+}
+
+// transmit fills out with what the engine asks to send.
+func (t *Terminal) transmit(out []int16) {
+	for len(out) > 0 {
+		if t.done {
+			clear(out)
+			return
+		}
+		// CED before the answerer's first frame (T.30 §5.2.2: after 0.2 s
+		// of silence, 2.6 to 4 s of 2100 Hz; the generator does both).
+		if t.answer != nil {
+			n := t.answer.Process(out)
+			if n < len(out) {
+				t.answer = nil
+				t.silence = dsp.SampleRate * t30.GapMs / 1000
+			}
+			out = out[n:]
+			continue
+		}
+		if t.silence > 0 {
+			n := min(t.silence, len(out))
+			clear(out[:n])
+			t.silence -= n
+			out = out[n:]
+			continue
+		}
+		if t.tx != nil {
+			n := t.tx.Process(out)
+			if n < len(out) {
+				t.tx = nil
+				t.hdlcTx = nil
+				if t.pending {
+					t.pending = false
+					t.eng.SendDone()
+				}
+			}
+			out = out[n:]
+			continue
+		}
+		if !t.nextCommand() {
+			// Nothing to send. The caller sends CNG until it hears the
+			// far end (T.30 §5.2.1).
+			if t.cng != nil && !t.heard {
+				t.cng.Process(out)
+			} else {
+				clear(out)
+			}
+			return
+		}
+	}
+}
+
+// nextCommand takes the engine's next command and starts it. It reports
+// false when there is none.
+func (t *Terminal) nextCommand() bool {
+	c, ok := t.eng.Next()
+	if !ok {
+		return false
+	}
+	switch c := c.(type) {
+	case t30.SetRxModem:
+		if err := t.setRx(c.Modem); err != nil {
+			t.fail(err)
+		}
+	case t30.Silence:
+		t.silence = dsp.SampleRate * c.Ms / 1000
+	case t30.SendFrames:
+		t.sendFrames(c)
+	case t30.SendTCF:
+		_, bps, _ := c.Modem.Rate.Modem()
+		t.tcfLeft = bps * c.Ms / 1000
+		t.startFast(c.Modem, dsp.BitSourceFunc(t.tcfBit))
+	case t30.SendImage:
+		t.image, t.imageN, t.imageAt, t.imageBit = c.Data, 0, 0, 0
+		t.startFast(c.Modem, dsp.BitSourceFunc(t.imageBitNext))
+	case t30.SendECMBlock:
+		t.hdlcTx = t30.NewHDLCTx(t30.HDLCTxConfig{MaxFrameLen: 300, PreambleFlags: 32})
+		t.ecm = c.Frames
+		t.hdlcTx.SetUnderflowHandler(t.feedECM)
+		t.feedECM()
+		t.startFast(c.Modem, t.hdlcTx)
+	case t30.CallDone:
+		t.done = true
+		t.result = c.Result
+	}
+	return true
+}
+
+func (t *Terminal) fail(err error) {
+	t.done = true
+	t.result = t.eng.Result()
+	if t.result != nil && t.result.Cause == "" {
+		t.result.Cause = err.Error()
+	}
+}
+
+// sendFrames starts V.21 with the frames after the preamble of flags.
+func (t *Terminal) sendFrames(c t30.SendFrames) {
+	flags := max(1, c.PreambleMs*300/8/1000) // 300 bit/s, 8 bits a flag
+	t.hdlcTx = t30.NewHDLCTx(t30.HDLCTxConfig{PreambleFlags: flags, QueueLen: max(8, len(c.Frames))})
+	for _, f := range c.Frames {
+		if err := t.hdlcTx.Send(f); err != nil {
+			t.fail(err)
+			return
+		}
+	}
+	t.hdlcTx.Finish()
+	tx, err := v21.NewTransmitter(v21.Channel2, t.hdlcTx)
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	tx.SetLevel(t.level)
+	t.tx, t.pending = tx, true
+}
+
+// feedECM queues the next ECM frames as the HDLC transmitter drains.
+func (t *Terminal) feedECM() {
+	for len(t.ecm) > 0 && t.hdlcTx.Queued() < 4 {
+		if err := t.hdlcTx.Send(t.ecm[0]); err != nil {
+			t.fail(err)
+			return
+		}
+		t.ecm = t.ecm[1:]
+	}
+	if len(t.ecm) == 0 {
+		t.hdlcTx.Finish()
+	}
+}
+
+// startFast starts the fast modem m with the bits of src.
+func (t *Terminal) startFast(m t30.Modem, src dsp.BitSource) {
+	name, bps, ok := m.Rate.Modem()
+	if !ok {
+		t.fail(fmt.Errorf("terminal: no modem for rate code %#x", uint8(m.Rate)))
+		return
+	}
+	spec, err := modems.Find(modemName(name), bps, 2)
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	tx, err := spec.NewTransmitter(bps, 2, src)
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	if s, ok := tx.(interface{ SetShortTrain(bool) }); ok && m.ShortTrain {
+		s.SetShortTrain(true)
+	}
+	tx.SetLevel(t.level)
+	t.tx, t.pending = tx, true
+}
+
+func (t *Terminal) tcfBit() int {
+	if t.tcfLeft == 0 {
+		return dsp.EndOfData
+	}
+	t.tcfLeft--
+	return 0
+}
+
+// imageBitNext reads the page's octets first bit in the least significant
+// bit (as T.30 sends them).
+func (t *Terminal) imageBitNext() int {
+	if t.imageBit == 0 {
+		if t.imageAt == t.imageN {
+			n, err := t.image.Read(t.imageBuf[:])
+			if n == 0 {
+				if err == nil {
+					return 1 // a reader that returns nothing yet: mark time
+				}
+				return dsp.EndOfData
+			}
+			t.imageN, t.imageAt = n, 0
+		}
+	}
+	b := int(t.imageBuf[t.imageAt]>>t.imageBit) & 1
+	if t.imageBit++; t.imageBit == 8 {
+		t.imageBit = 0
+		t.imageAt++
+	}
+	return b
+}

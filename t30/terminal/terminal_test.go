@@ -1,0 +1,118 @@
+package terminal
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/faxd/faxd/dsp/line"
+	"github.com/faxd/faxd/t30"
+	"github.com/faxd/faxd/t30/document"
+)
+
+// testPage is a page of text-like marks at res.
+func testPage(res document.Resolution, seed uint64) *document.Page {
+	rows := res.Rows(60) // 60 mm of page keeps the test quick
+	p := document.NewPage(document.WidthA4, rows, res)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for y := 10; y < rows-10; y += 12 {
+		for x := 100; x < p.Width-100; x += 9 {
+			if rng.IntN(4) == 0 {
+				continue
+			}
+			for dy := 0; dy < 7; dy++ {
+				for dx := 0; dx < 6; dx++ {
+					if rng.IntN(3) > 0 {
+						p.Set(x+dx, y+dy, true)
+					}
+				}
+			}
+		}
+	}
+	return p
+}
+
+// call runs a sender (caller) and a receiver (answerer) against each other
+// in 160-sample lockstep, through a line in each direction when cfg is
+// not nil, and returns both results and the pages received.
+func call(t *testing.T, pages []*document.Page, tune func(*t30.Config), lineCfg *line.Config) (tx, rx *t30.Result, got []*document.Page) {
+	t.Helper()
+	sink := &t30.MemorySink{}
+	scfg := t30.Config{Caller: true, Source: &t30.MemorySource{Pages: pages}, Ident: "+1 555 0100"}
+	rcfg := t30.Config{Sink: sink, Ident: "+1 555 0199"}
+	if tune != nil {
+		tune(&scfg)
+		tune(&rcfg)
+	}
+	a, err := New(scfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(rcfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ab, ba *line.Line
+	if lineCfg != nil {
+		c := *lineCfg
+		ab = line.New(c)
+		c.Seed++
+		ba = line.New(c)
+	}
+	aOut := make([]int16, BlockSize)
+	bOut := make([]int16, BlockSize)
+	aIn := make([]int16, BlockSize)
+	bIn := make([]int16, BlockSize)
+	for i := 0; i < 8000/BlockSize*400 && !(a.Done() && b.Done()); i++ {
+		a.Process(aIn, aOut)
+		b.Process(bIn, bOut)
+		copy(bIn, aOut)
+		copy(aIn, bOut)
+
+		if ab != nil {
+			ab.Process(bIn, bIn)
+			ba.Process(aIn, aIn)
+		}
+	}
+	if !a.Done() || !b.Done() {
+		t.Fatalf("the call did not end: sender in %s, receiver in %s", a.Engine().State(), b.Engine().State())
+	}
+	return a.Result(), b.Result(), sink.Pages
+}
+
+func samePage(a, b *document.Page) bool {
+	return a.Width == b.Width && a.Rows == b.Rows && bytes.Equal(a.Pix, b.Pix)
+}
+
+func TestAudioCall(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		pages int
+		tune  func(*t30.Config)
+	}{
+		{"V.17 non-ECM", 1, nil},
+		{"V.17 ECM 2 pages", 2, func(c *t30.Config) { c.ECM = true }},
+		{"V.29 non-ECM", 1, func(c *t30.Config) { c.Modems = t30.ModemV27ter | t30.ModemV29 }},
+		{"V.27ter ECM", 1, func(c *t30.Config) { c.Modems = t30.ModemV27ter; c.ECM = true }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var pages []*document.Page
+			for i := range c.pages {
+				pages = append(pages, testPage(document.Fine, uint64(i)))
+			}
+			tx, rx, got := call(t, pages, c.tune, &line.Config{NoiseDBm0: -50})
+			if !tx.OK() || !rx.OK() {
+				t.Fatalf("sender %v (%s), receiver %v (%s)\n%s\nreceiver:\n%s", tx.Code, tx.Cause, rx.Code, rx.Cause, t30.FormatTrace(tx.Trace), t30.FormatTrace(rx.Trace))
+			}
+			if len(got) != len(pages) {
+				t.Fatalf("%d pages received of %d", len(got), len(pages))
+			}
+			for i := range pages {
+				if c.tune != nil && !samePage(pages[i], got[i]) && rx.ECM {
+					t.Errorf("page %d differs (ECM)", i)
+				}
+			}
+			t.Logf("%s: %s %d bit/s, ECM %v, %v, %d pages, bad rows %d, call %v", c.name, tx.Modem, tx.BitRate, tx.ECM, tx.Coding, rx.PagesReceived, rx.BadRows, tx.Duration)
+		})
+	}
+}
