@@ -35,6 +35,11 @@ const usage = `usage:
   faxtool convert IN... -o OUT.tif|OUT.pdf|OUT.png [--resolution standard|fine|superfine|300|400]
           [--compression mh|mr|mmr] [--paper a4|b4|a3] [--header TEXT] [--halftone auto|threshold|dither] [--fit]
   faxtool tiff info FILE
+  faxtool call send DOC... --audio - [--ecm on|off] [--modems v17,v29,v27ter] [--max-rate BPS]
+          [--ident NUMBER] [--resolution fine] [--compression mmr] [--caller|--answerer] [--result FILE] [--trace]
+  faxtool call receive OUT.tif --audio - [same options]
+      (stdin: the far end's audio, stdout: ours; 16-bit LE PCM at 8 kHz in 160-sample lockstep)
+  faxtool decode CALL.wav|CALL.raw [--pages OUT.tif] [--stereo] [-v]
 modems: v21 (300; --channel 1 or 2, default 2), v27ter (4800, 2400), v29 (9600, 7200, 4800), v17 (14400, 12000, 9600, 7200)`
 
 // run is main without the process: it returns the exit status.
@@ -61,6 +66,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) 
 		err = convertCommand(args[1:], stdout, stderr)
 	case "tiff":
 		err = tiffCommand(args[1:], stdout)
+	case "call":
+		err = callCommand(args[1:], stdin, stdout, stderr)
+	case "decode":
+		err = decodeCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0
