@@ -94,7 +94,11 @@ func (e *Engine) ecmStartPage() {
 	t.data, t.off, t.block = data, 0, 0
 	t.page = e.page & 0xFF
 	t.rate = e.sess.rate
-	t.long = true
+	// After the TCF at this rate trained the far receiver, V.17 image data
+	// goes with the short train, as for non-ECM pages (and as SpanDSP's
+	// receiver, which does not take a long train then, expects); only a
+	// rate change by CTC, which has no TCF, needs the long one.
+	t.long = false
 	e.postCmd = e.nextPostCmd()
 	e.ecmNextBlock()
 }

@@ -112,7 +112,7 @@ func TestAudioCall(t *testing.T) {
 					t.Errorf("page %d differs (ECM)", i)
 				}
 			}
-			t.Logf("%s: %s %d bit/s, ECM %v, %v, %d pages, bad rows %d, call %v", c.name, tx.Modem, tx.BitRate, tx.ECM, tx.Coding, rx.PagesReceived, rx.BadRows, tx.Duration)
+			t.Logf("%s: %s %d bit/s, ECM %v, %v, %d pages, bad rows %d, call %v\n%s", c.name, tx.Modem, tx.BitRate, tx.ECM, tx.Coding, rx.PagesReceived, rx.BadRows, tx.Duration, t30.FormatTrace(rx.Trace))
 		})
 	}
 }
