@@ -22,7 +22,7 @@ func testPage(res document.Resolution, seed uint64) *document.Page {
 			}
 			for dy := 0; dy < 7; dy++ {
 				for dx := 0; dx < 6; dx++ {
-					if rng.IntN(3) > 0 {
+					if dx == 0 || dy == 0 || rng.IntN(5) == 0 {
 						p.Set(x+dx, y+dy, true)
 					}
 				}
@@ -88,17 +88,21 @@ func TestAudioCall(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		pages int
+		res   document.Resolution
 		tune  func(*t30.Config)
 	}{
-		{"V.17 non-ECM", 1, nil},
-		{"V.17 ECM 2 pages", 2, func(c *t30.Config) { c.ECM = true }},
-		{"V.29 non-ECM", 1, func(c *t30.Config) { c.Modems = t30.ModemV27ter | t30.ModemV29 }},
-		{"V.27ter ECM", 1, func(c *t30.Config) { c.Modems = t30.ModemV27ter; c.ECM = true }},
+		{"V.17 non-ECM", 1, document.Fine, nil},
+		{"V.17 non-ECM 3 pages standard", 3, document.Standard, nil},
+		{"V.17 ECM 3 pages", 3, document.Fine, func(c *t30.Config) { c.ECM = true }},
+		{"V.29 non-ECM", 1, document.Fine, func(c *t30.Config) { c.Modems = t30.ModemV27ter | t30.ModemV29 }},
+		{"V.29 ECM standard", 1, document.Standard, func(c *t30.Config) { c.Modems = t30.ModemV27ter | t30.ModemV29; c.ECM = true }},
+		{"V.27ter non-ECM 3 pages", 3, document.Fine, func(c *t30.Config) { c.Modems = t30.ModemV27ter }},
+		{"V.27ter ECM", 1, document.Fine, func(c *t30.Config) { c.Modems = t30.ModemV27ter; c.ECM = true }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var pages []*document.Page
 			for i := range c.pages {
-				pages = append(pages, testPage(document.Fine, uint64(i)))
+				pages = append(pages, testPage(c.res, uint64(i)))
 			}
 			tx, rx, got := call(t, pages, c.tune, &line.Config{NoiseDBm0: -50})
 			if !tx.OK() || !rx.OK() {
@@ -107,12 +111,13 @@ func TestAudioCall(t *testing.T) {
 			if len(got) != len(pages) {
 				t.Fatalf("%d pages received of %d", len(got), len(pages))
 			}
+			// On this quiet line non-ECM pages arrive intact too.
 			for i := range pages {
-				if c.tune != nil && !samePage(pages[i], got[i]) && rx.ECM {
-					t.Errorf("page %d differs (ECM)", i)
+				if !samePage(pages[i], got[i]) {
+					t.Errorf("page %d differs (ECM %v)", i+1, rx.ECM)
 				}
 			}
-			t.Logf("%s: %s %d bit/s, ECM %v, %v, %d pages, bad rows %d, call %v\n%s", c.name, tx.Modem, tx.BitRate, tx.ECM, tx.Coding, rx.PagesReceived, rx.BadRows, tx.Duration, t30.FormatTrace(rx.Trace))
+			t.Logf("%s: %s %d bit/s, ECM %v, %v, %d pages, bad rows %d, call %v", c.name, tx.Modem, tx.BitRate, tx.ECM, tx.Coding, rx.PagesReceived, rx.BadRows, tx.Duration)
 		})
 	}
 }
