@@ -50,6 +50,10 @@ type ecmRx struct {
 	lastBlock int
 	pending   *PartialPage // a complete block held back by RNR
 	pendEOR   bool
+	// blockFrames is how many frames the block under way has: the
+	// largest count its PPSs gave. After a PPR some transmitters (SpanDSP
+	// among them) count only the frames they sent again.
+	blockFrames int
 }
 
 func (r *ecmRx) reset() {
@@ -64,6 +68,7 @@ func (r *ecmRx) clearBlock() {
 	}
 	r.got = FrameMap{}
 	r.pending = nil
+	r.blockFrames = 0
 }
 
 func (r *ecmRx) startPage() {
@@ -310,7 +315,9 @@ func (e *Engine) ecmCommand(fcf FCF, fif []byte) {
 			e.resendResp(e.afterECMState(postBase(pp.FCF2)))
 			return
 		}
-		n := pp.Frames
+		r.blockFrames = max(r.blockFrames, pp.Frames)
+		n := r.blockFrames
+		pp.Frames = n
 		var missing FrameMap
 		count := 0
 		for i := 0; i < n; i++ {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/faxd/faxd/dsp/line"
@@ -181,5 +182,90 @@ func checkPages(t *testing.T, want, got []*document.Page, ecm bool) {
 		if !samePage(want[i], got[i]) {
 			t.Errorf("page %d differs (ECM %v): %dx%d vs %dx%d", i+1, ecm, got[i].Width, got[i].Rows, want[i].Width, want[i].Rows)
 		}
+	}
+}
+
+// burstLine adds a burst of loud noise now and then to what it passes,
+// corrupting ECM frames (and sometimes a control frame) without the
+// continuous noise SpanDSP cannot stand.
+type burstLine struct {
+	n, every, length int
+	noise            []int16
+}
+
+func newBurstLine(every, length int, dBm0 float64, seed int64) *burstLine {
+	return &burstLine{every: every, length: length, noise: line.Apply(line.Config{NoiseDBm0: dBm0, Seed: seed}, make([]int16, length))}
+}
+
+func (b *burstLine) Process(out, in []int16) {
+	for i, s := range in {
+		k := b.n % b.every
+		if k < b.length {
+			s = int16(max(-32768, min(32767, int(s)+int(b.noise[k]))))
+		}
+		out[i] = s
+		b.n++
+	}
+}
+
+// TestInteropECMRepair: with bursts of noise on the line, ECM frames are
+// lost and sent again (PPR), and the pages still arrive identical, both
+// ways.
+func TestInteropECMRepair(t *testing.T) {
+	dir := t.TempDir()
+	pages := []*document.Page{testPage(document.Fine, 5), testPage(document.Fine, 6)}
+	txFile := filepath.Join(dir, "tx.tif")
+	writeTIFF(t, txFile, pages)
+	for _, oursSend := range []bool{true, false} {
+		name := map[bool]string{true: "ours to SpanDSP", false: "SpanDSP to ours"}[oursSend]
+		t.Run(name, func(t *testing.T) {
+			rxFile := filepath.Join(dir, "rx-"+strings.ReplaceAll(name, " ", "-")+".tif")
+			var ours *Terminal
+			var theirs *spandsp.Fax
+			sink := &t30.MemorySink{}
+			var err error
+			if oursSend {
+				theirs = spandsp.NewFax(false, spandsp.FaxOptions{RxFile: rxFile, ECM: true, Ident: "SPANDSP"})
+				ours, err = New(t30.Config{Caller: true, Source: &t30.MemorySource{Pages: pages}, ECM: true, Ident: "FAXD"}, Options{})
+			} else {
+				theirs = spandsp.NewFax(true, spandsp.FaxOptions{TxFile: txFile, ECM: true, Ident: "SPANDSP"})
+				ours, err = New(t30.Config{Sink: sink, ECM: true, Ident: "FAXD"}, Options{})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer theirs.Close()
+			// 40 ms of noise at -20 dBm0 every 1.7 s, on the sender's side
+			// of the line only (the receiver's answers get through).
+			bursts := newBurstLine(8000*17/10, 320, -20, 7)
+			a := make([]int16, BlockSize)
+			b := make([]int16, BlockSize)
+			ain := make([]int16, BlockSize)
+			bin := make([]int16, BlockSize)
+			for i := 0; i < 8000/BlockSize*900 && !(ours.Done() && theirs.Done()); i++ {
+				ours.Process(ain, a)
+				theirs.Process(bin, b)
+				if oursSend {
+					bursts.Process(bin, a)
+					copy(ain, b)
+				} else {
+					copy(bin, a)
+					bursts.Process(ain, b)
+				}
+			}
+			r, sr := ours.Result(), theirs.Result()
+			if r == nil || !r.OK() || sr.Code != spandsp.T30ErrOK {
+				t.Fatalf("ours %+v; SpanDSP %d %q\n%s", r, sr.Code, sr.Text, trace(r))
+			}
+			got := sink.Pages
+			if oursSend {
+				got = readTIFF(t, rxFile)
+			}
+			checkPages(t, pages, got, true)
+			if r.RetransmittedFrames == 0 && sr.ECMRetries == 0 {
+				t.Errorf("no ECM frame was sent again: the bursts missed (ours %d, SpanDSP %d)", r.RetransmittedFrames, sr.ECMRetries)
+			}
+			t.Logf("%s: %s %d bit/s, frames sent again: ours %d, SpanDSP rounds %d, call %v", name, r.Modem, r.BitRate, r.RetransmittedFrames, sr.ECMRetries, r.Duration)
+		})
 	}
 }
