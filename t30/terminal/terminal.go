@@ -96,6 +96,14 @@ func New(cfg t30.Config, opt Options) (*Terminal, error) {
 			t.answer = tone.NewAnswerGenerator(tone.ANS, t.level)
 		}
 	}
+	// Pages go to memory, not to a print head: no minimum scan line time
+	// (T.30 Table 2 bits 21-23), which would have the sender pad every
+	// line (at 14 400 bit/s and 20 ms, 288 bits: twice the length of a
+	// letter page). Config.ScanTime's zero value is 20 ms, so a terminal
+	// takes it for "not set".
+	if cfg.ScanTime == t30.Scan20ms {
+		cfg.ScanTime = t30.Scan0ms
+	}
 	t.eng = t30.NewEngine(cfg)
 	return t, nil
 }
