@@ -123,7 +123,13 @@ func (t *Terminal) pump() {
 		}
 		if t.pending {
 			t.pending = false
+			// The signal has ended: say so. Over UDP the packets that
+			// follow also carry, as redundancy, the last ones of the
+			// signal, which nothing else would repair until the next
+			// signal.
+			t.emitIndicator(IndNoSignal)
 			t.eng.SendDone()
+			continue
 		}
 		if t.done || !t.nextCommand() {
 			return
@@ -141,8 +147,15 @@ func (t *Terminal) schedule(at int64, p *Packet) {
 	t.sendEnd = max(t.sendEnd, at)
 }
 
+// indicatorRepeats is how many times an indicator is sent (as SpanDSP
+// does over UDP): a repeated indicator changes nothing, a lost one can cost
+// the call.
+const indicatorRepeats = 3
+
 func (t *Terminal) emitIndicator(ind Indicator) {
-	t.schedule(t.now, &Packet{Indicator: ind})
+	for range indicatorRepeats {
+		t.schedule(t.now, &Packet{Indicator: ind})
+	}
 }
 
 // Training times the modems take before their data (T.38 §7.? leaves
@@ -201,7 +214,7 @@ func (t *Terminal) nextCommand() bool {
 	case t30.SendFrames:
 		t.pending = true
 		at := t.now
-		t.schedule(at, &Packet{Indicator: IndV21Preamble})
+		t.emitIndicator(IndV21Preamble)
 		at += ms(c.PreambleMs)
 		for i, f := range c.Frames {
 			end := FieldHDLCFCSOK
@@ -216,20 +229,20 @@ func (t *Terminal) nextCommand() bool {
 		t.pending = true
 		ind, dt := fastTypes(c.Modem)
 		_, bps, _ := c.Modem.Rate.Modem()
-		t.schedule(t.now, &Packet{Indicator: ind})
+		t.emitIndicator(ind)
 		n := bps / 8 * c.Ms / 1000
 		t.startImage(c.Modem, dt, bps, io.LimitReader(zeros{}, int64(n)), t.now+trainingTime(c.Modem))
 	case t30.SendImage:
 		t.pending = true
 		ind, dt := fastTypes(c.Modem)
 		_, bps, _ := c.Modem.Rate.Modem()
-		t.schedule(t.now, &Packet{Indicator: ind})
+		t.emitIndicator(ind)
 		t.startImage(c.Modem, dt, bps, c.Data, t.now+trainingTime(c.Modem))
 	case t30.SendECMBlock:
 		t.pending = true
 		ind, dt := fastTypes(c.Modem)
 		_, bps, _ := c.Modem.Rate.Modem()
-		t.schedule(t.now, &Packet{Indicator: ind})
+		t.emitIndicator(ind)
 		at := t.now + trainingTime(c.Modem)
 		for i, f := range c.Frames {
 			end := FieldHDLCFCSOK
@@ -242,7 +255,7 @@ func (t *Terminal) nextCommand() bool {
 	case t30.CallDone:
 		t.done = true
 		t.result = c.Result
-		t.schedule(t.now, &Packet{Indicator: IndNoSignal})
+		t.emitIndicator(IndNoSignal)
 		for _, q := range t.queue {
 			t.send(q.ifp)
 		}
