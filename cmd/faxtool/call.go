@@ -78,6 +78,13 @@ func callCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	answerer := fs.Bool("answerer", false, "this terminal answers the call (default: the receiver)")
 	resultPath := fs.String("result", "", "also write the result as JSON to this file")
 	trace := fs.Bool("trace", false, "print the T.30 frame trace on stderr")
+	useT38 := fs.Bool("t38", false, "call over T.38 (UDPTL on UDP, real time) instead of audio")
+	var tf t38Flags
+	fs.StringVar(&tf.local, "local", "", "T.38: local UDP address (host:port)")
+	fs.StringVar(&tf.remote, "remote", "", "T.38: the far end's UDP address (host:port)")
+	fs.IntVar(&tf.redundancy, "redundancy", 3, "T.38: earlier IFPs repeated in each datagram")
+	fs.StringVar(&tf.fec, "fec", "", "T.38: parity FEC instead of redundancy: SPAN,ENTRIES")
+	fs.IntVar(&tf.version, "t38-version", 0, "T.38: IFP version, 0 to 3")
 	var docs []string
 	rest := args[1:]
 	for {
@@ -92,6 +99,9 @@ func callCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	if *audioPath != "-" {
 		return fmt.Errorf("%w: --audio: only - (stdin and stdout) is supported", errUsage)
+	}
+	if *useT38 && (tf.local == "" || tf.remote == "") {
+		return fmt.Errorf("%w: --t38 needs --local and --remote", errUsage)
 	}
 	if len(docs) == 0 || (!send && len(docs) != 1) {
 		return fmt.Errorf("%w: give the documents to send, or the one TIFF to receive into", errUsage)
@@ -160,14 +170,22 @@ func callCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		cfg.Sink = sink
 	}
 
-	term, err := terminal.New(cfg, terminal.Options{})
-	if err != nil {
-		return err
+	var r *t30.Result
+	if *useT38 {
+		var err error
+		if r, err = runT38Call(cfg, &tf); err != nil {
+			return err
+		}
+	} else {
+		term, err := terminal.New(cfg, terminal.Options{})
+		if err != nil {
+			return err
+		}
+		// The far end may hang up and close its side of the pipe while we
+		// still finish the call: a write to it must fail, not kill us.
+		signal.Ignore(syscall.SIGPIPE)
+		r = runCall(term, stdin, stdout)
 	}
-	// The far end may hang up and close its side of the pipe while we
-	// still finish the call: a write to it must fail, not kill us.
-	signal.Ignore(syscall.SIGPIPE)
-	r := runCall(term, stdin, stdout)
 	if *trace {
 		fmt.Fprint(stderr, t30.FormatTrace(r.Trace))
 	}

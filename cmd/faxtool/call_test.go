@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestCallOverPipes: two faxtool call processes (here run in goroutines,
@@ -85,4 +89,47 @@ func TestCallUsage(t *testing.T) {
 			t.Errorf("%q: status %d, %s", args, status, stderr)
 		}
 	}
+}
+
+// TestCallOverT38: two faxtool calls over T.38 on loopback UDP (paced 20
+// times faster than real time here) complete a call, redundancy and FEC.
+func TestCallOverT38(t *testing.T) {
+	defer func(d time.Duration) { t38Tick = d }(t38Tick)
+	t38Tick = time.Millisecond
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "letter.txt")
+	os.WriteFile(doc, []byte(strings.Repeat("Please fax back the signed form.\n", 30)), 0o644)
+	for i, ec := range [][]string{{"--redundancy", "3"}, {"--fec", "3,3"}} {
+		a, b := freePort(t), freePort(t)
+		out := filepath.Join(dir, fmt.Sprintf("t38-%d.tif", i))
+		var wg sync.WaitGroup
+		var s1, s2 int
+		var e1, e2 bytes.Buffer
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			s1 = run(append([]string{"call", "send", doc, "--t38", "--local", a, "--remote", b, "--t38-version", "2"}, ec...), nil, io.Discard, &e1)
+		}()
+		go func() {
+			defer wg.Done()
+			s2 = run(append([]string{"call", "receive", out, "--t38", "--local", b, "--remote", a, "--t38-version", "2"}, ec...), nil, io.Discard, &e2)
+		}()
+		wg.Wait()
+		if s1 != 0 || s2 != 0 {
+			t.Fatalf("%v: send %d %s; receive %d %s", ec, s1, e1.String(), s2, e2.String())
+		}
+		if status, info, _ := runTool(t, nil, "tiff", "info", out); status != 0 || !strings.Contains(string(info), "1 page(s)") {
+			t.Errorf("%v: %s", ec, info)
+		}
+	}
+}
+
+// freePort returns a loopback UDP address nobody uses now.
+func freePort(t *testing.T) string {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().String()
 }

@@ -38,6 +38,7 @@ const usage = `usage:
   faxtool call send DOC... --audio - [--ecm on|off] [--modems v17,v29,v27ter] [--max-rate BPS]
           [--ident NUMBER] [--resolution fine] [--compression mmr] [--caller|--answerer] [--result FILE] [--trace]
   faxtool call receive OUT.tif --audio - [same options]
+  faxtool call send|receive ... --t38 --local HOST:PORT --remote HOST:PORT [--redundancy N | --fec SPAN,ENTRIES] [--t38-version N]
       (stdin: the far end's audio, stdout: ours; 16-bit LE PCM at 8 kHz in 160-sample lockstep)
   faxtool decode CALL.wav|CALL.raw [--pages OUT.tif] [--stereo] [-v]
 modems: v21 (300; --channel 1 or 2, default 2), v27ter (4800, 2400), v29 (9600, 7200, 4800), v17 (14400, 12000, 9600, 7200)`
