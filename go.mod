@@ -3,6 +3,7 @@ module github.com/faxd/faxd
 go 1.26.0
 
 require (
+	github.com/gopacket/gopacket v1.7.7
 	golang.org/x/image v0.47.0
 	golang.org/x/sys v0.49.0
 	gonum.org/v1/plot v0.17.0
@@ -15,5 +16,6 @@ require (
 	git.sr.ht/~sbinet/gg v0.7.0 // indirect
 	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b // indirect
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
+	golang.org/x/net v0.55.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 )

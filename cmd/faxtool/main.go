@@ -40,7 +40,7 @@ const usage = `usage:
   faxtool call receive OUT.tif --audio - [same options]
   faxtool call send|receive ... --t38 --local HOST:PORT --remote HOST:PORT [--redundancy N | --fec SPAN,ENTRIES] [--t38-version N]
       (stdin: the far end's audio, stdout: ours; 16-bit LE PCM at 8 kHz in 160-sample lockstep)
-  faxtool decode CALL.wav|CALL.raw [--pages OUT.tif] [--stereo] [-v]
+  faxtool decode CALL.wav|CALL.raw|CALL.pcap [--pages OUT.tif] [--stereo] [-v] [--port P,...] [--t38-version N]
 modems: v21 (300; --channel 1 or 2, default 2), v27ter (4800, 2400), v29 (9600, 7200, 4800), v17 (14400, 12000, 9600, 7200)`
 
 // run is main without the process: it returns the exit status.
