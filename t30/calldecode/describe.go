@@ -8,8 +8,9 @@ import (
 	"github.com/faxd/faxd/t30"
 )
 
-// describe decodes a frame's FIF for the dialogue (T.30 §5.3.6.2).
-func describe(f t30.Frame) string {
+// Describe decodes a frame's FIF for the dialogue (T.30 §5.3.6.2), e.g.
+// "V.17 V.29 V.27ter, fine, MR, MMR, ECM" for a DIS.
+func Describe(f t30.Frame) string {
 	switch f.FCF.Base() {
 	case t30.DIS, t30.DTC:
 		var p t30.Params

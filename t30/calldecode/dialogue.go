@@ -80,7 +80,7 @@ func (k *call) frame(c *channel, f t30.Frame, ok, ch1 bool) {
 	if !ok {
 		e.Kind = KindBadFrame
 	} else {
-		e.Text = describe(f)
+		e.Text = Describe(f)
 	}
 	if ch1 {
 		e.Text = strings.TrimSpace("(V.21 channel 1) " + e.Text)
@@ -188,7 +188,7 @@ func (k *call) openPage(c *channel) {
 // pageFormat describes the page's coding as the DCS sets it.
 func (k *call) pageFormat(modem string) string {
 	coding, width, res := k.coding()
-	s := fmt.Sprintf("%s, %s, %d pels, %s", modem, coding, width, resName(res))
+	s := fmt.Sprintf("%s, %s, %d pels, %s", modem, coding, width, ResolutionName(res))
 	if k.ecm {
 		size := 256
 		if k.dcs.Frame64 {
@@ -275,6 +275,7 @@ func (k *call) pps(c *channel, pp t30.PartialPage) {
 	}
 	if !k.blockValid {
 		k.blockValid, k.blockKey = true, key
+		k.blockFrames = 0
 		for i := range k.block {
 			k.block[i].have = false
 		}
@@ -286,7 +287,9 @@ func (k *call) pps(c *channel, pp t30.PartialPage) {
 			p.have = false
 		}
 	}
-	k.blockFrames, k.blockFCF2 = pp.Frames, pp.FCF2.Base()
+	// After a PPR some senders (SpanDSP) count only the frames sent
+	// again: the block is as long as the largest count its PPSs gave.
+	k.blockFrames, k.blockFCF2 = max(k.blockFrames, pp.Frames), pp.FCF2.Base()
 	if !k.pageOpen && k.blockFrames > 0 {
 		k.openPage(c)
 	}
@@ -322,8 +325,11 @@ func (k *call) end(c *channel) {
 }
 
 // coding returns the page coding, width and resolution the DCS chose.
-func (k *call) coding() (t4.Coding, int, tiff.Resolution) {
-	p := &k.dcs
+func (k *call) coding() (t4.Coding, int, tiff.Resolution) { return PageFormat(&k.dcs) }
+
+// PageFormat returns the page coding, width in pels and resolution a DCS
+// chose (T.30 Table 2: bits 16, 31 with ECM; 17-18; 15, 41-43).
+func PageFormat(p *t30.Params) (t4.Coding, int, tiff.Resolution) {
 	coding := t4.MH
 	switch {
 	case p.MMR && p.ECM:
@@ -349,7 +355,9 @@ func (k *call) coding() (t4.Coding, int, tiff.Resolution) {
 	return coding, width, res
 }
 
-func resName(r tiff.Resolution) string {
+// ResolutionName names a fax resolution: standard, fine, superfine, or
+// its dots per inch.
+func ResolutionName(r tiff.Resolution) string {
 	switch r {
 	case tiff.Standard:
 		return "standard"
@@ -378,7 +386,7 @@ func (k *call) finishPage(c *channel) {
 	if k.dcsCh != nil {
 		p.Channel, p.Modem = k.dcsCh.idx, k.dcsCh.fastName
 	}
-	p.decode(k.data, k.d.opt.MaxRows)
+	p.Decode(k.data, k.d.opt.MaxRows)
 	k.data, k.missing, k.truncated = k.data[:0], 0, false
 	if cap(k.data) > 1<<20 {
 		k.data = nil // do not keep a big page's buffer for the rest of the call
@@ -445,8 +453,10 @@ func (p *Page) OK() bool {
 	return p.Err == nil && p.Stats.EndOfPage && p.Stats.BadRows == 0 && !p.Truncated && p.MissingFrames == 0
 }
 
-// decode runs the coded data through the t4 Decoder.
-func (p *Page) decode(data []byte, maxRows int) {
+// Decode runs the page's coded data (first bit in the least significant
+// bit, as the line carries it) through the t4 Decoder, with p's Coding and
+// Width, filling Rows, Stats and Err.
+func (p *Page) Decode(data []byte, maxRows int) {
 	dec, err := t4.NewDecoder(bytes.NewReader(data), t4.Options{
 		Coding: p.Coding, Width: p.Width, FillOrder: t4.LSBFirst, MaxRows: maxRows,
 	})

@@ -453,7 +453,7 @@ func TestEventString(t *testing.T) {
 	var p t30.Params
 	p.Rate, p.Fine, p.MR, p.MMR, p.ECM, p.Receive = t30.ModemsV27terV29V17, true, true, true, true, true
 	fif := params(t, p)
-	e := Event{Sample: 20096, Time: 2.512, Kind: KindFrame, Side: Called, Name: "DIS", Text: describe(t30.Frame{FCF: t30.DIS, FIF: fif}), FIF: fif}
+	e := Event{Sample: 20096, Time: 2.512, Kind: KindFrame, Side: Called, Name: "DIS", Text: Describe(t30.Frame{FCF: t30.DIS, FIF: fif}), FIF: fif}
 	got := e.String()
 	want := fmt.Sprintf("   2.512 s  <- DIS  V.17 V.29 V.27ter, fine, MR, MMR, ECM, 215mm, A4, scan 20ms  [% X]", fif)
 	if got != want {

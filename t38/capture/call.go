@@ -516,7 +516,7 @@ func (c *Call) frame(f *callFlow, fr t30.Frame, ok bool) {
 			e.Side = f.side
 		}
 	} else {
-		e.Text = describe(fr)
+		e.Text = calldecode.Describe(fr)
 		c.learnSide(f, e.Side)
 	}
 	c.emit(f, e)
@@ -633,8 +633,8 @@ func (c *Call) openPage(f *callFlow) {
 
 // pageFormat describes the page's coding as the DCS sets it.
 func (c *Call) pageFormat(modem string) string {
-	coding, width, res := pageCoding(&c.dcs)
-	s := fmt.Sprintf("%s, %s, %d pels, %s", modem, coding, width, resName(res))
+	coding, width, res := calldecode.PageFormat(&c.dcs)
+	s := fmt.Sprintf("%s, %s, %d pels, %s", modem, coding, width, calldecode.ResolutionName(res))
 	if c.ecm {
 		size := 256
 		if c.dcs.Frame64 {
@@ -668,6 +668,7 @@ func (c *Call) pps(f *callFlow, pp t30.PartialPage) {
 	}
 	if !c.blockValid {
 		c.blockValid, c.blockKey = true, key
+		c.blockFrames = 0
 		for i := range c.block {
 			c.block[i].have = false
 		}
@@ -679,7 +680,9 @@ func (c *Call) pps(f *callFlow, pp t30.PartialPage) {
 			p.have = false
 		}
 	}
-	c.blockFrames, c.blockFCF2 = pp.Frames, pp.FCF2.Base()
+	// After a PPR some senders (SpanDSP) count only the frames sent
+	// again: the block is as long as the largest count its PPSs gave.
+	c.blockFrames, c.blockFCF2 = max(c.blockFrames, pp.Frames), pp.FCF2.Base()
 	if !c.pageOpen && c.blockFrames > 0 {
 		c.openPage(f)
 	}
@@ -718,14 +721,14 @@ func (c *Call) finishPage(f *callFlow) {
 	}
 	c.pageOpen = false
 	c.pages++
-	coding, width, res := pageCoding(&c.dcs)
+	coding, width, res := calldecode.PageFormat(&c.dcs)
 	p := &calldecode.Page{
 		Number: c.pages, Sample: c.sample(c.pageAt), Side: c.sender, Channel: c.pageFlow, Modem: c.pageModem, ECM: c.ecm,
 		Coding: coding, Width: width, Resolution: res,
 		CodedBytes: len(c.data), Truncated: c.truncated, MissingFrames: c.missing,
 	}
 	p.Time = float64(p.Sample) / sampleRate
-	decodePage(p, c.data, c.opt.MaxRows)
+	p.Decode(c.data, c.opt.MaxRows)
 	c.data, c.missing, c.truncated = c.data[:0], 0, false
 	if cap(c.data) > 1<<20 {
 		c.data = nil
