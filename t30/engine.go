@@ -174,6 +174,11 @@ type Config struct {
 	MaxPageTries int
 	// ManualT4 uses T4Manual (4.5 s) instead of T4.
 	ManualT4 bool
+	// NetworkDelay is added to the response timers T2 and T4 when the
+	// call crosses a packet network (T.38 asks terminals and gateways to
+	// allow for the delay of the IP leg): a response that comes back late through a
+	// gateway must not be taken for a lost one. Zero for audio.
+	NetworkDelay time.Duration
 }
 
 type state uint8
@@ -374,6 +379,9 @@ func (e *Engine) sendFrames(frames ...[]byte) {
 }
 
 func (e *Engine) setTimer(d time.Duration, name string) {
+	if name == "T2" || name == "T4" {
+		d += e.cfg.NetworkDelay
+	}
 	e.timer = samples(d)
 	e.timerName = name
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"time"
 
 	"github.com/faxd/faxd/t30"
 )
@@ -55,7 +56,16 @@ type timedPacket struct {
 // TerminalOptions set the T.38 side of a terminal.
 type TerminalOptions struct {
 	Version int // T.38 version of the IFP encoding, 0 to 3
+	// NetworkDelay stretches the T.30 response timers T2 and T4 for the
+	// IP leg (t30.Config.NetworkDelay); zero means DefaultNetworkDelay,
+	// a negative value none.
+	NetworkDelay time.Duration
 }
+
+// DefaultNetworkDelay is how much longer a T.38 terminal waits for a
+// response than T.30's T2 and T4: room for a few hundred milliseconds of
+// delay each way and a gateway's buffering.
+const DefaultNetworkDelay = 2 * time.Second
 
 // ErrPacket is wrapped by Receive for an IFP packet that does not decode.
 var ErrPacket = errors.New("t38: bad IFP packet")
@@ -68,6 +78,15 @@ func NewTerminal(cfg t30.Config, opt TerminalOptions, send func(ifp []byte)) (*T
 	}
 	if cfg.ScanTime == t30.Scan20ms {
 		cfg.ScanTime = t30.Scan0ms // no print head: no minimum scan line time
+	}
+	// The far end may be an audio fax behind a gateway: its responses
+	// come back late by the network's delay both ways and the gateway's
+	// buffering. SpanDSP's T.38 terminal allows about as much.
+	switch {
+	case opt.NetworkDelay > 0:
+		cfg.NetworkDelay = opt.NetworkDelay
+	case opt.NetworkDelay == 0 && cfg.NetworkDelay == 0:
+		cfg.NetworkDelay = DefaultNetworkDelay
 	}
 	t := &Terminal{version: opt.Version, send: send, pkt: Packet{Fields: make([]Field, 0, 8)}}
 	t.eng = t30.NewEngine(cfg)

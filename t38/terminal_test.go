@@ -72,3 +72,41 @@ func TestTerminalCall(t *testing.T) {
 		t.Logf("ECM %v: %s %d bit/s, %v, call %v", ecm, ra.Modem, ra.BitRate, ra.Coding, ra.Duration)
 	}
 }
+
+// TestNetworkDelay: with 1.4 s of delay each way, a response comes back
+// 2.8 s after its command plus the far end's own time, past T.30's T4 of 3
+// s; the terminal's allowance for the IP leg keeps the call clean (no
+// repeated command).
+func TestNetworkDelay(t *testing.T) {
+	const delay = 8000 * 14 / 10
+	type inflight struct {
+		at int
+		p  []byte
+	}
+	pages := letter(t, 1)
+	sink := &t30.MemorySink{}
+	var toA, toB []inflight
+	now := 0
+	a, _ := NewTerminal(t30.Config{Caller: true, Source: &t30.MemorySource{Pages: pages}}, TerminalOptions{}, func(p []byte) { toB = append(toB, inflight{now + delay, bytes.Clone(p)}) })
+	b, _ := NewTerminal(t30.Config{Sink: sink}, TerminalOptions{}, func(p []byte) { toA = append(toA, inflight{now + delay, bytes.Clone(p)}) })
+	deliver := func(q *[]inflight, term *Terminal) {
+		for len(*q) > 0 && (*q)[0].at <= now {
+			term.Receive((*q)[0].p)
+			*q = (*q)[1:]
+		}
+	}
+	for i := 0; i < 50*900 && !(a.Done() && b.Done()); i++ {
+		deliver(&toB, b)
+		deliver(&toA, a)
+		a.Advance(160)
+		b.Advance(160)
+		now += 160
+	}
+	r := a.Result()
+	if r == nil || !r.OK() || len(sink.Pages) != 1 {
+		t.Fatalf("call %+v, %d pages", r, len(sink.Pages))
+	}
+	if strings.Contains(t30.FormatTrace(r.Trace), "expired") {
+		t.Errorf("a timer expired on the delayed line:\n%s", t30.FormatTrace(r.Trace))
+	}
+}
