@@ -1,0 +1,325 @@
+// Package sched runs the media server's 20 ms hot path: one worker per
+// core, each locked to its OS thread and, when asked, pinned to a CPU, each
+// owning a shard of tasks (channels) that it ticks every period with no
+// lock. Tasks enter a shard through a bounded lock-free queue (many
+// producers, the worker the only consumer); a task leaves when its Tick
+// says it is finished, or moves to a cooler shard when its worker runs hot.
+// Every tick is timed: the processing time goes into a histogram, and a
+// tick that starts later than its deadline, or does not finish within the
+// period, counts as a miss.
+//
+// The queue is written here (after Vyukov's bounded MPMC queue, with a
+// sequence number per slot): no maintained Go library offers a bounded,
+// allocation-free multi-producer queue with this behaviour.
+package sched
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A Task is one channel's work, ticked once a period by the worker that
+// owns it, always from the same goroutine while it stays in that shard.
+type Task interface {
+	// Tick does one period's work. It reports false when the task is
+	// finished; it then leaves the scheduler.
+	Tick() bool
+}
+
+// Config sets a Scheduler up. The zero value is one worker per CPU, 20 ms
+// ticks, no pinning.
+type Config struct {
+	Workers  int           // 0: runtime.NumCPU()
+	Period   time.Duration // 0: 20 ms
+	Pin      bool          // pin worker i to CPU i (mod the CPUs the process may use)
+	QueueLen int           // tasks waiting to enter a shard; rounded up to a power of two; 0: 4096
+	// Rebalance moves tasks from a shard whose ticks take more than this
+	// share of the period, and more than one and a half times the coolest
+	// shard's, to the coolest; 0 means 0.5, negative never.
+	Rebalance float64
+}
+
+// Errors.
+var (
+	ErrStopped = errors.New("sched: scheduler stopped")
+	ErrFull    = errors.New("sched: entry queue full")
+)
+
+// A Scheduler owns the workers.
+type Scheduler struct {
+	cfg     Config
+	workers []*worker
+	stop    atomic.Bool
+	wg      sync.WaitGroup
+	started atomic.Bool
+	next    atomic.Uint32 // round robin start for Add
+}
+
+// New returns a scheduler; Start sets it going.
+func New(cfg Config) *Scheduler {
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.NumCPU()
+	}
+	if cfg.Period <= 0 {
+		cfg.Period = 20 * time.Millisecond
+	}
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 4096
+	}
+	if cfg.Rebalance == 0 {
+		cfg.Rebalance = 0.5
+	}
+	s := &Scheduler{cfg: cfg}
+	for i := range cfg.Workers {
+		s.workers = append(s.workers, &worker{id: i, s: s, in: newRing(cfg.QueueLen)})
+	}
+	return s
+}
+
+// Start starts the workers.
+func (s *Scheduler) Start() {
+	if s.started.Swap(true) {
+		return
+	}
+	start := time.Now()
+	for _, w := range s.workers {
+		s.wg.Add(1)
+		go w.run(start)
+	}
+}
+
+// Add gives t to the least loaded worker (by tasks, then by tick time),
+// through its lock-free entry queue. It is safe from any goroutine.
+func (s *Scheduler) Add(t Task) error {
+	if s.stop.Load() {
+		return ErrStopped
+	}
+	n := len(s.workers)
+	first := int(s.next.Add(1)) % n
+	best := s.workers[first]
+	for k := 1; k < n; k++ {
+		w := s.workers[(first+k)%n]
+		if w.load() < best.load() {
+			best = w
+		}
+	}
+	if !best.in.push(t) {
+		// That queue is full: any other with room will do.
+		for _, w := range s.workers {
+			if w.in.push(t) {
+				w.pending.Add(1)
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: %d tasks waiting", ErrFull, s.cfg.QueueLen)
+	}
+	best.pending.Add(1)
+	return nil
+}
+
+// Stop stops the workers after their current tick and waits for them. The
+// tasks still in the shards are not ticked again; Drained returns them, so
+// a server can end their calls cleanly.
+func (s *Scheduler) Stop() {
+	s.stop.Store(true)
+	s.wg.Wait()
+}
+
+// Drained returns, after Stop, the tasks that were still running or
+// waiting to enter a shard.
+func (s *Scheduler) Drained() []Task {
+	var out []Task
+	for _, w := range s.workers {
+		out = append(out, w.tasks...)
+		for {
+			t, ok := w.in.pop()
+			if !ok {
+				break
+			}
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// WorkerStats is one worker's accounting.
+type WorkerStats struct {
+	Worker, CPU   int
+	Tasks         int           // in the shard now
+	Ticks, Misses uint64        // periods run, and those late or overrun
+	Busy          time.Duration // time spent ticking tasks
+	Moved         uint64        // tasks given to other shards by rebalancing
+	P50, P99, Max time.Duration // tick processing time
+}
+
+// Stats returns each worker's accounting so far (safe while running).
+func (s *Scheduler) Stats() []WorkerStats {
+	out := make([]WorkerStats, len(s.workers))
+	for i, w := range s.workers {
+		out[i] = WorkerStats{
+			Worker: i, CPU: int(w.cpu.Load()), Tasks: int(w.ntasks.Load()),
+			Ticks: w.ticks.Load(), Misses: w.misses.Load(), Busy: time.Duration(w.busy.Load()),
+			Moved: w.moved.Load(), Max: time.Duration(w.max.Load()),
+			P50: w.hist.quantile(0.5), P99: w.hist.quantile(0.99),
+		}
+	}
+	return out
+}
+
+// worker runs one shard.
+type worker struct {
+	id    int
+	s     *Scheduler
+	in    *ring
+	tasks []Task // owned by the worker's goroutine
+
+	pending atomic.Int64 // tasks queued to enter, for load estimates
+	ntasks  atomic.Int64
+	ewma    atomic.Int64 // recent tick time, ns
+	cpu     atomic.Int32
+	ticks   atomic.Uint64
+	misses  atomic.Uint64
+	busy    atomic.Int64
+	moved   atomic.Uint64
+	max     atomic.Int64
+	hist    histogram
+}
+
+// load orders workers for Add: tasks held and queued, weighted by how
+// long this shard's ticks have run lately.
+func (w *worker) load() int64 {
+	return w.ntasks.Load() + w.pending.Load() + w.ewma.Load()/int64(time.Millisecond)
+}
+
+func (w *worker) run(start time.Time) {
+	defer w.s.wg.Done()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	w.cpu.Store(-1)
+	if w.s.cfg.Pin {
+		w.pin()
+	}
+	period := w.s.cfg.Period
+	next := start
+	for n := 0; !w.s.stop.Load(); n++ {
+		// Wait for this tick's start.
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		t0 := time.Now()
+		late := t0.Sub(next) > period/2
+		// New tasks join the shard.
+		for {
+			t, ok := w.in.pop()
+			if !ok {
+				break
+			}
+			w.pending.Add(-1)
+			w.tasks = append(w.tasks, t)
+		}
+		// The hot path: tick every task, dropping the finished ones.
+		tasks := w.tasks
+		for i := 0; i < len(tasks); {
+			if tasks[i].Tick() {
+				i++
+				continue
+			}
+			last := len(tasks) - 1
+			tasks[i], tasks[last] = tasks[last], nil
+			tasks = tasks[:last]
+		}
+		w.tasks = tasks
+		w.ntasks.Store(int64(len(tasks)))
+		d := time.Since(t0)
+		w.account(d, late || d > period)
+		if n%50 == 49 {
+			w.rebalance()
+		}
+		next = next.Add(period)
+		if time.Until(next) < -period {
+			// Far behind (the machine stalled): count what was skipped
+			// and start again from now rather than run a burst of ticks.
+			skipped := -time.Until(next) / period
+			w.misses.Add(uint64(skipped))
+			next = next.Add(skipped * period)
+		}
+	}
+}
+
+func (w *worker) account(d time.Duration, miss bool) {
+	w.ticks.Add(1)
+	if miss {
+		w.misses.Add(1)
+	}
+	w.busy.Add(int64(d))
+	if int64(d) > w.max.Load() {
+		w.max.Store(int64(d))
+	}
+	w.hist.add(d)
+	e := w.ewma.Load()
+	w.ewma.Store(e + (int64(d)-e)/16)
+}
+
+// rebalance gives a tenth of this shard's tasks to the coolest shard when
+// this one runs hot. Only this worker touches its tasks; the others get
+// them through their entry queues.
+func (w *worker) rebalance() {
+	share := w.s.cfg.Rebalance
+	if share < 0 || len(w.s.workers) < 2 {
+		return
+	}
+	mine := w.ewma.Load()
+	if float64(mine) < share*float64(w.s.cfg.Period) {
+		return
+	}
+	var cool *worker
+	for _, o := range w.s.workers {
+		if o != w && (cool == nil || o.ewma.Load() < cool.ewma.Load()) {
+			cool = o
+		}
+	}
+	if cool == nil || float64(mine) < 1.5*float64(cool.ewma.Load()) {
+		return
+	}
+	k := len(w.tasks) / 10
+	for ; k > 0; k-- {
+		t := w.tasks[len(w.tasks)-1]
+		if !cool.in.push(t) {
+			break
+		}
+		cool.pending.Add(1)
+		w.tasks[len(w.tasks)-1] = nil
+		w.tasks = w.tasks[:len(w.tasks)-1]
+		w.moved.Add(1)
+	}
+	w.ntasks.Store(int64(len(w.tasks)))
+}
+
+// pin binds the worker's thread to one of the CPUs the process may use.
+func (w *worker) pin() {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return
+	}
+	var cpus []int
+	for c := 0; c < 1024 && len(cpus) < set.Count(); c++ {
+		if set.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	if len(cpus) == 0 {
+		return
+	}
+	c := cpus[w.id%len(cpus)]
+	var one unix.CPUSet
+	one.Set(c)
+	if unix.SchedSetaffinity(0, &one) == nil {
+		w.cpu.Store(int32(c))
+	}
+}

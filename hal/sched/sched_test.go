@@ -1,0 +1,209 @@
+package sched
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countTask finishes after want ticks and checks it is never ticked by two
+// workers at once.
+type countTask struct {
+	want  int
+	ticks atomic.Int64
+	in    atomic.Bool
+	bad   *atomic.Int64
+	work  int
+}
+
+func (c *countTask) Tick() bool {
+	if c.in.Swap(true) {
+		c.bad.Add(1)
+	}
+	x := 0
+	for i := range c.work {
+		x += i
+	}
+	_ = x
+	n := c.ticks.Add(1)
+	c.in.Store(false)
+	return int(n) < c.want
+}
+
+func TestRingOrderAndFull(t *testing.T) {
+	r := newRing(4)
+	tasks := make([]*countTask, 5)
+	for i := range tasks {
+		tasks[i] = &countTask{want: i}
+	}
+	for i := 0; i < 4; i++ {
+		if !r.push(tasks[i]) {
+			t.Fatalf("push %d refused", i)
+		}
+	}
+	if r.push(tasks[4]) {
+		t.Fatal("a full ring took a fifth task")
+	}
+	for i := 0; i < 4; i++ {
+		got, ok := r.pop()
+		if !ok || got != tasks[i] {
+			t.Fatalf("pop %d: %v %v", i, got, ok)
+		}
+	}
+	if _, ok := r.pop(); ok {
+		t.Fatal("an empty ring gave a task")
+	}
+}
+
+// TestStress adds and finishes tasks from many goroutines while the
+// workers tick every millisecond: every task is ticked exactly as often as
+// it asked, never by two workers at once, none is lost.
+func TestStress(t *testing.T) {
+	s := New(Config{Workers: 3, Period: time.Millisecond, QueueLen: 256, Rebalance: 0.01})
+	s.Start()
+	var bad atomic.Int64
+	var all []*countTask
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 150; i++ {
+				c := &countTask{want: 1 + (g*7+i)%25, bad: &bad, work: 200 * (g % 3)}
+				for s.Add(c) != nil {
+					time.Sleep(100 * time.Microsecond)
+				}
+				mu.Lock()
+				all = append(all, c)
+				mu.Unlock()
+				if i%10 == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		done := 0
+		for _, c := range all {
+			if int(c.ticks.Load()) >= c.want {
+				done++
+			}
+		}
+		if done == len(all) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.Stop()
+	for i, c := range all {
+		if got := int(c.ticks.Load()); got != c.want {
+			t.Errorf("task %d ticked %d times, want %d", i, got, c.want)
+			break
+		}
+	}
+	if bad.Load() != 0 {
+		t.Errorf("%d ticks ran concurrently with another of the same task", bad.Load())
+	}
+	if left := s.Drained(); len(left) != 0 {
+		t.Errorf("%d tasks left", len(left))
+	}
+	var moved uint64
+	for _, w := range s.Stats() {
+		moved += w.Moved
+		if w.Ticks == 0 {
+			t.Errorf("worker %d never ticked", w.Worker)
+		}
+	}
+	t.Logf("%d tasks, %d moved by rebalancing, stats %+v", len(all), moved, s.Stats())
+}
+
+// TestMissesCounted: a shard whose ticks overrun the period counts misses.
+func TestMissesCounted(t *testing.T) {
+	s := New(Config{Workers: 1, Period: time.Millisecond})
+	s.Start()
+	s.Add(sleeper{})
+	time.Sleep(30 * time.Millisecond)
+	s.Stop()
+	st := s.Stats()[0]
+	if st.Misses == 0 || st.P99 < time.Millisecond {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+type sleeper struct{}
+
+func (sleeper) Tick() bool { time.Sleep(2 * time.Millisecond); return true }
+
+func TestPin(t *testing.T) {
+	s := New(Config{Workers: 2, Period: time.Millisecond, Pin: true})
+	s.Start()
+	time.Sleep(10 * time.Millisecond)
+	s.Stop()
+	for _, w := range s.Stats() {
+		if w.CPU < 0 {
+			t.Logf("worker %d not pinned (no affinity here?)", w.Worker)
+		}
+	}
+}
+
+func BenchmarkTickOverhead(b *testing.B) {
+	// The scheduler's own cost per task and tick, with tasks that do
+	// nothing.
+	s := New(Config{Workers: 1, Period: 100 * time.Microsecond})
+	var tasks []Task
+	for range 1000 {
+		tasks = append(tasks, noop{})
+	}
+	w := s.workers[0]
+	w.tasks = tasks
+	b.ResetTimer()
+	for range b.N {
+		ts := w.tasks
+		for i := 0; i < len(ts); {
+			if ts[i].Tick() {
+				i++
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(tasks)), "ns/task-tick")
+}
+
+type noop struct{}
+
+func (noop) Tick() bool { return true }
+
+// TestRebalance: a shard whose ticks take most of the period gives a tenth
+// of its tasks to the coolest shard.
+func TestRebalance(t *testing.T) {
+	s := New(Config{Workers: 2, Period: time.Millisecond})
+	hot, cool := s.workers[0], s.workers[1]
+	for range 100 {
+		hot.tasks = append(hot.tasks, noop{})
+	}
+	hot.ewma.Store(int64(800 * time.Microsecond))
+	cool.ewma.Store(int64(100 * time.Microsecond))
+	hot.rebalance()
+	if len(hot.tasks) != 90 || hot.moved.Load() != 10 {
+		t.Fatalf("hot shard kept %d tasks, moved %d", len(hot.tasks), hot.moved.Load())
+	}
+	n := 0
+	for {
+		if _, ok := cool.in.pop(); !ok {
+			break
+		}
+		n++
+	}
+	if n != 10 {
+		t.Errorf("the cool shard's queue got %d tasks", n)
+	}
+	// A shard that is busy but not hotter than the others keeps its tasks.
+	cool.ewma.Store(int64(700 * time.Microsecond))
+	hot.rebalance()
+	if len(hot.tasks) != 90 {
+		t.Errorf("moved tasks between equally busy shards")
+	}
+}
