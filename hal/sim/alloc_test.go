@@ -1,0 +1,110 @@
+package sim_test
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/faxd/faxd/dsp/line"
+	"github.com/faxd/faxd/hal"
+	"github.com/faxd/faxd/hal/sim"
+)
+
+// calls sets up n calls that are up, between channels 1000+2i and
+// 1000+2i+1, and returns all the channels.
+func calls(tb testing.TB, net *sim.Network, n int) []*sim.Channel {
+	tb.Helper()
+	chans := make([]*sim.Channel, 0, 2*n)
+	for i := range 2 * n {
+		c, err := net.NewChannel(strconv.Itoa(1000 + i))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		chans = append(chans, c)
+	}
+	for i := 0; i < len(chans); i += 2 {
+		if err := chans[i].Dial(chans[i+1].Number()); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	net.Tick()
+	for i := 1; i < len(chans); i += 2 {
+		if err := chans[i].Answer(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for _, c := range chans {
+		for {
+			if _, ok := c.Event(); !ok {
+				break
+			}
+		}
+	}
+	return chans
+}
+
+// tick is one 20 ms pass of a scheduler over the channels: events,
+// read, write, then the network's tick.
+func tick(net *sim.Network, chans []*sim.Channel, buf []int16) {
+	for _, c := range chans {
+		c.Event()
+		c.ReadFrame(buf)
+		c.WriteFrame(buf)
+	}
+	net.Tick()
+}
+
+var impaired = sim.Config{
+	Line:            line.Config{AttenuationDB: 6, NoiseDBm0: -50, FreqOffsetHz: 5, ClockOffsetPPM: 80, EchoDelay: 40, EchoDB: -25, Law: line.ALaw},
+	EchoReturnDB:    -20,
+	EchoReturnDelay: 100,
+}
+
+func TestNoAllocs(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  sim.Config
+	}{{"perfect", sim.Config{}}, {"impaired", impaired}} {
+		t.Run(c.name, func(t *testing.T) {
+			net := sim.New(c.cfg)
+			chans := calls(t, net, 20)
+			// Ringing and idle channels too.
+			idle, _ := net.NewChannel("1")
+			ringing, _ := net.NewChannel("2")
+			if err := idle.Dial("2"); err != nil {
+				t.Fatal(err)
+			}
+			chans = append(chans, idle, ringing)
+			buf := make([]int16, hal.FrameSamples)
+			for i := range buf {
+				buf[i] = int16(i * 97)
+			}
+			tick(net, chans, buf)
+			if n := testing.AllocsPerRun(200, func() { tick(net, chans, buf) }); n != 0 {
+				t.Errorf("%v allocations per tick", n)
+			}
+		})
+	}
+}
+
+// BenchmarkTick is the network's cost for 1000 calls (2000 channels) that
+// are up: per op, every channel reads and writes a frame and polls for an
+// event, and the network ticks once (20 ms of audio for every call).
+func BenchmarkTick(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		cfg  sim.Config
+	}{{"perfect", sim.Config{}}, {"noise", sim.Config{Line: line.Config{NoiseDBm0: -50, Law: line.ULaw}}}, {"impaired", impaired}} {
+		b.Run(c.name, func(b *testing.B) {
+			net := sim.New(c.cfg)
+			chans := calls(b, net, 1000)
+			buf := make([]int16, hal.FrameSamples)
+			b.ReportAllocs()
+			for b.Loop() {
+				tick(net, chans, buf)
+			}
+			perTick := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			b.ReportMetric(perTick/1000, "ns/call-tick")
+			b.ReportMetric(perTick/20e6*100, "%-of-20ms")
+		})
+	}
+}
