@@ -39,6 +39,29 @@ type Decoder struct {
 	tag     int  // MR: tag bit after the last EOL (1 = 1-D)
 	chain   bool // MR: the reference line is bad, so 2-D lines are bad too
 	badRun  int
+
+	// Streaming (Feed): the coded octets so far are d.in[:d.iend]; more
+	// may follow until final. A row whose decoding runs out of data is
+	// undone (from snap) and tried again after the next Feed.
+	stream  bool
+	final   bool
+	starved bool
+	snap    decState
+	lastBak []byte
+}
+
+// decState is what decoding one row changes, saved before each row in
+// streaming mode.
+type decState struct {
+	ip            int
+	acc           uint64
+	nacc          uint
+	ref, cur      []int32
+	stats         Stats
+	started, done bool
+	tag           int
+	chain         bool
+	badRun        int
 }
 
 // NewDecoder returns a Decoder reading coded octets from r.
@@ -59,6 +82,10 @@ func NewDecoder(r io.Reader, opt Options) (*Decoder, error) {
 
 // Reset starts a new page read from r with the same options.
 func (d *Decoder) Reset(r io.Reader) {
+	if d.stream {
+		d.stream, d.final, d.starved = false, false, false
+		d.in = make([]byte, 4096)
+	}
 	d.r = r
 	d.ip, d.iend, d.eof, d.rerr = 0, 0, false, nil
 	d.acc, d.nacc = 0, 0
@@ -69,6 +96,36 @@ func (d *Decoder) Reset(r io.Reader) {
 	d.started, d.done, d.tag, d.chain, d.badRun = false, false, 1, false, 0
 }
 
+// ErrNeedMore is what Next returns in streaming mode when the next row is
+// not all there yet: Feed more and call Next again.
+var ErrNeedMore = errors.New("t4: more coded data needed")
+
+// ResetStream starts a new page whose coded octets arrive piecewise through
+// Feed (a receiver decoding a page while it comes in, T.30 §5.3.6.1.6
+// asking for the counts as soon as the page ends).
+func (d *Decoder) ResetStream() {
+	d.stream = false // keep Reset from giving back a read buffer
+	d.Reset(nil)
+	d.stream, d.final, d.starved = true, false, false
+	d.in, d.iend = nil, 0
+	if d.lastBak == nil {
+		d.lastBak = make([]byte, len(d.last))
+	}
+}
+
+// Feed gives a streaming Decoder the page's coded octets so far: data is
+// the whole page up to now (earlier Feeds' octets as its prefix, unchanged),
+// final says no more will come. Next then decodes the rows that data holds
+// completely; rows decoded this way are exactly those a Decoder reading
+// the whole page at once yields. The Decoder keeps data until the next
+// Feed or Reset.
+func (d *Decoder) Feed(data []byte, final bool) {
+	d.in, d.iend, d.final = data, len(data), final
+	if final {
+		d.eof = true
+	}
+}
+
 // Stats returns the counts so far.
 func (d *Decoder) Stats() Stats { return d.stats }
 
@@ -76,6 +133,12 @@ func (d *Decoder) Stats() Stats { return d.stats }
 func (d *Decoder) fill() {
 	for d.nacc <= 56 {
 		if d.ip == d.iend {
+			if d.stream {
+				if !d.final {
+					d.starved = true
+				}
+				return
+			}
 			if d.eof {
 				return
 			}
@@ -293,6 +356,9 @@ func (d *Decoder) Next(row []byte) error {
 		d.done = true
 		return fmt.Errorf("%w: more than %d", ErrTooManyRows, d.opt.MaxRows)
 	}
+	if d.stream && !d.final {
+		return d.nextStream(row)
+	}
 	var err error
 	if d.opt.Coding == MMR {
 		err = d.nextMMR(row)
@@ -304,6 +370,28 @@ func (d *Decoder) Next(row []byte) error {
 		return d.rerr
 	}
 	return err
+}
+
+// nextStream decodes a row from data that may still grow: if the row ran
+// into the end of the data so far, everything it changed is undone.
+func (d *Decoder) nextStream(row []byte) error {
+	d.snap = decState{d.ip, d.acc, d.nacc, d.ref, d.cur, d.stats, d.started, d.done, d.tag, d.chain, d.badRun}
+	copy(d.lastBak, d.last)
+	d.starved = false
+	var err error
+	if d.opt.Coding == MMR {
+		err = d.nextMMR(row)
+	} else {
+		err = d.nextT4(row)
+	}
+	if !d.starved {
+		return err
+	}
+	s := &d.snap
+	d.ip, d.acc, d.nacc, d.ref, d.cur = s.ip, s.acc, s.nacc, s.ref, s.cur
+	d.stats, d.started, d.done, d.tag, d.chain, d.badRun = s.stats, s.started, s.done, s.tag, s.chain, s.badRun
+	copy(d.last, d.lastBak)
+	return ErrNeedMore
 }
 
 func (d *Decoder) nextMMR(row []byte) error {

@@ -1,0 +1,123 @@
+package t4
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"testing"
+)
+
+// streamDecode decodes data fed in chunks of random sizes (1 to max octets)
+// and returns the rows, the counts and the error that ended the page.
+func streamDecode(t testing.TB, opt Options, data []byte, rng *rand.Rand, maxChunk int) ([][]byte, Stats, error) {
+	t.Helper()
+	d, err := NewDecoder(nil, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.ResetStream()
+	var out [][]byte
+	n := 0
+	for {
+		final := n == len(data)
+		d.Feed(data[:n], final)
+		for {
+			row := make([]byte, (opt.Width+7)/8)
+			err := d.Next(row)
+			if errors.Is(err, ErrNeedMore) {
+				if final {
+					t.Fatal("ErrNeedMore after the final Feed")
+				}
+				break
+			}
+			if err == io.EOF {
+				return out, d.Stats(), nil
+			}
+			if err != nil {
+				return out, d.Stats(), err
+			}
+			out = append(out, row)
+		}
+		n = min(len(data), n+1+rng.Intn(maxChunk))
+	}
+}
+
+// TestStreamSameAsWhole: a page decoded while its octets arrive piecewise
+// gives the very rows, counts and ending of the page decoded at once, for
+// every coding, on clean pages and on pages with damage (concealed rows,
+// lost EOLs, a cut-off end).
+func TestStreamSameAsWhole(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for _, w := range []int{1728, 2432} {
+		pages := genPages(w, 20)
+		pages = append(pages, page{"text", w, textPage(w, 120, rand.New(rand.NewSource(5)))})
+		for _, p := range pages {
+			for _, c := range codings {
+				opt := c.opt
+				opt.Width = w
+				clean := encodePage(t, opt, p.rows)
+				for variant := range 4 {
+					data := bytes.Clone(clean)
+					switch variant {
+					case 1: // a few bit errors
+						for range 6 {
+							i := rng.Intn(len(data) * 8)
+							data[i>>3] ^= 0x80 >> uint(i&7)
+						}
+					case 2: // a burst of noise
+						at := rng.Intn(len(data))
+						for i := at; i < min(len(data), at+40); i++ {
+							data[i] = byte(rng.Intn(256))
+						}
+					case 3: // cut off
+						data = data[:len(data)*2/3]
+					}
+					name := fmt.Sprintf("%s/%s/%d/variant%d", c.name, p.name, w, variant)
+					want, wst, werr := decodePage(t, opt, data)
+					chunks := []int{36, 300}
+					if p.name == "text" {
+						chunks = append(chunks, 5) // octet by octet is slow on the dense pages
+					}
+					for _, chunk := range chunks {
+						got, gst, gerr := streamDecode(t, opt, data, rng, chunk)
+						if fmt.Sprint(gerr) != fmt.Sprint(werr) || gst != wst || len(got) != len(want) {
+							t.Fatalf("%s chunks %d: got %d rows %+v %v, want %d rows %+v %v", name, chunk, len(got), gst, gerr, len(want), wst, werr)
+						}
+						for i := range want {
+							if !bytes.Equal(got[i], want[i]) {
+								t.Fatalf("%s chunks %d: row %d differs", name, chunk, i)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestStreamZeroAlloc: streaming decoding allocates nothing per row.
+func TestStreamZeroAlloc(t *testing.T) {
+	opt := Options{Coding: MR, K: 4, Width: 1728}
+	data := encodePage(t, opt, textPage(1728, 200, rand.New(rand.NewSource(2))))
+	d, _ := NewDecoder(nil, opt)
+	row := make([]byte, 216)
+	allocs := testing.AllocsPerRun(5, func() {
+		d.ResetStream()
+		for n := 0; ; n += 36 {
+			n = min(n, len(data))
+			d.Feed(data[:n], n == len(data))
+			var err error
+			for err == nil {
+				err = d.Next(row)
+			}
+			if err != ErrNeedMore {
+				break
+			}
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per page", allocs)
+	}
+}
