@@ -21,7 +21,8 @@ package t30
 
 import (
 	"fmt"
-	"io"
+
+	"github.com/faxd/faxd/t30/t4"
 )
 
 // ecmTx is the transmitter's ECM state.
@@ -49,7 +50,10 @@ type ecmRx struct {
 	lastPage  int    // counters of the last block accepted, -1 none
 	lastBlock int
 	pending   *PartialPage // a complete block held back by RNR
-	pendEOR   bool
+	// run counts the block's frames from the first that have all arrived
+	// and are already in data (so the page decodes while it comes).
+	run     int
+	pendEOR bool
 	// blockFrames is how many frames the block under way has: the
 	// largest count its PPSs gave. After a PPR some transmitters (SpanDSP
 	// among them) count only the frames they sent again.
@@ -69,6 +73,7 @@ func (r *ecmRx) clearBlock() {
 	r.got = FrameMap{}
 	r.pending = nil
 	r.blockFrames = 0
+	r.run = 0
 }
 
 func (r *ecmRx) startPage() {
@@ -78,19 +83,10 @@ func (r *ecmRx) startPage() {
 
 // ---- transmitter ----
 
-// ecmStartPage codes the whole page and sends its first block.
+// ecmStartPage takes the coded page (most of it coded ahead, see
+// ecmPrefetch) and sends its first block.
 func (e *Engine) ecmStartPage() {
-	rows, err := e.cfg.Source.Rows(e.page)
-	if err != nil {
-		e.fail(ErrDocument, "page source: "+err.Error())
-		return
-	}
-	img, err := newImageReader(rows, e.dcsPg, &e.sess)
-	if err != nil {
-		e.fail(ErrDocument, "page source: "+err.Error())
-		return
-	}
-	data, err := io.ReadAll(img)
+	data, err := e.prefetchTake(e.page)
 	if err != nil {
 		e.fail(ErrDocument, "page source: "+err.Error())
 		return
@@ -105,7 +101,90 @@ func (e *Engine) ecmStartPage() {
 	// rate change by CTC, which has no TCF, needs the long one.
 	t.long = false
 	e.postCmd = e.nextPostCmd()
+	if e.postCmd == MPS {
+		e.prefetchStart(e.page + 1)
+	}
 	e.ecmNextBlock()
+}
+
+// ecmPrefetch codes a page for ECM ahead of its sending, a few hundred
+// octets each block of time (Engine.Advance): from the DCS for the first
+// page of a session, during the page before for the next. Coding a page
+// takes milliseconds; done all at once when the page starts, it would
+// take them out of a single 20 ms block of audio, which a media server
+// running thousands of calls cannot give.
+type ecmPrefetch struct {
+	on   bool
+	key  prefetchKey
+	img  *imageReader
+	data []byte
+	done bool
+	err  error
+}
+
+// prefetchKey is what the coded page depends on.
+type prefetchKey struct {
+	page       int
+	pg         PageInfo
+	coding     t4.Coding
+	res        Res
+	width      Width
+	k, minBits int
+}
+
+// prefetchRowsPerBlock is the coding budget: 40 rows a 20 ms block code
+// an A4 page at fine resolution (2300 rows) in 1.2 s.
+const prefetchRowsPerBlock = 40
+
+func (e *Engine) prefetchKey(page int) prefetchKey {
+	return prefetchKey{page, e.dcsPg, e.sess.coding, e.sess.res, e.sess.width, e.sess.mrK(), e.sess.minLineBits()}
+}
+
+// prefetchStart starts coding page ahead with the session's parameters.
+func (e *Engine) prefetchStart(page int) {
+	p := &e.prefetch
+	key := e.prefetchKey(page)
+	if p.on && p.key == key {
+		return
+	}
+	*p = ecmPrefetch{on: true, key: key}
+	rows, err := e.cfg.Source.Rows(page)
+	if err == nil {
+		p.img, err = newImageReader(rows, e.dcsPg, &e.sess)
+	}
+	if err != nil {
+		p.done, p.err = true, err
+	}
+}
+
+// prefetchStep codes up to n more rows of the page ahead.
+func (e *Engine) prefetchStep(n int) {
+	p := &e.prefetch
+	for ; n > 0 && !p.done; n-- {
+		img := p.img
+		img.next()
+		p.data = append(p.data, img.buf.Bytes()...)
+		img.buf.Reset()
+		if img.closed {
+			p.done, p.err = true, img.err
+		}
+	}
+}
+
+// prefetchTake returns page coded, finishing what the prefetch has not
+// done yet, or coding it now when no prefetch for it with the session's
+// parameters is under way.
+func (e *Engine) prefetchTake(page int) ([]byte, error) {
+	p := &e.prefetch
+	if !p.on || p.key != e.prefetchKey(page) {
+		e.prefetchStart(page)
+	}
+	for !p.done {
+		e.prefetchStep(1 << 20)
+	}
+	data, err := p.data, p.err
+	*p = ecmPrefetch{}
+	return data, err
 }
 
 // ecmNextBlock sends the block starting at off.
@@ -298,8 +377,21 @@ func (e *Engine) ecmFrame(fr Frame, ok bool) {
 	if len(d) > e.sess.frameSize() {
 		return
 	}
+	if i < r.run {
+		return // already in the page (a copy sent again)
+	}
 	r.frames[i] = append(r.frames[i][:0], d...)
 	r.got.SetBad(i, true)
+	if i == r.run {
+		if !e.rxPageOpen && !e.rxPageBegin() {
+			return
+		}
+		for r.run < 256 && r.got.Bad(r.run) {
+			r.data = append(r.data, r.frames[r.run]...)
+			r.run++
+		}
+		e.rxPageFeed(r.data, false)
+	}
 }
 
 // ecmCommand handles PPS, EOR, CTC and RR.
@@ -390,7 +482,10 @@ func (e *Engine) ecmAccept() {
 		e.respond(RNR, nil, func() { e.await(stRxECMPost) })
 		return
 	}
-	for i := 0; i < pp.Frames; i++ {
+	// The frames from the first gap on (an EOR block keeps its gaps
+	// empty); those before it are in data already. A block whose count is
+	// below frames that came anyway keeps them.
+	for i := r.run; i < pp.Frames; i++ {
 		r.data = append(r.data, r.frames[i]...)
 	}
 	eor := r.pendEOR
@@ -405,7 +500,10 @@ func (e *Engine) ecmAccept() {
 	}
 	base := postBase(pp.FCF2)
 	if base != NULL {
-		e.rxStats = e.decodePage(r.data)
+		if !e.rxPageOpen && !e.rxPageBegin() {
+			return
+		}
+		e.rxPageFeed(r.data, true)
 		if e.st == stDCN || e.st == stDone {
 			return
 		}

@@ -268,8 +268,10 @@ type Engine struct {
 	eopDone    bool   // EOP answered positively: DCN is the normal end
 	tcfDone    bool
 
-	ecmTx ecmTx
-	ecmRx ecmRx
+	ecmTx    ecmTx
+	ecmRx    ecmRx
+	pageRx   pageRx
+	prefetch ecmPrefetch
 
 	res Result
 }
@@ -492,6 +494,12 @@ func (e *Engine) Advance(n int) {
 	}
 	e.now += int64(n)
 	d := int64(n)
+	if e.prefetch.on && !e.prefetch.done {
+		e.prefetchStep((n*prefetchRowsPerBlock + 159) / 160)
+	}
+	if e.pageRx.more {
+		e.rxPageFeed(e.pageRx.data, false)
+	}
 	if e.t1 > 0 {
 		if e.t1 -= d; e.t1 <= 0 {
 			e.t1 = 0
@@ -623,6 +631,8 @@ func (e *Engine) fastCarrier(up bool) {
 			e.rxNBits, e.rxBits = 0, 0
 			e.rxGotData = true
 			e.event("image carrier up")
+			e.closeRxPage(false)
+			e.rxPageBegin()
 			return
 		}
 		e.guard = 0
@@ -632,7 +642,7 @@ func (e *Engine) fastCarrier(up bool) {
 		e.rxGotData = false
 		e.flushBits()
 		e.event("image carrier down, %d octets", len(e.rxData))
-		e.decodeNonECM()
+		e.rxPageFeed(e.rxData, true)
 		e.setRx(V21)
 		e.await(stRxPost)
 	case stRxECM:
@@ -684,12 +694,14 @@ func (e *Engine) ImageOctets(b []byte) {
 				e.pushBit(o >> i & 1)
 			}
 		}
+		e.rxPageFeed(e.rxData, false)
 		return
 	}
 	if len(e.rxData)+len(b) > maxPageOctets {
 		return
 	}
 	e.rxData = append(e.rxData, b...)
+	e.rxPageFeed(e.rxData, false)
 }
 
 // ImageBits delivers non-ECM image data one bit per element (0 or 1), in
@@ -701,6 +713,7 @@ func (e *Engine) ImageBits(bits []uint8) {
 	for _, b := range bits {
 		e.pushBit(b & 1)
 	}
+	e.rxPageFeed(e.rxData, false)
 }
 
 // maxPageOctets bounds a received page (8 MB).
@@ -1014,46 +1027,14 @@ func (e *Engine) rxInfo() PageInfo {
 	return PageInfo{Width: e.sess.width.Pels(), Res: e.sess.res.Resolution()}
 }
 
-// decodePage decodes a received page into the sink.
-func (e *Engine) decodePage(data []byte) t4.Stats {
-	info := e.rxInfo()
-	if err := e.cfg.Sink.StartPage(info); err != nil {
-		e.fail(ErrDocument, "page sink: "+err.Error())
-		return t4.Stats{}
-	}
-	e.rxPageOpen = true
-	dec, err := t4.NewDecoder(bytes.NewReader(data), t4.Options{
-		Coding: e.sess.coding, Width: info.Width, K: e.sess.mrK(), FillOrder: t4.LSBFirst,
-	})
-	if err != nil {
-		return t4.Stats{}
-	}
-	row := make([]byte, (info.Width+7)/8)
-	for {
-		if err := dec.Next(row); err != nil {
-			break
-		}
-		if err := e.cfg.Sink.WriteRow(row); err != nil {
-			e.fail(ErrDocument, "page sink: "+err.Error())
-			break
-		}
-	}
-	st := dec.Stats()
-	e.event("page decoded: %d rows, %d bad, longest bad run %d", st.Rows, st.BadRows, st.LongestBadRun)
-	return st
-}
-
 // closeRxPage ends a page left open in the sink.
 func (e *Engine) closeRxPage(accepted bool) {
+	e.pageRx.busy = false
 	if !e.rxPageOpen {
 		return
 	}
 	e.rxPageOpen = false
 	_ = e.cfg.Sink.EndPage(PageResult{Rows: e.rxStats.Rows, BadRows: e.rxStats.BadRows, LongestBadRun: e.rxStats.LongestBadRun, Accepted: accepted})
-}
-
-func (e *Engine) decodeNonECM() {
-	e.rxStats = e.decodePage(e.rxData)
 }
 
 // copyQuality judges a non-ECM page from the decoder's counts: MCF, RTP or
@@ -1188,6 +1169,9 @@ func (e *Engine) sendDCS() {
 	e.dcsPg = info
 	e.sess = chooseSession(&e.cfg, &e.remote, info, e.rates[e.rateI])
 	e.updateResult()
+	if e.sess.ecm {
+		e.prefetchStart(e.page)
+	}
 	sub := e.cfg.SubAddress != "" && e.remote.Subaddress
 	sid := e.cfg.Password != "" && e.remote.Password
 	dcs := e.sess.dcs(&e.remote, info, sub, sid)

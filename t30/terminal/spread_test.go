@@ -1,0 +1,92 @@
+package terminal
+
+import (
+	"testing"
+
+	"github.com/faxd/faxd/t30"
+)
+
+// countingSource counts the rows the engine reads, for the block they are
+// read in.
+type countingSource struct {
+	t30.PageSource
+	block *int
+	rows  map[int]int // block → rows read
+}
+
+func (s *countingSource) Rows(i int) (t30.RowSource, error) {
+	r, err := s.PageSource.Rows(i)
+	return &countingRows{r, s}, err
+}
+
+type countingRows struct {
+	t30.RowSource
+	s *countingSource
+}
+
+func (r *countingRows) ReadRow(row []byte) error {
+	err := r.RowSource.ReadRow(row)
+	if err == nil {
+		r.s.rows[*r.s.block]++
+	}
+	return err
+}
+
+// countingSink counts the rows the engine decodes, for the block they are
+// written in.
+type countingSink struct {
+	t30.MemorySink
+	block *int
+	rows  map[int]int
+}
+
+func (s *countingSink) WriteRow(row []byte) error {
+	s.rows[*s.block]++
+	return s.MemorySink.WriteRow(row)
+}
+
+// TestWorkSpreadOverBlocks: neither end codes or decodes a page in one
+// block of audio. A media server ticks thousands of calls every 20 ms; a
+// call that took a whole page's coding (milliseconds) in one tick would
+// make the tick late. The sender codes an ECM page ahead, a little each
+// block; the receiver decodes as the data comes (non-ECM octets, ECM
+// frames in order). Counted in rows, not timed: no block may handle more
+// than a tenth of the page's rows.
+func TestWorkSpreadOverBlocks(t *testing.T) {
+	pages := benchLetter(t)
+	total := pages[0].Rows
+	for _, ecm := range []bool{false, true} {
+		var block int
+		src := &countingSource{PageSource: &t30.MemorySource{Pages: pages}, block: &block, rows: map[int]int{}}
+		sink := &countingSink{block: &block, rows: map[int]int{}}
+		tx, _ := New(t30.Config{Caller: true, Source: src, ECM: ecm}, Options{})
+		rx, _ := New(t30.Config{Sink: sink, ECM: ecm}, Options{})
+		a, c := make([]int16, BlockSize), make([]int16, BlockSize)
+		ain, cin := make([]int16, BlockSize), make([]int16, BlockSize)
+		for block = 0; block < 8000/BlockSize*120 && !(tx.Done() && rx.Done()); block++ {
+			tx.Process(ain, a)
+			rx.Process(cin, c)
+			copy(cin, a)
+			copy(ain, c)
+		}
+		if r := rx.Result(); r == nil || !r.OK() || len(sink.Pages) != 1 {
+			t.Fatalf("ECM %v: call failed: %+v", ecm, r)
+		}
+		for name, m := range map[string]map[int]int{"coded": src.rows, "decoded": sink.rows} {
+			most, at, sum := 0, 0, 0
+			for b, n := range m {
+				sum += n
+				if n > most {
+					most, at = n, b
+				}
+			}
+			if sum < total {
+				t.Errorf("ECM %v: %d of %d rows %s", ecm, sum, total, name)
+			}
+			if most > total/10 {
+				t.Errorf("ECM %v: %d of the page's %d rows %s in block %d", ecm, most, total, name, at)
+			}
+			t.Logf("ECM %v: at most %d of %d rows %s in one block", ecm, most, total, name)
+		}
+	}
+}
