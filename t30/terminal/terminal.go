@@ -40,13 +40,16 @@ type Terminal struct {
 	now   int64 // samples processed
 
 	// receive
-	v21rx    *v21.Receiver
-	v21hdlc  *t30.HDLCRx
-	v21Up    bool // V.21's carrier is up
-	rxModem  t30.Modem
-	fast     modems.Receiver
-	fastHDLC *t30.HDLCRx
-	fastRx   map[t30.Rate]modems.Receiver // receivers made so far, by modem and rate: one for
+	v21rx   *v21.Receiver
+	v21hdlc *t30.HDLCRx
+	v21Up   bool // V.21's carrier is up
+	rxModem t30.Modem
+	fast    modems.Receiver
+	// v21Paused: the V.21 receiver is not run while the fast modem is
+	// trained (see receive).
+	v21Paused bool
+	fastHDLC  *t30.HDLCRx
+	fastRx    map[t30.Rate]modems.Receiver // receivers made so far, by modem and rate: one for
 	// a rate's long and short trains, as the short train reuses what the long one trained
 	fastTCF  bool // counting TCF zeros
 	fastUp   bool // the fast receiver trained and its carrier is up
@@ -128,7 +131,20 @@ func (t *Terminal) Process(in, out []int16) {
 
 // receive runs the receivers over in.
 func (t *Terminal) receive(in []int16) {
-	t.v21rx.Process(in)
+	// Once the fast modem has trained, V.21 cannot be on the line (fax is
+	// half duplex) until the fast carrier drops: like SpanDSP, stop
+	// running the V.21 receiver beside it then, which saves a good share
+	// of a receiving call's cost.
+	if t.fastUp && t.fast != nil {
+		t.v21Paused = true
+	} else {
+		if t.v21Paused {
+			t.v21Paused = false
+			t.v21rx.Reset()
+			t.v21Up = false
+		}
+		t.v21rx.Process(in)
+	}
 	// The fast receiver hears nothing while V.21 frames are on the line
 	// (carrier and HDLC flags): their tail would otherwise start (and fail)
 	// its training before the fast signal begins. V.21's carrier detect
