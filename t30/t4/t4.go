@@ -40,8 +40,10 @@
 package t4
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // Coding selects the T.4/T.6 coding scheme.
@@ -150,10 +152,22 @@ func (o *Options) check() error {
 // width and returns the number of real changes.
 func rowChanges(dst []int32, row []byte, width int) ([]int32, int) {
 	dst = dst[:0]
-	colour := byte(0) // 0 white, 0xFF black
+	// 64 pixels at a time: the word's bits that differ from the current
+	// colour are the changes, found with a count of leading zeros.
+	var inv uint64 // all ones while the colour is black
 	x := 0
+	for ; x+64 <= width; x += 64 {
+		w := binary.BigEndian.Uint64(row[x>>3:]) ^ inv
+		for w != 0 {
+			lz := bits.LeadingZeros64(w)
+			dst = append(dst, int32(x+lz))
+			inv = ^inv
+			w = ^w & (^uint64(0) >> uint(lz+1))
+		}
+	}
+	colour := byte(inv)
 	nbytes := width >> 3
-	for i := 0; i < nbytes; i++ {
+	for i := x >> 3; i < nbytes; i++ {
 		b := row[i]
 		if b == colour {
 			x += 8
