@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCountErrors(t *testing.T) {
@@ -77,4 +78,35 @@ func TestTimeAndSweep(t *testing.T) {
 	if err := PlotBER(filepath.Join(dir, "ber.txt"), pts); err == nil {
 		t.Error("a plot in .txt was accepted")
 	}
+}
+
+func TestBareCalls(t *testing.T) {
+	page, err := LetterPage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := BareCalls(2, page, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CallSeconds < 2*20 || c.CPUPerCallSecond <= 0 {
+		t.Fatalf("%+v", c)
+	}
+	t.Logf("%+v", c)
+}
+
+func BenchmarkBareCalls(b *testing.B) {
+	page, err := LetterPage()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cpu time.Duration
+	for range b.N {
+		c, err := BareCalls(20, page, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu += c.CPUPerCallSecond
+	}
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/call-s")
 }

@@ -113,6 +113,15 @@ type MemorySink struct {
 // StartPage implements PageSink.
 func (m *MemorySink) StartPage(info PageInfo) error {
 	m.cur = &document.Page{Width: info.Width, XRes: info.Res.X, YRes: info.Res.Y}
+	// Room for the rows announced, else for an A4 page (297 mm), so that
+	// taking rows does not copy the page again and again as it grows.
+	rows := info.Rows
+	if rows <= 0 {
+		rows = info.Res.Rows(297)
+	}
+	if rows > 0 && rows <= 1<<15 {
+		m.cur.Pix = make([]byte, 0, rows*m.cur.Stride())
+	}
 	return nil
 }
 

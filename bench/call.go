@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/faxd/faxd/t30"
+	"github.com/faxd/faxd/t30/document"
+	"github.com/faxd/faxd/t30/terminal"
+)
+
+// LetterPage is the page the call benchmarks send: one A4 page of a
+// business letter at fine resolution, rendered with the document
+// package's text renderer.
+func LetterPage() (*document.Page, error) {
+	text := strings.Repeat("Dear Ms. Hansen,\n\nPlease find enclosed the signed purchase agreement for the property at 14 Harbour Street, together with the completed disclosure forms. Our bank has confirmed the transfer of the deposit of EUR 45,000.00 to the escrow account (reference 2026-11-4471).\n\n", 7)
+	pages, err := document.RenderText([]byte(text), &document.Options{Resolution: document.Fine, Header: "ACME Bank"})
+	if err != nil {
+		return nil, err
+	}
+	return pages[0], nil
+}
+
+// CallCost is what whole fax calls cost the CPU.
+type CallCost struct {
+	Calls       int           `json:"calls"`
+	Confirmed   int           `json:"confirmed"`    // calls whose page was confirmed (MCF)
+	CallSeconds float64       `json:"call_seconds"` // audio time the calls took, summed
+	CPU         time.Duration `json:"cpu"`          // process CPU time (user + system)
+	// CPUPerCallSecond is the CPU one call takes per second of the call,
+	// both ends together.
+	CPUPerCallSecond time.Duration `json:"cpu_per_call_second"`
+}
+
+// CPUTime returns the process's CPU time so far, user plus system.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BareCalls runs n fax calls between pairs of our audio terminals, one
+// page each, the two ends' 20 ms blocks exchanged directly (no scheduler,
+// no network, no line): the bare cost of the modems and T.30 that the
+// media server's figures are measured against.
+func BareCalls(n int, page *document.Page, ecm bool) (CallCost, error) {
+	var c CallCost
+	pages := []*document.Page{page}
+	type pair struct {
+		tx, rx         *terminal.Terminal
+		a, b, ain, bin []int16
+		blocks         int
+	}
+	ps := make([]pair, n)
+	for i := range ps {
+		tx, err := terminal.New(t30.Config{Caller: true, Source: &t30.MemorySource{Pages: pages}, ECM: ecm}, terminal.Options{})
+		if err != nil {
+			return c, err
+		}
+		rx, err := terminal.New(t30.Config{Sink: &t30.MemorySink{}, ECM: ecm}, terminal.Options{})
+		if err != nil {
+			return c, err
+		}
+		bs := terminal.BlockSize
+		ps[i] = pair{tx: tx, rx: rx, a: make([]int16, bs), b: make([]int16, bs), ain: make([]int16, bs), bin: make([]int16, bs)}
+	}
+	const maxBlocks = 8000 / terminal.BlockSize * 300
+	start := CPUTime()
+	for live := n; live > 0; {
+		live = 0
+		for i := range ps {
+			p := &ps[i]
+			if p.tx.Done() && p.rx.Done() || p.blocks >= maxBlocks {
+				continue
+			}
+			live++
+			p.tx.Process(p.ain, p.a)
+			p.rx.Process(p.bin, p.b)
+			copy(p.bin, p.a)
+			copy(p.ain, p.b)
+			p.blocks++
+		}
+	}
+	c.CPU = CPUTime() - start
+	c.Calls = n
+	for i := range ps {
+		p := &ps[i]
+		c.CallSeconds += float64(p.blocks*terminal.BlockSize) / 8000
+		if r := p.tx.Result(); r != nil && r.OK() && r.PagesSent == 1 {
+			c.Confirmed++
+		}
+	}
+	if c.Confirmed != n {
+		return c, fmt.Errorf("bench: %d of %d bare calls confirmed their page", c.Confirmed, n)
+	}
+	c.CPUPerCallSecond = time.Duration(float64(c.CPU) / c.CallSeconds)
+	return c, nil
+}
