@@ -1,10 +1,14 @@
-// Command faxd is the fax media server. For now it has one command:
+// Command faxd is the fax media server. It is a set of sub-commands:
 //
 //	faxd hw list [--json] [--sysfs DIR] [--procfs DIR]
 //
-// which lists the machine's telephony cards (PCI vendor, bound driver, IRQ
-// and its interrupt count) and the DAHDI spans they carry. Errors print
-// one line on stderr; usage errors exit with status 2, others with 1.
+// lists the machine's telephony cards (PCI IDs and names, bound driver,
+// IRQ and its interrupt count, NUMA node) and the DAHDI spans and
+// channels they carry. Each sub-command is one entry of the commands
+// table, which is also the usage text.
+//
+// Exit status: 0 on success, 2 for a command line that does not parse
+// (with the usage on stderr), 1 for any other error (one line on stderr).
 package main
 
 import (
@@ -12,46 +16,72 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// A command is one sub-command: faxd NAME ARGS.
+type command struct {
+	name    string
+	args    string // synopsis of the arguments, for the usage
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"hw", "list [--json] [--sysfs DIR] [--procfs DIR]", "telephony cards, drivers, IRQs, DAHDI spans and channels", hwCommand},
+}
+
 // errUsage marks errors in how the command was called.
 var errUsage = errors.New("usage")
 
-const usage = `usage:
-  faxd hw list [--json] [--sysfs DIR] [--procfs DIR]   telephony cards, drivers, IRQs, DAHDI spans`
+func usage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("usage:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  faxd %s %s\n      %s\n", c.name, c.args, c.summary)
+	}
+	io.WriteString(w, b.String())
+}
 
 // run is main without the process: it returns the exit status.
-func run(args []string, stdout, stderr io.Writer) (status int) {
-	defer func() {
-		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "faxd: internal error: %v\n", r)
-			status = 3
-		}
-	}()
+func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
+		usage(stderr)
 		return 2
 	}
-	var err error
-	switch args[0] {
-	case "hw":
-		err = hwCommand(args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usage)
+	if name := args[0]; name == "help" || name == "-h" || name == "--help" {
+		usage(stdout)
 		return 0
-	default:
-		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
-	if err != nil {
+	var err error
+	i := indexCommand(args[0])
+	if i < 0 {
+		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	} else {
+		err = commands[i].run(args[1:], stdout, stderr)
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "faxd: %v\n", err)
-		if errors.Is(err, errUsage) {
-			return 2
-		}
+		usage(stderr)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "faxd: %v\n", err)
 		return 1
 	}
-	return 0
+}
+
+func indexCommand(name string) int {
+	for i, c := range commands {
+		if c.name == name {
+			return i
+		}
+	}
+	return -1
 }

@@ -289,6 +289,42 @@ func (c *Channel) WaitEvent(timeout time.Duration) (Event, error) {
 	return e, nil
 }
 
+// SetEchoTaps sets the channel's echo canceller (DAHDI_ECHOCANCEL): 0
+// switches it off; otherwise DAHDI makes a new canceller of that many taps
+// (8 a millisecond; 32, 64, ... 1024, DAHDI's default length for other
+// values), out of fax mode. A channel configured without an echo
+// canceller module takes the request and cancels nothing.
+func (c *Channel) SetEchoTaps(taps int) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	if err := c.dev.Ioctl(ioctl.EchoCancel, intArg(taps)); err != nil {
+		return c.fail(fmt.Sprintf("echo cancel %d taps", taps), err)
+	}
+	return nil
+}
+
+// SetEchoFaxMode puts the running echo canceller into fax mode or takes it
+// out (DAHDI_ECHOCANCEL_FAX_MODE). With no canceller running DAHDI refuses
+// with EINVAL, which gives an error wrapping ErrNotSupported.
+func (c *Channel) SetEchoFaxMode(on bool) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	v := 0
+	if on {
+		v = 1
+	}
+	if err := c.dev.Ioctl(ioctl.EchoCancelFax, intArg(v)); err != nil {
+		return c.fail("echo cancel fax mode", notSupported(err))
+	}
+	return nil
+}
+
+// Removed reports whether the channel's hardware went away
+// (DAHDI_EVENT_REMOVED, ENODEV); the channel is then only good for Close.
+func (c *Channel) Removed() bool { return c.removed }
+
 // Dropped counts events lost because the queue was full.
 func (c *Channel) Dropped() int { return c.dropped }
 

@@ -16,6 +16,14 @@
 // Everything the package asks of the kernel goes through the small Device
 // interface, so tests drive a Channel over a socketpair with an ioctl shim;
 // unsafe and the system calls live in hal/dahdi/internal/ioctl.
+//
+// For the rest of faxd the package is a hal driver: Driver (hal.Driver)
+// lists the configured channels from sysfs bus/dahdi_spans and
+// bus/dahdi_channels, or /proc/dahdi on a DAHDI without them (ListSpans),
+// and opens each as a Line (hal.Channel, hal.EchoCanceller), which turns
+// DAHDI's signalling events into hal events by the channel's signalling
+// (FXO or FXS port) and the call's state, and its errors into
+// *hal.ChannelError wrapping hal's sentinels.
 package dahdi
 
 import (
@@ -116,10 +124,36 @@ const (
 // 160-sample blocks and the echo canceller off.
 type Config struct {
 	Dir       string   // device directory; DefaultDir when empty
-	BlockSize int      // samples per frame; 160 (20 ms) when zero
-	Echo      Echo     // echo canceller handling
+	BlockSize int      // samples per frame; 160 (20 ms) when zero (the Driver always uses 160)
+	Echo      Echo     // echo canceller handling when a channel is opened
 	Open      OpenFunc // opens device files; OpenDevice when nil
+
+	// SysfsRoot and ProcfsRoot are where ListSpans and Driver.Channels
+	// look for DAHDI's spans and channels; DefaultSysfs and DefaultProcfs
+	// when empty.
+	SysfsRoot  string
+	ProcfsRoot string
+
+	// EchoTaps is the echo canceller's length for hal.EchoOn and
+	// hal.EchoFax, in taps of 125 us (DAHDI_ECHOCANCEL takes 32 to 1024);
+	// DefaultEchoTaps when zero.
+	EchoTaps int
+	// RingTimeout is how long after the last ring an incoming call that
+	// was not answered counts as gone (analogue lines send no signal when
+	// the caller gives up); DefaultRingTimeout when zero.
+	RingTimeout time.Duration
+	// NoAnswerTimeout is how long an FXS port rings its phone before Dial
+	// gives up with hal.EventNoAnswer; DefaultNoAnswerTimeout when zero.
+	NoAnswerTimeout time.Duration
 }
+
+// Defaults of Config. DefaultEchoTaps is 16 ms; DefaultRingTimeout is
+// chan_dahdi's (DEFAULT_RINGT: 8 s counted in 20 ms reads).
+const (
+	DefaultEchoTaps        = 128
+	DefaultRingTimeout     = 8 * time.Second
+	DefaultNoAnswerTimeout = 60 * time.Second
+)
 
 func (c Config) dir() string {
 	if c.Dir == "" {

@@ -1,15 +1,22 @@
-// Package hwinfo finds the telephony cards in a machine: PCI devices from a
-// known telephony vendor (or bound to a DAHDI or wanpipe driver), the
-// driver bound to each, its IRQ line and how often it fired, and the DAHDI
-// spans and channels each card carries when DAHDI is loaded.
+// Package hwinfo finds the telephony cards in a machine: the PCI devices
+// of a telephony vendor or bound to a telephony driver (pciids.go), with
+// their IDs and names, bound driver, IRQ and how often it fired, NUMA
+// node, and, when DAHDI is loaded, the DAHDI device and the spans and
+// channels each card carries.
 //
-// How it works: PCI devices come from sysfs (bus/pci/devices, through
-// github.com/prometheus/procfs/sysfs); the bound driver is the target of
-// the device's "driver" link and the IRQ its "irq" file. DAHDI spans come
-// from sysfs (bus/dahdi_spans, whose "ddev" link leads to the DAHDI device
-// named after the PCI address) or, with older DAHDI, from /proc/dahdi/N.
-// Interrupt counts come from /proc/interrupts (procfs). Both roots are
-// settings, so tests run on fixture trees.
+// How it works: PCI devices come from sysfs bus/pci/devices through
+// github.com/prometheus/procfs/sysfs (PciDevices); the bound driver is the
+// target of each device's "driver" link and the IRQ its "irq" file, which
+// procfs does not read. Interrupt counts come from /proc/interrupts
+// (procfs Proc.Interrupts). DAHDI's spans and channels come from
+// dahdi.ListSpans, and belong to the card whose directory the span's
+// sysfs directory is under; DAHDI devices (bus/dahdi_devices: manufacturer,
+// type, location, hardware_id as dahdi-sysfs.c writes them) likewise.
+// Both roots are settings, so tests run on fixture trees.
+//
+// A missing or empty tree is a machine without cards: an empty report,
+// no error. A file that is there but cannot be read is an error naming
+// it.
 package hwinfo
 
 import (
@@ -17,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,99 +34,76 @@ import (
 	"github.com/prometheus/procfs/sysfs"
 )
 
-// ErrNoSysfs: the sysfs root holds no PCI bus.
-var ErrNoSysfs = errors.New("hwinfo: no PCI devices in sysfs")
-
-// Vendor is a PCI vendor whose devices are telephony cards.
-type Vendor struct {
-	ID   uint32
-	Name string
-	Note string
-}
-
-// Vendors lists the PCI vendor IDs of telephony cards DAHDI or wanpipe
-// drive. Tiger Jet and Cologne Chip make bridge chips used on older or
-// third-party analogue and ISDN cards (and little else).
-var Vendors = []Vendor{
-	{0xd161, "Digium", "Wildcard analogue, T1/E1, BRI and transcoder cards (DAHDI)"},
-	{0x1923, "Sangoma", "A/B series analogue and T1/E1 cards (wanpipe, DAHDI mode)"},
-	{0x1b74, "OpenVox", "A/B/D series cards (DAHDI)"},
-	{0xe159, "Tiger Jet", "PCI bridge of older cards (X100P, TDM400P, TE110P clones)"},
-	{0x1397, "Cologne Chip", "HFC ISDN controller of BRI cards"},
-}
-
-// Drivers are kernel drivers that only telephony cards bind to.
-var Drivers = []string{
-	"wct4xxp", "wcte12xp", "wcte13xp", "wcte43x", "wct1xxp", "wcte11xp", "wctdm", "wctdm24xxp",
-	"wcaxx", "wcb4xxp", "wcfxo", "wctc4xxp", "tor2", "pciradio", "opvxa1200", "opvxa24xx",
-	"opvxd115", "wcopenpci", "zaphfc", "wanpipe", "sdladrv",
-}
-
-// VendorName names a telephony vendor ID, "" for others.
-func VendorName(id uint32) string {
-	for _, v := range Vendors {
-		if v.ID == id {
-			return v.Name
-		}
-	}
-	return ""
-}
-
-// Card is one telephony PCI device.
-type Card struct {
-	Address         string `json:"address"` // PCI segment:bus:device.function
-	Vendor          uint32 `json:"vendor"`
-	Device          uint32 `json:"device"`
-	SubsystemVendor uint32 `json:"subsystem_vendor"`
-	SubsystemDevice uint32 `json:"subsystem_device"`
-	Class           uint32 `json:"class"`
-	VendorName      string `json:"vendor_name"`
-	Driver          string `json:"driver,omitempty"` // bound driver, "" when none
-	IRQ             int    `json:"irq,omitempty"`    // 0 when none
-	// IRQCount is the number of interrupts taken on IRQ, summed over
-	// CPUs; IRQCounted tells whether /proc/interrupts listed it.
-	IRQCount   uint64   `json:"irq_count"`
-	IRQCounted bool     `json:"irq_counted"`
-	IRQCPUs    []uint64 `json:"irq_per_cpu,omitempty"`
-	// Model and Manufacturer as the DAHDI driver names the card, when it
-	// registered one (sysfs bus/dahdi_devices).
-	Model        string `json:"model,omitempty"`
-	Manufacturer string `json:"manufacturer,omitempty"`
-	Spans        []Span `json:"spans,omitempty"`
-}
-
-// Span is one DAHDI span.
-type Span struct {
-	Number     int          `json:"number"`
-	Name       string       `json:"name"`
-	Desc       string       `json:"desc"`
-	Type       string       `json:"type,omitempty"` // T1, E1, BRI, FXS, FXO, ANALOG...; "" from /proc
-	Alarms     dahdi.Alarms `json:"alarms"`
-	BaseChan   int          `json:"base_channel"` // first channel number, 0 if none
-	Channels   int          `json:"channels"`
-	SyncMaster bool         `json:"sync_master"`
-	Address    string       `json:"pci_address,omitempty"` // the card it belongs to, "" if unknown
-	Source     string       `json:"source"`                // "sysfs" or "procfs"
-}
-
-// Report is what Discover found.
-type Report struct {
-	Cards []Card `json:"cards"`
-	// DAHDI tells whether DAHDI is loaded (spans in sysfs or /proc/dahdi).
-	DAHDI bool `json:"dahdi"`
-	// Spans lists spans tied to no listed card.
-	Spans []Span `json:"other_spans,omitempty"`
-	// Warnings are things that could not be read; the rest is still good.
-	Warnings []string `json:"warnings,omitempty"`
-}
-
 // Config holds the roots; empty means /sys and /proc.
 type Config struct {
 	SysfsRoot  string
 	ProcfsRoot string
 }
 
-// Discover enumerates the machine's telephony cards.
+// Card is one telephony PCI device.
+type Card struct {
+	Address         string `json:"address"` // segment:bus:device.function, as sysfs names it
+	Vendor          uint32 `json:"vendor"`
+	Device          uint32 `json:"device"`
+	SubsystemVendor uint32 `json:"subsystem_vendor"`
+	SubsystemDevice uint32 `json:"subsystem_device"`
+	Class           uint32 `json:"class"`
+	Revision        uint32 `json:"revision"`
+	VendorName      string `json:"vendor_name,omitempty"` // "" for a vendor not in Vendors
+	DeviceName      string `json:"device_name,omitempty"` // pci.ids' name, "" when not in the table
+	Driver          string `json:"driver,omitempty"`      // bound driver, "" when none
+	NUMANode        *int   `json:"numa_node,omitempty"`   // nil when the kernel knows none
+	IRQ             int    `json:"irq,omitempty"`         // 0 when none
+	// IRQUsers is what /proc/interrupts lists on the IRQ (the names the
+	// drivers gave request_irq), and Interrupts the count it shows summed
+	// over CPUs, InterruptsPerCPU per CPU; nil when it does not list the
+	// IRQ or cannot be read.
+	IRQUsers         string   `json:"irq_users,omitempty"`
+	Interrupts       uint64   `json:"interrupts"`
+	InterruptsPerCPU []uint64 `json:"interrupts_per_cpu,omitempty"`
+	// DAHDI is the DAHDI device registered on the card, Spans its spans.
+	DAHDI *DAHDIDevice     `json:"dahdi_device,omitempty"`
+	Spans []dahdi.SpanDesc `json:"spans,omitempty"`
+}
+
+// Model is the card's name: DAHDI's when it registered the card (the
+// most exact), else pci.ids'; "" when neither knows it.
+func (c *Card) Model() string {
+	if c.DAHDI != nil && c.DAHDI.Type != "" {
+		return c.DAHDI.Type
+	}
+	return c.DeviceName
+}
+
+// Channels counts the DAHDI channels on the card.
+func (c *Card) Channels() int {
+	n := 0
+	for _, s := range c.Spans {
+		n += len(s.Channels)
+	}
+	return n
+}
+
+// DAHDIDevice is a directory of sysfs bus/dahdi_devices.
+type DAHDIDevice struct {
+	Name         string `json:"name"` // "pci:0000:03:00.0"
+	Manufacturer string `json:"manufacturer,omitempty"`
+	Type         string `json:"type,omitempty"`
+	Location     string `json:"location,omitempty"`
+	HardwareID   string `json:"hardware_id,omitempty"`
+}
+
+// Report is what Discover found.
+type Report struct {
+	Cards []Card `json:"cards"`
+	// DAHDI tells whether DAHDI is loaded (sysfs spans or /proc/dahdi).
+	DAHDI bool `json:"dahdi"`
+	// OtherSpans are DAHDI spans on no card found (dynamic spans over
+	// Ethernet, USB Astribanks).
+	OtherSpans []dahdi.SpanDesc `json:"other_spans,omitempty"`
+}
+
+// Discover finds the telephony cards under cfg's roots.
 func Discover(cfg Config) (*Report, error) {
 	sysRoot, procRoot := cfg.SysfsRoot, cfg.ProcfsRoot
 	if sysRoot == "" {
@@ -127,91 +112,143 @@ func Discover(cfg Config) (*Report, error) {
 	if procRoot == "" {
 		procRoot = procfs.DefaultMountPoint
 	}
-	sfs, err := sysfs.NewFS(sysRoot)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoSysfs, err)
-	}
-	devs, err := sfs.PciDevices()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoSysfs, err)
-	}
 	r := &Report{Cards: []Card{}}
-	for _, d := range devs {
-		addr := pciDir(d.Location)
-		dir := filepath.Join(sysRoot, "bus/pci/devices", addr)
-		driver := linkBase(filepath.Join(dir, "driver"))
-		if VendorName(d.Vendor) == "" && VendorName(d.SubsystemVendor) == "" && !slices.Contains(Drivers, driver) {
-			continue
-		}
-		c := Card{
-			Address: addr, Vendor: d.Vendor, Device: d.Device,
-			SubsystemVendor: d.SubsystemVendor, SubsystemDevice: d.SubsystemDevice, Class: d.Class,
-			VendorName: VendorName(d.Vendor), Driver: driver,
-		}
-		if c.VendorName == "" {
-			c.VendorName = VendorName(d.SubsystemVendor)
-		}
-		if c.VendorName == "" {
-			c.VendorName = fmt.Sprintf("%04x", d.Vendor)
-		}
-		if s, err := readTrim(filepath.Join(dir, "irq")); err == nil {
-			c.IRQ, _ = strconv.Atoi(s)
-		}
-		r.Cards = append(r.Cards, c)
+	if err := r.readCards(sysRoot); err != nil {
+		return nil, err
 	}
-	slices.SortFunc(r.Cards, func(a, b Card) int { return strings.Compare(a.Address, b.Address) })
-
-	r.countIRQs(procRoot)
-	r.readDAHDIDevices(sysRoot)
-	spans, dahdiLoaded, err := readSpans(sysRoot, procRoot)
-	r.DAHDI = dahdiLoaded
-	if err != nil {
-		r.Warnings = append(r.Warnings, err.Error())
+	if err := r.countInterrupts(procRoot); err != nil {
+		return nil, err
+	}
+	if err := r.readDAHDIDevices(sysRoot); err != nil {
+		return nil, err
+	}
+	spans, err := dahdi.ListSpans(dahdi.Config{SysfsRoot: sysRoot, ProcfsRoot: procRoot})
+	switch {
+	case errors.Is(err, dahdi.ErrNotSupported):
+	case err != nil:
+		return nil, fmt.Errorf("hwinfo: %w", err)
+	default:
+		r.DAHDI = true
 	}
 	for _, s := range spans {
-		i := slices.IndexFunc(r.Cards, func(c Card) bool { return c.Address == s.Address && s.Address != "" })
-		if i < 0 {
-			r.Spans = append(r.Spans, s)
-			continue
+		if c := r.card(pciAddress(s.Path)); c != nil {
+			c.Spans = append(c.Spans, s)
+		} else {
+			r.OtherSpans = append(r.OtherSpans, s)
 		}
-		r.Cards[i].Spans = append(r.Cards[i].Spans, s)
 	}
 	return r, nil
 }
 
-// pciDir is a device's address as the kernel writes it, the name of its
-// directory under bus/pci/devices (procfs' PciDeviceLocation.String puts a
-// colon where the kernel has a dot before the function).
-func pciDir(l sysfs.PciDeviceLocation) string {
-	return fmt.Sprintf("%04x:%02x:%02x.%x", l.Segment, l.Bus, l.Device, l.Function)
+func (r *Report) card(addr string) *Card {
+	if addr == "" {
+		return nil
+	}
+	for i := range r.Cards {
+		if r.Cards[i].Address == addr {
+			return &r.Cards[i]
+		}
+	}
+	return nil
 }
 
-func (r *Report) countIRQs(procRoot string) {
-	need := false
-	for _, c := range r.Cards {
-		need = need || c.IRQ > 0
+func (r *Report) readCards(sysRoot string) error {
+	dir := filepath.Join(sysRoot, "bus", "pci", "devices")
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
-	if !need {
-		return
+	fs, err := sysfs.NewFS(sysRoot)
+	if err != nil {
+		return fmt.Errorf("hwinfo: %w", err)
+	}
+	devs, err := fs.PciDevices()
+	if err != nil {
+		return fmt.Errorf("hwinfo: PCI devices in %s: %w", dir, err)
+	}
+	for _, d := range devs {
+		// sysfs names the directory with a dot before the function, where
+		// PciDeviceLocation.String puts a colon.
+		l := d.Location
+		addr := fmt.Sprintf("%04x:%02x:%02x.%x", l.Segment, l.Bus, l.Device, l.Function)
+		devDir := filepath.Join(dir, addr)
+		driver := ""
+		if t, err := os.Readlink(filepath.Join(devDir, "driver")); err == nil {
+			driver = filepath.Base(t)
+		}
+		vendor := VendorName(d.Vendor)
+		if vendor == "" {
+			vendor = VendorName(d.SubsystemVendor)
+		}
+		if vendor == "" && !slices.Contains(Drivers, driver) {
+			continue
+		}
+		c := Card{
+			Address: addr, Vendor: d.Vendor, Device: d.Device,
+			SubsystemVendor: d.SubsystemVendor, SubsystemDevice: d.SubsystemDevice,
+			Class: d.Class, Revision: d.Revision,
+			VendorName: vendor, DeviceName: DeviceName(d.Vendor, d.Device, d.SubsystemVendor, d.SubsystemDevice),
+			Driver: driver,
+		}
+		if d.NumaNode != nil && *d.NumaNode >= 0 {
+			n := int(*d.NumaNode)
+			c.NUMANode = &n
+		}
+		irq, err := readAttr(filepath.Join(devDir, "irq"))
+		if err != nil {
+			return err
+		}
+		if irq != "" {
+			if c.IRQ, err = strconv.Atoi(irq); err != nil {
+				return fmt.Errorf("hwinfo: %s: %q is no IRQ", filepath.Join(devDir, "irq"), irq)
+			}
+		}
+		r.Cards = append(r.Cards, c)
+	}
+	slices.SortFunc(r.Cards, func(a, b Card) int { return strings.Compare(a.Address, b.Address) })
+	return nil
+}
+
+// readAttr reads a sysfs attribute, "" when it does not exist.
+func readAttr(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("hwinfo: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// countInterrupts reads /proc/interrupts for the cards' IRQs. procfs
+// reaches the file through a process; any will do.
+func (r *Report) countInterrupts(procRoot string) (err error) {
+	if !slices.ContainsFunc(r.Cards, func(c Card) bool { return c.IRQ > 0 }) {
+		return nil
+	}
+	path := filepath.Join(procRoot, "interrupts")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
 	fs, err := procfs.NewFS(procRoot)
 	if err != nil {
-		r.Warnings = append(r.Warnings, err.Error())
-		return
+		return fmt.Errorf("hwinfo: %w", err)
 	}
-	// /proc/interrupts is system-wide; procfs reaches it through a Proc.
 	p, err := fs.Self()
 	if err != nil {
 		p, err = fs.Proc(1)
 	}
 	if err != nil {
-		r.Warnings = append(r.Warnings, "interrupts: "+err.Error())
-		return
+		return fmt.Errorf("hwinfo: reading %s: no process to read it through: %w", path, err)
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("hwinfo: %s: unexpected format (%v)", path, v)
+		}
+	}()
 	irqs, err := p.Interrupts()
 	if err != nil {
-		r.Warnings = append(r.Warnings, "interrupts: "+err.Error())
-		return
+		return fmt.Errorf("hwinfo: %s: %w", path, err)
 	}
 	for i := range r.Cards {
 		c := &r.Cards[i]
@@ -219,48 +256,74 @@ func (r *Report) countIRQs(procRoot string) {
 		if c.IRQ <= 0 || !ok {
 			continue
 		}
-		c.IRQCounted = true
-		for _, v := range in.Values {
-			n, _ := strconv.ParseUint(v, 10, 64)
-			c.IRQCPUs = append(c.IRQCPUs, n)
-			c.IRQCount += n
+		c.IRQUsers = irqUsers(in.Devices)
+		c.InterruptsPerCPU = make([]uint64, len(in.Values))
+		for j, v := range in.Values {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("hwinfo: %s: IRQ %d: count %q", path, c.IRQ, v)
+			}
+			c.InterruptsPerCPU[j] = n
+			c.Interrupts += n
 		}
 	}
+	return nil
 }
 
-// readDAHDIDevices takes model names from bus/dahdi_devices/devices, whose
-// entries DAHDI names "<bus>:<parent device>", e.g. "pci:0000:03:00.0".
-func (r *Report) readDAHDIDevices(sysRoot string) {
-	dir := filepath.Join(sysRoot, "bus/dahdi_devices/devices")
+var hwirq = regexp.MustCompile(`^[0-9]+-[a-z]+ `)
+
+// irqUsers cuts the "hwirq-trigger" word procfs leaves at the start of an
+// IRQ's devices ("17-fasteoi wanpipe1"), which newer kernels write
+// between the chip's name and the users.
+func irqUsers(devices string) string {
+	return strings.TrimSpace(hwirq.ReplaceAllString(devices, ""))
+}
+
+// readDAHDIDevices reads bus/dahdi_devices. DAHDI names a device after
+// its parent ("pci:0000:03:00.0") and makes it the parent's child.
+func (r *Report) readDAHDIDevices(sysRoot string) error {
+	dir := filepath.Join(sysRoot, "bus", "dahdi_devices", "devices")
 	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
-		return
+		return fmt.Errorf("hwinfo: %w", err)
 	}
 	for _, e := range ents {
-		addr, ok := strings.CutPrefix(e.Name(), "pci:")
-		if !ok {
+		p := filepath.Join(dir, e.Name())
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			real = p
+		}
+		c := r.card(pciAddress(real))
+		if c == nil {
 			continue
 		}
-		for i := range r.Cards {
-			if r.Cards[i].Address == addr {
-				r.Cards[i].Model, _ = readTrim(filepath.Join(dir, e.Name(), "type"))
-				r.Cards[i].Manufacturer, _ = readTrim(filepath.Join(dir, e.Name(), "manufacturer"))
+		d := &DAHDIDevice{Name: e.Name()}
+		for _, a := range []struct {
+			name string
+			dst  *string
+		}{{"manufacturer", &d.Manufacturer}, {"type", &d.Type}, {"location", &d.Location}, {"hardware_id", &d.HardwareID}} {
+			if *a.dst, err = readAttr(filepath.Join(p, a.name)); err != nil {
+				return err
 			}
 		}
+		c.DAHDI = d
 	}
+	return nil
 }
 
-func readTrim(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	return strings.TrimSpace(string(b)), err
-}
+var pciAddr = regexp.MustCompile(`^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$`)
 
-// linkBase is the last element of a symbolic link's target, "" if path is
-// no link.
-func linkBase(path string) string {
-	t, err := os.Readlink(path)
-	if err != nil {
-		return ""
+// pciAddress is the last PCI device on a /sys/devices path: the card a
+// DAHDI device, span or channel hangs off. "" when there is none.
+func pciAddress(path string) string {
+	addr := ""
+	for _, el := range strings.Split(filepath.ToSlash(path), "/") {
+		if pciAddr.MatchString(el) {
+			addr = el
+		}
 	}
-	return filepath.Base(t)
+	return addr
 }
