@@ -8,9 +8,8 @@
 // tick that starts later than its deadline, or does not finish within the
 // period, counts as a miss.
 //
-// The queue is written here (after Vyukov's bounded MPMC queue, with a
-// sequence number per slot): no maintained Go library offers a bounded,
-// allocation-free multi-producer queue with this behaviour.
+// The queue is hal/internal/ring's (Vyukov's bounded MPMC queue, with a
+// sequence number per slot), shared with hal/media's job queue.
 package sched
 
 import (
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/faxd/faxd/hal/internal/ring"
 )
 
 // A Task is one channel's work, ticked once a period by the worker that
@@ -39,6 +40,13 @@ type Config struct {
 	Period   time.Duration // 0: 20 ms
 	Pin      bool          // pin worker i to CPU i (mod the CPUs the process may use)
 	QueueLen int           // tasks waiting to enter a shard; rounded up to a power of two; 0: 4096
+	// CatchUp is how many periods a worker that fell behind (the machine
+	// stalled) may run back to back to catch up; further behind, it skips
+	// the missed periods (counted as misses). Catching up keeps a task's
+	// ticks in step with a clock outside (a card's, a network's), whose
+	// buffers hold the frames a stall left waiting; skipping loses them.
+	// 0 means 1.
+	CatchUp int
 	// Rebalance moves tasks from a shard whose ticks take more than this
 	// share of the period, and more than one and a half times the coolest
 	// shard's, to the coolest; 0 means 0.5, negative never.
@@ -72,12 +80,15 @@ func New(cfg Config) *Scheduler {
 	if cfg.QueueLen <= 0 {
 		cfg.QueueLen = 4096
 	}
+	if cfg.CatchUp <= 0 {
+		cfg.CatchUp = 1
+	}
 	if cfg.Rebalance == 0 {
 		cfg.Rebalance = 0.5
 	}
 	s := &Scheduler{cfg: cfg}
 	for i := range cfg.Workers {
-		s.workers = append(s.workers, &worker{id: i, s: s, in: newRing(cfg.QueueLen)})
+		s.workers = append(s.workers, &worker{id: i, s: s, in: ring.New[Task](cfg.QueueLen)})
 	}
 	return s
 }
@@ -109,10 +120,10 @@ func (s *Scheduler) Add(t Task) error {
 			best = w
 		}
 	}
-	if !best.in.push(t) {
+	if !best.in.Push(t) {
 		// That queue is full: any other with room will do.
 		for _, w := range s.workers {
-			if w.in.push(t) {
+			if w.in.Push(t) {
 				w.pending.Add(1)
 				return nil
 			}
@@ -138,7 +149,7 @@ func (s *Scheduler) Drained() []Task {
 	for _, w := range s.workers {
 		out = append(out, w.tasks...)
 		for {
-			t, ok := w.in.pop()
+			t, ok := w.in.Pop()
 			if !ok {
 				break
 			}
@@ -176,7 +187,7 @@ func (s *Scheduler) Stats() []WorkerStats {
 type worker struct {
 	id    int
 	s     *Scheduler
-	in    *ring
+	in    *ring.Queue[Task]
 	tasks []Task // owned by the worker's goroutine
 
 	pending atomic.Int64 // tasks queued to enter, for load estimates
@@ -216,7 +227,7 @@ func (w *worker) run(start time.Time) {
 		late := t0.Sub(next) > period/2
 		// New tasks join the shard.
 		for {
-			t, ok := w.in.pop()
+			t, ok := w.in.Pop()
 			if !ok {
 				break
 			}
@@ -242,9 +253,10 @@ func (w *worker) run(start time.Time) {
 			w.rebalance()
 		}
 		next = next.Add(period)
-		if time.Until(next) < -period {
+		if time.Until(next) < -time.Duration(w.s.cfg.CatchUp)*period {
 			// Far behind (the machine stalled): count what was skipped
-			// and start again from now rather than run a burst of ticks.
+			// and start again from now rather than run a longer burst of
+			// ticks.
 			skipped := -time.Until(next) / period
 			w.misses.Add(uint64(skipped))
 			next = next.Add(skipped * period)
@@ -290,7 +302,7 @@ func (w *worker) rebalance() {
 	k := len(w.tasks) / 10
 	for ; k > 0; k-- {
 		t := w.tasks[len(w.tasks)-1]
-		if !cool.in.push(t) {
+		if !cool.in.Push(t) {
 			break
 		}
 		cool.pending.Add(1)

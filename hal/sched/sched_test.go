@@ -31,31 +31,6 @@ func (c *countTask) Tick() bool {
 	return int(n) < c.want
 }
 
-func TestRingOrderAndFull(t *testing.T) {
-	r := newRing(4)
-	tasks := make([]*countTask, 5)
-	for i := range tasks {
-		tasks[i] = &countTask{want: i}
-	}
-	for i := 0; i < 4; i++ {
-		if !r.push(tasks[i]) {
-			t.Fatalf("push %d refused", i)
-		}
-	}
-	if r.push(tasks[4]) {
-		t.Fatal("a full ring took a fifth task")
-	}
-	for i := 0; i < 4; i++ {
-		got, ok := r.pop()
-		if !ok || got != tasks[i] {
-			t.Fatalf("pop %d: %v %v", i, got, ok)
-		}
-	}
-	if _, ok := r.pop(); ok {
-		t.Fatal("an empty ring gave a task")
-	}
-}
-
 // TestStress adds and finishes tasks from many goroutines while the
 // workers tick every millisecond: every task is ticked exactly as often as
 // it asked, never by two workers at once, none is lost.
@@ -192,7 +167,7 @@ func TestRebalance(t *testing.T) {
 	}
 	n := 0
 	for {
-		if _, ok := cool.in.pop(); !ok {
+		if _, ok := cool.in.Pop(); !ok {
 			break
 		}
 		n++
@@ -205,5 +180,42 @@ func TestRebalance(t *testing.T) {
 	hot.rebalance()
 	if len(hot.tasks) != 90 {
 		t.Errorf("moved tasks between equally busy shards")
+	}
+}
+
+// staller stalls its worker once, for stall, on its tenth tick.
+type staller struct {
+	n     atomic.Int64
+	stall time.Duration
+}
+
+func (s *staller) Tick() bool {
+	if s.n.Add(1) == 10 {
+		time.Sleep(s.stall)
+	}
+	return true
+}
+
+// TestCatchUp: after a stall of six periods a worker with CatchUp 8 runs
+// the missed periods back to back, so its task is ticked as often as the
+// periods elapsed; with CatchUp 1 it skips them.
+func TestCatchUp(t *testing.T) {
+	const period = 2 * time.Millisecond
+	for _, c := range []struct {
+		catchUp int
+		skips   bool
+	}{{8, false}, {0, true}} {
+		s := New(Config{Workers: 1, Period: period, CatchUp: c.catchUp})
+		task := &staller{stall: 6 * period}
+		s.Add(task)
+		start := time.Now()
+		s.Start()
+		time.Sleep(60 * period)
+		s.Stop()
+		elapsed := time.Since(start)
+		deficit := int(elapsed/period) - int(task.n.Load())
+		if c.skips != (deficit >= 4) || deficit > 8 {
+			t.Errorf("CatchUp %d: %d ticks in %v of %v periods: %d short", c.catchUp, task.n.Load(), elapsed, period, deficit)
+		}
 	}
 }

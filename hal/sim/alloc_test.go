@@ -1,8 +1,10 @@
 package sim_test
 
 import (
+	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/faxd/faxd/dsp/line"
 	"github.com/faxd/faxd/hal"
@@ -89,22 +91,82 @@ func TestNoAllocs(t *testing.T) {
 // BenchmarkTick is the network's cost for 1000 calls (2000 channels) that
 // are up: per op, every channel reads and writes a frame and polls for an
 // event, and the network ticks once (20 ms of audio for every call).
+// tick-ns is Network.Tick alone.
 func BenchmarkTick(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		cfg  sim.Config
-	}{{"perfect", sim.Config{}}, {"noise", sim.Config{Line: line.Config{NoiseDBm0: -50, Law: line.ULaw}}}, {"impaired", impaired}} {
+	}{{"transparent", sim.Config{}}, {"noise", sim.Config{Line: line.Config{NoiseDBm0: -50, Law: line.ULaw}}}, {"impaired", impaired}} {
 		b.Run(c.name, func(b *testing.B) {
 			net := sim.New(c.cfg)
 			chans := calls(b, net, 1000)
 			buf := make([]int16, hal.FrameSamples)
+			var inTick time.Duration
 			b.ReportAllocs()
 			for b.Loop() {
-				tick(net, chans, buf)
+				for _, c := range chans {
+					c.Event()
+					c.ReadFrame(buf)
+					c.WriteFrame(buf)
+				}
+				t0 := time.Now()
+				net.Tick()
+				inTick += time.Since(t0)
 			}
 			perTick := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 			b.ReportMetric(perTick/1000, "ns/call-tick")
 			b.ReportMetric(perTick/20e6*100, "%-of-20ms")
+			b.ReportMetric(float64(inTick.Nanoseconds())/float64(b.N), "tick-ns")
 		})
+	}
+}
+
+// BenchmarkLineFrame is one direction of one call for one frame: the line
+// model with every impairment zero (which still scales and saturates each
+// sample), against the copy the network makes for such a line instead.
+func BenchmarkLineFrame(b *testing.B) {
+	in := make([]int16, hal.FrameSamples)
+	tone(in, 1000, -10, 0)
+	out := make([]int16, hal.FrameSamples+8)
+	b.Run("line-model-zero", func(b *testing.B) {
+		l := line.New(line.Config{})
+		for b.Loop() {
+			l.Process(out, in)
+		}
+	})
+	b.Run("copy", func(b *testing.B) {
+		for b.Loop() {
+			copy(out, in)
+		}
+	})
+}
+
+func TestTransparent(t *testing.T) {
+	for _, c := range []struct {
+		cfg  line.Config
+		want bool
+	}{
+		{line.Config{}, true},
+		{line.Config{Seed: 9, EchoDB: -20}, true}, // an echo level without a delay is no echo
+		{line.Config{AttenuationDB: 1}, false},
+		{line.Config{NoiseDBm0: -60}, false},
+		{line.Config{FreqOffsetHz: 1}, false},
+		{line.Config{ClockOffsetPPM: 1}, false},
+		{line.Config{EchoDelay: 8, EchoDB: -30}, false},
+		{line.Config{Law: line.ALaw}, false},
+	} {
+		if got := sim.Transparent(c.cfg); got != c.want {
+			t.Errorf("%+v: %v", c.cfg, got)
+		}
+		// What Transparent calls transparent is: the line model gives back
+		// what goes in.
+		if c.want {
+			in := make([]int16, hal.FrameSamples)
+			tone(in, 1700, -3, 0)
+			out := make([]int16, hal.FrameSamples+8)
+			if n := line.New(c.cfg).Process(out, in); n != len(in) || !slices.Equal(out[:n], in) {
+				t.Errorf("%+v: the line model changes the signal", c.cfg)
+			}
+		}
 	}
 }

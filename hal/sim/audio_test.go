@@ -103,7 +103,7 @@ func TestAudioThroughLine(t *testing.T) {
 		{"clock -150 ppm", line.Config{ClockOffsetPPM: -150, Seed: 3}, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			n := sim.New(sim.Config{})
+			n := sim.New(sim.Config{Lockstep: true})
 			a, _ := n.NewChannel("100")
 			b, _ := n.NewChannel("200")
 			connect(t, n, a, b, &c.cfg)
@@ -142,7 +142,7 @@ func TestAudioThroughLine(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	run := func(seed int64) (first, second []int16) {
-		n := sim.New(sim.Config{Line: line.Config{NoiseDBm0: -40, Seed: seed}})
+		n := sim.New(sim.Config{Line: line.Config{NoiseDBm0: -40, Seed: seed}, Lockstep: true})
 		a, _ := n.NewChannel("100")
 		b, _ := n.NewChannel("200")
 		c, _ := n.NewChannel("300")
@@ -171,7 +171,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestHybridEcho(t *testing.T) {
-	n := sim.New(sim.Config{EchoReturnDB: -12, EchoReturnDelay: 40})
+	n := sim.New(sim.Config{EchoReturnDB: -12, EchoReturnDelay: 40, Lockstep: true})
 	a, _ := n.NewChannel("100")
 	b, _ := n.NewChannel("200")
 	connect(t, n, a, b, nil)
@@ -203,7 +203,7 @@ func TestHybridEcho(t *testing.T) {
 // TestMissedFrames: an end that writes nothing sends silence and is
 // counted.
 func TestMissedFrames(t *testing.T) {
-	n := sim.New(sim.Config{})
+	n := sim.New(sim.Config{Lockstep: true})
 	a, _ := n.NewChannel("100")
 	b, _ := n.NewChannel("200")
 	connect(t, n, a, b, nil)

@@ -44,18 +44,39 @@ type Config struct {
 	// whose echo canceller is on (hal.EchoOn) hears none.
 	EchoReturnDB    float64
 	EchoReturnDelay int
+	// Jitter is the slack, in frames, between a channel's owner and the
+	// network in each direction: at the start of a call, and whenever a
+	// buffer ran dry, the network gathers Jitter+1 of the frames a
+	// channel wrote before it sends them, and ReadFrame gathers Jitter+1
+	// of the frames that arrived before it plays them. It lets the
+	// scheduler's workers and the network's tick run on their own phases
+	// without a gap in the audio; each frame of slack adds 20 ms of delay
+	// each way. 0 means DefaultJitter; at most MaxJitter.
+	Jitter int
+	// Lockstep removes the slack: a frame written before Tick n is read
+	// right after it. For tests that drive the network by hand and
+	// compare samples.
+	Lockstep bool
 }
+
+// DefaultJitter is the slack, in frames, of a network whose Config leaves
+// Jitter at 0; MaxJitter the most it may be (half of BufferFrames, less
+// the frame being played: the other half takes bursts).
+const (
+	DefaultJitter = 2
+	MaxJitter     = ringFrames/2 - 1
+)
 
 // A Network is an in-process telephone network. It implements hal.Driver:
 // Open registers a channel under the number given.
 type Network struct {
-	cfg Config
+	cfg    Config
+	gather int // frames a buffer gathers before it plays: Jitter+1
 
 	mu      sync.Mutex
 	numbers map[string]*Channel
-	calls   []*call    // calls in setup, ringing or up
-	clear   []*Channel // channels whose call ended: silence from the next Tick
-	placed  int64      // calls placed so far (line seeds)
+	calls   []*call // calls in setup, ringing or up
+	placed  int64   // calls placed so far (line seeds)
 	ticks   uint64
 }
 
@@ -73,7 +94,15 @@ func New(cfg Config) *Network {
 	if cfg.EchoReturnDB == 0 || cfg.EchoReturnDelay <= 0 {
 		cfg.EchoReturnDB, cfg.EchoReturnDelay = 0, 0
 	}
-	return &Network{cfg: cfg, numbers: map[string]*Channel{}}
+	switch {
+	case cfg.Lockstep:
+		cfg.Jitter = 0
+	case cfg.Jitter <= 0:
+		cfg.Jitter = DefaultJitter
+	case cfg.Jitter > MaxJitter:
+		cfg.Jitter = MaxJitter
+	}
+	return &Network{cfg: cfg, gather: cfg.Jitter + 1, numbers: map[string]*Channel{}}
 }
 
 // Name returns "sim".
@@ -148,32 +177,24 @@ func (n *Network) Calls() int {
 var silence [frame]int16
 
 // Tick advances the network by 20 ms: calls being set up ring (or fail),
-// ringing calls ring again or give up, and on every call that is up the
-// frame each end wrote since the last Tick crosses its line to the other
-// end. It allocates nothing.
+// ringing calls ring again or give up, and on every call that is up one
+// frame crosses each way: the next frame the sending end wrote (silence
+// if it wrote none in time, or while its buffer gathers the slack) goes
+// through the line into the receiving end's buffer. It allocates nothing
+// and may run while the channels' owners read and write frames.
 func (n *Network) Tick() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.ticks++
-	for _, c := range n.clear {
-		if c.call == nil || c.call.state != stateUp {
-			c.rx = silence
-		}
-		c.txSet = false
-	}
-	clear(n.clear)
-	n.clear = n.clear[:0]
 	for i := 0; i < len(n.calls); {
 		cl := n.calls[i]
 		switch cl.state {
 		case stateSetup:
-			cl.from.txSet = false // nothing crosses before the answer
 			cl.ticks++
 			if cl.ticks > n.cfg.SetupTicks {
 				n.route(cl)
 			}
 		case stateRinging:
-			cl.from.txSet, cl.to.txSet = false, false
 			cl.ticks++
 			if cl.ticks >= n.cfg.NoAnswerTicks {
 				cl.from.post(hal.Event{Kind: hal.EventNoAnswer})
@@ -213,7 +234,8 @@ func (n *Network) route(cl *call) {
 }
 
 // end removes a call from the network, leaving its ends' hook states as
-// they are.
+// they are. Audio stops at once: what either end has not yet read of the
+// call is dropped.
 func (n *Network) end(cl *call) {
 	if cl.state == stateEnded {
 		return
@@ -227,17 +249,34 @@ func (n *Network) end(cl *call) {
 	for _, c := range [2]*Channel{cl.from, cl.to} {
 		if c != nil && c.call == cl {
 			c.call = nil
-			n.clear = append(n.clear, c)
+			c.up.Store(false)
+			c.rx.restart()
 		}
+	}
+}
+
+// start sets audio going on a call that was answered: both ends' buffers
+// start empty and gather their slack.
+func (n *Network) start(cl *call) {
+	for _, c := range [2]*Channel{cl.from, cl.to} {
+		c.tx.flush()
+		c.txGather = n.gather > 1
+		c.rx.restart()
+		c.up.Store(true)
 	}
 }
 
 // carry moves one frame each way across a call that is up.
 func (n *Network) carry(cl *call) {
-	cl.fwd.carry(cl.from, cl.to)
-	cl.back.carry(cl.to, cl.from)
-	cl.from.txSet = false
-	cl.to.txSet = false
+	a, b := cl.from.sending(n.gather), cl.to.sending(n.gather)
+	cl.fwd.carry(a, b, cl.to)
+	cl.back.carry(b, a, cl.from)
+	if a != &silence {
+		cl.from.tx.pop()
+	}
+	if b != &silence {
+		cl.to.tx.pop()
+	}
 }
 
 type callState uint8
@@ -275,7 +314,7 @@ const legBuf = 4 * frame
 
 // A leg is one direction of a call.
 type leg struct {
-	line *line.Line
+	line *line.Line // nil: a transparent line, whose frames are copied
 	buf  [legBuf]int16
 	n    int
 
@@ -283,12 +322,24 @@ type leg struct {
 	echo     []int16 // the receiver's own samples, a ring of EchoReturnDelay
 	echoPos  int
 	echoGain float32
+
+	scratch [frame]int16 // where a frame goes when the receiver's buffer is full
+}
+
+// Transparent reports whether a line made from cfg passes samples
+// unchanged: no loss, noise, offsets, echo or companding. The network
+// copies such a line's frames instead of running the line model, which
+// does per-sample work (gain, saturation) even when every impairment is
+// zero.
+func Transparent(cfg line.Config) bool {
+	return cfg.AttenuationDB == 0 && cfg.NoiseDBm0 == 0 && cfg.FreqOffsetHz == 0 &&
+		cfg.ClockOffsetPPM == 0 && cfg.EchoDelay <= 0 && cfg.Law == line.Linear
 }
 
 func (l *leg) setup(cfg line.Config, echoDB float64, echoDelay int) {
 	l.line = nil
-	if perfect := (line.Config{Seed: cfg.Seed}); cfg != perfect {
-		l.line = line.New(cfg) // a perfect line passes samples unchanged: copied instead
+	if !Transparent(cfg) {
+		l.line = line.New(cfg)
 	}
 	l.n = 0
 	if echoDelay > 0 {
@@ -297,13 +348,15 @@ func (l *leg) setup(cfg line.Config, echoDB float64, echoDelay int) {
 	}
 }
 
-// carry passes src's frame through the line into dst's receive buffer.
-func (l *leg) carry(src, dst *Channel) {
-	in := silence[:]
-	if src.txSet {
-		in = src.tx[:]
-	} else {
-		src.missed++
+// carry passes in, the frame the sending end sends this tick, through the
+// line into dst's receive buffer; own is the frame dst sends this tick,
+// which comes back to it as the hybrid's echo.
+func (l *leg) carry(in, own *[frame]int16, dst *Channel) {
+	out := dst.rx.slot()
+	if out == nil {
+		// The owner has not read for a while: the frame is lost.
+		dst.overruns.Add(1)
+		out = &l.scratch
 	}
 	if l.n > legBuf-frame-8 {
 		// The far clock ran fast long enough to fill the buffer: drop
@@ -311,31 +364,110 @@ func (l *leg) carry(src, dst *Channel) {
 		l.n = copy(l.buf[:], l.buf[frame:l.n])
 	}
 	if l.line == nil {
-		dst.rx = [frame]int16(in)
-	} else if l.n += l.line.Process(l.buf[l.n:], in); l.n >= frame {
-		copy(dst.rx[:], l.buf[:frame])
+		*out = *in
+	} else if l.n += l.line.Process(l.buf[l.n:], in[:]); l.n >= frame {
+		copy(out[:], l.buf[:frame])
 		l.n = copy(l.buf[:], l.buf[frame:l.n])
 	} else {
-		dst.rx = silence // the line's first samples are still in its filters
+		*out = silence // the line's first samples are still in its filters
 	}
-	if l.echo == nil {
-		return
-	}
-	own := silence[:]
-	if dst.txSet {
-		own = dst.tx[:]
-	}
-	cancel := dst.ec == hal.EchoOn
-	for i, s := range own {
-		e := l.echo[l.echoPos]
-		l.echo[l.echoPos] = s
-		if l.echoPos++; l.echoPos == len(l.echo) {
-			l.echoPos = 0
-		}
-		if !cancel {
-			dst.rx[i] = dsp.SaturateInt16(float32(dst.rx[i]) + l.echoGain*float32(e))
+	if l.echo != nil {
+		cancel := dst.ec == hal.EchoOn
+		for i, s := range own {
+			e := l.echo[l.echoPos]
+			l.echo[l.echoPos] = s
+			if l.echoPos++; l.echoPos == len(l.echo) {
+				l.echoPos = 0
+			}
+			if !cancel {
+				out[i] = dsp.SaturateInt16(float32(out[i]) + l.echoGain*float32(e))
+			}
 		}
 	}
+	if out != &l.scratch {
+		dst.rx.push()
+	}
+}
+
+// BufferFrames is how many frames each of a channel's two buffers holds:
+// the slack (MaxJitter+1 at most) and as much again for bursts (an owner
+// or the network catching up after a stall).
+const BufferFrames = 16
+
+const ringFrames = BufferFrames
+
+// A frameRing is a bounded single-producer single-consumer queue of
+// frames, the way a card's DMA buffers sit between the line and the
+// driver: the producer writes a slot and publishes it by moving tail, the
+// consumer reads the slot and frees it by moving head. Neither takes a
+// lock or allocates; the indices grow without wrapping (2^64 frames of
+// 20 ms outlast the universe).
+type frameRing struct {
+	head atomic.Uint64 // the consumer's: next slot to read
+	_    [56]byte      // head and tail on cache lines of their own
+	tail atomic.Uint64 // the producer's: next slot to write
+	// A call's start or end: the producer sets drop to its tail and
+	// counts epoch up; the consumer, seeing a new epoch, skips to drop
+	// (the frames of the call that ended) and gathers its slack again.
+	drop  atomic.Uint64
+	epoch atomic.Uint32
+	_     [44]byte
+	buf   [ringFrames][frame]int16
+}
+
+// slot returns the slot the producer writes next, nil when full.
+func (r *frameRing) slot() *[frame]int16 {
+	t := r.tail.Load()
+	if t-r.head.Load() >= ringFrames {
+		return nil
+	}
+	return &r.buf[t%ringFrames]
+}
+
+// push publishes the slot slot returned.
+func (r *frameRing) push() { r.tail.Store(r.tail.Load() + 1) }
+
+// restart marks a call's start or end (producer side).
+func (r *frameRing) restart() {
+	r.drop.Store(r.tail.Load())
+	r.epoch.Add(1)
+}
+
+// queued returns how many frames the consumer may read.
+func (r *frameRing) queued() int { return int(r.tail.Load() - r.head.Load()) }
+
+// front returns the oldest frame (consumer side); pop frees it.
+func (r *frameRing) front() *[frame]int16 { return &r.buf[r.head.Load()%ringFrames] }
+
+func (r *frameRing) pop() { r.head.Store(r.head.Load() + 1) }
+
+// flush drops every frame queued (consumer side).
+func (r *frameRing) flush() { r.head.Store(r.tail.Load()) }
+
+// skip moves the consumer past the frames before drop.
+func (r *frameRing) skip() {
+	if d := r.drop.Load(); d > r.head.Load() {
+		r.head.Store(d)
+	}
+}
+
+// sending returns the frame c sends this tick (the network's side of c's
+// transmit buffer): the oldest it wrote, or silence when it wrote none in
+// time or its buffer is still gathering the slack. net.mu is held.
+func (c *Channel) sending(gather int) *[frame]int16 {
+	q := c.tx.queued()
+	switch {
+	case q == 0:
+		if !c.txGather {
+			c.missed.Add(1)
+			c.txGather = gather > 1
+		}
+		return &silence
+	case c.txGather && q < gather:
+		return &silence
+	}
+	c.txGather = false
+	return c.tx.front()
 }
 
 // Channel states kept in Channel.status.
@@ -365,10 +497,15 @@ type Channel struct {
 	dropped int
 	ec      hal.EchoMode
 
-	// the owner's, and Tick's
-	rx, tx [frame]int16
-	txSet  bool
-	missed int
+	// The frame path: no lock. The owner writes tx and reads rx; Tick
+	// (under net.mu) reads tx and writes rx.
+	up                                  atomic.Bool // a call is up: audio crosses
+	tx, rx                              frameRing
+	txGather                            bool   // net.mu's: tx gathers its slack
+	rxGather                            bool   // the owner's: rx gathers its slack
+	rxEpoch                             uint32 // the owner's: the last call start or end it saw
+	missed, txFull, underruns, overruns atomic.Uint64
+	evN                                 atomic.Int32 // evLen, for Event's fast path
 }
 
 var _ interface {
@@ -392,8 +529,11 @@ func (c *Channel) down(op string) error {
 	return nil
 }
 
-// ReadFrame copies the frame that arrived on the last Tick into dst;
-// silence when no call is up.
+// ReadFrame copies the next frame that arrived into dst: silence when no
+// call is up, while the receive buffer gathers its slack (Config.Jitter)
+// at the start of a call, and when it ran dry (counted as an underrun;
+// the buffer then gathers its slack again). It takes no lock and
+// allocates nothing; only the channel's owner calls it.
 func (c *Channel) ReadFrame(dst []int16) error {
 	if len(dst) != frame {
 		return fmt.Errorf("sim: read %s: %w: %d samples, want %d", c.number, hal.ErrFrameSize, len(dst), frame)
@@ -401,12 +541,37 @@ func (c *Channel) ReadFrame(dst []int16) error {
 	if c.status.Load() != statusOK {
 		return c.down("read")
 	}
-	copy(dst, c.rx[:])
+	r := &c.rx
+	up := c.up.Load() // before the epoch: a call that is up has its start's epoch
+	if e := r.epoch.Load(); e != c.rxEpoch {
+		c.rxEpoch = e
+		r.skip()
+		c.rxGather = c.net.gather > 1
+	}
+	switch q := r.queued(); {
+	case !up:
+		r.flush()
+		clear(dst)
+	case q == 0:
+		if !c.rxGather {
+			c.underruns.Add(1)
+			c.rxGather = c.net.gather > 1
+		}
+		clear(dst)
+	case c.rxGather && q < c.net.gather:
+		clear(dst)
+	default:
+		c.rxGather = false
+		copy(dst, r.front()[:])
+		r.pop()
+	}
 	return nil
 }
 
-// WriteFrame sets the frame the next Tick sends; a second write before the
-// Tick replaces the first.
+// WriteFrame queues src as the next 20 ms the channel sends: Tick sends
+// one frame a tick. It is discarded when no call is up, and when the
+// transmit buffer is full (the network is not ticking: counted). It takes
+// no lock and allocates nothing; only the channel's owner calls it.
 func (c *Channel) WriteFrame(src []int16) error {
 	if len(src) != frame {
 		return fmt.Errorf("sim: write %s: %w: %d samples, want %d", c.number, hal.ErrFrameSize, len(src), frame)
@@ -414,14 +579,37 @@ func (c *Channel) WriteFrame(src []int16) error {
 	if c.status.Load() != statusOK {
 		return c.down("write")
 	}
-	copy(c.tx[:], src)
-	c.txSet = true
+	if !c.up.Load() {
+		return nil
+	}
+	s := c.tx.slot()
+	if s == nil {
+		c.txFull.Add(1)
+		return nil
+	}
+	copy(s[:], src)
+	c.tx.push()
 	return nil
 }
 
 // Missed returns how many ticks of a call that was up found no frame
-// written by this end (each sent as silence).
-func (c *Channel) Missed() int { return c.missed }
+// written by this end while its audio was flowing (each sent as silence).
+// In lockstep that is every such tick; with slack, a tick the owner ran
+// too late for.
+func (c *Channel) Missed() int { return int(c.missed.Load()) }
+
+// FrameStats counts a channel's frame path hiccups since it was opened.
+type FrameStats struct {
+	Missed    uint64 // Tick found the transmit buffer dry: silence sent
+	TxFull    uint64 // WriteFrame found the transmit buffer full: frame dropped
+	Underruns uint64 // ReadFrame found the receive buffer dry: silence read
+	Overruns  uint64 // Tick found the receive buffer full: frame dropped
+}
+
+// FrameStats returns the channel's counts (safe from any goroutine).
+func (c *Channel) FrameStats() FrameStats {
+	return FrameStats{Missed: c.missed.Load(), TxFull: c.txFull.Load(), Underruns: c.underruns.Load(), Overruns: c.overruns.Load()}
+}
 
 // Hook returns the hook state.
 func (c *Channel) Hook() hal.Hook {
@@ -432,6 +620,9 @@ func (c *Channel) Hook() hal.Hook {
 
 // Event returns the oldest event not yet taken.
 func (c *Channel) Event() (hal.Event, bool) {
+	if c.evN.Load() == 0 {
+		return hal.Event{}, false // the usual case: no lock
+	}
 	c.net.mu.Lock()
 	defer c.net.mu.Unlock()
 	if c.evLen == 0 {
@@ -440,6 +631,7 @@ func (c *Channel) Event() (hal.Event, bool) {
 	e := c.events[c.evHead]
 	c.evHead = (c.evHead + 1) % eventQueue
 	c.evLen--
+	c.evN.Store(int32(c.evLen))
 	return e, true
 }
 
@@ -459,6 +651,7 @@ func (c *Channel) post(e hal.Event) {
 	}
 	c.events[(c.evHead+c.evLen)%eventQueue] = e
 	c.evLen++
+	c.evN.Store(int32(c.evLen))
 }
 
 // Dial places a call to number over the network's default line. It needs
@@ -517,6 +710,7 @@ func (c *Channel) Answer() error {
 	cl.ticks = 0
 	cl.fwd.setup(cl.fwdCfg, n.cfg.EchoReturnDB, n.cfg.EchoReturnDelay)
 	cl.back.setup(cl.backCfg, n.cfg.EchoReturnDB, n.cfg.EchoReturnDelay)
+	n.start(cl)
 	cl.from.post(hal.Event{Kind: hal.EventAnswer})
 	return nil
 }

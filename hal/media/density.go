@@ -1,0 +1,62 @@
+package media
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+)
+
+// Pairs returns the numbers of n channel pairs for a density run:
+// senders first .. first+n-1 and receivers first+n .. first+2n-1. Open
+// both (Config.Channels = append(senders, receivers...)), and give
+// PairJobs' jobs to SubmitAll.
+func Pairs(first, n int) (senders, receivers []string) {
+	for i := range n {
+		senders = append(senders, strconv.Itoa(first+i))
+		receivers = append(receivers, strconv.Itoa(first+n+i))
+	}
+	return senders, receivers
+}
+
+// PairJobs returns one job per pair, like tmpl: from senders[i] to
+// receivers[i].
+func PairJobs(senders, receivers []string, tmpl Job) []Job {
+	jobs := make([]Job, min(len(senders), len(receivers)))
+	for i := range jobs {
+		jobs[i] = tmpl
+		jobs[i].From, jobs[i].To = senders[i], receivers[i]
+	}
+	return jobs
+}
+
+// SubmitAll submits jobs in one go and returns their IDs in order. On an
+// error it returns the IDs of the jobs submitted before it.
+func (s *Server) SubmitAll(jobs []Job) ([]JobID, error) {
+	ids := make([]JobID, 0, len(jobs))
+	for i, j := range jobs {
+		id, err := s.Submit(j)
+		if err != nil {
+			return ids, fmt.Errorf("job %d of %d: %w", i+1, len(jobs), err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// WaitAll waits for every job and returns their outcomes in order; on
+// ctx's end it returns the outcomes known (nil for the others) and the
+// error.
+func (s *Server) WaitAll(ctx context.Context, ids []JobID) ([]*Outcome, error) {
+	out := make([]*Outcome, len(ids))
+	for i, id := range ids {
+		o, err := s.Wait(ctx, id)
+		if err != nil {
+			for k := i + 1; k < len(ids); k++ {
+				out[k], _ = s.Result(ids[k])
+			}
+			return out, err
+		}
+		out[i] = o
+	}
+	return out, nil
+}
