@@ -43,9 +43,11 @@ type Link struct {
 
 	onPow, offPow float32
 	acqPower      float32 // the level when acquisition last started
-	dropPow       float32 // in data: 12 dB under the trained level means the carrier is gone
-	levelSum      float64
-	levelN        int
+	// In data the carrier is gone under offPow or 12 dB under the
+	// trained level, whichever is higher.
+	dataOffPow float32
+	levelSum   float64
+	levelN     int
 
 	mse     float64 // decision error power, for the quality figure
 	winSum  float64 // error power summed over the current window
@@ -109,7 +111,7 @@ func (l *Link) Succeed(mse float64) {
 	l.mse = mse
 	// Line noise can lie above the absolute carrier-off level; the signal
 	// has gone when the level falls 12 dB below what it trained on.
-	l.dropPow = l.Fe.Meter / 16
+	l.dataOffPow = max(l.offPow, l.Fe.Meter/16)
 	l.Stage = Data
 	l.Trained = true
 	l.report(dsp.StatusTrainingSucceeded)
@@ -161,13 +163,31 @@ func (l *Link) Process(in []int16) int {
 	for _, s := range in {
 		x := float32(s)
 		fe.Measure(x)
+		if l.Stage == Data {
+			// Data, nearly every sample of a call: the same steps as
+			// below, without the tests that cannot hold.
+			if fe.Meter < l.dataOffPow {
+				l.Stage = Idle
+				l.Trained = false
+				l.report(dsp.StatusCarrierDown)
+				continue
+			}
+			if l.levelN < 1<<30 {
+				l.levelSum += float64(fe.Meter)
+				l.levelN++
+			}
+			if fe.Sample(x) {
+				l.symbol(fe.Equalise())
+			}
+			continue
+		}
 		if l.Stage == Idle {
 			if fe.Meter < l.onPow {
 				continue
 			}
 			l.Reacquire()
 			l.report(dsp.StatusCarrierUp)
-		} else if fe.Meter < l.offPow || (l.Stage == Data && fe.Meter < l.dropPow) {
+		} else if fe.Meter < l.offPow {
 			l.Stage = Idle
 			l.Trained = false
 			l.report(dsp.StatusCarrierDown)
@@ -186,10 +206,6 @@ func (l *Link) Process(in []int16) int {
 		}
 		if l.Stage == Parked {
 			continue
-		}
-		if l.Stage == Data && l.levelN < 1<<30 {
-			l.levelSum += float64(fe.Meter)
-			l.levelN++
 		}
 		if fe.Sample(x) {
 			l.symbol(fe.Equalise())

@@ -3,6 +3,7 @@ package v17
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/faxd/faxd/dsp"
 	"github.com/faxd/faxd/dsp/qam"
@@ -359,14 +360,21 @@ func (r *Receiver) decode(zr complex64) {
 		return
 	}
 	r.decoded++
-	data := r.decoded > seg4Len
-	for i := range r.nbits {
-		in := uint32(q>>i) & 1
-		out := (in ^ r.desc>>17 ^ r.desc>>22) & 1
-		r.desc = r.desc<<1 | in
-		if data {
-			r.sink.PutBit(int(out))
-		}
+	// The descrambler takes the symbol's bits, Q1 first, all at once: the
+	// register holds the line bits with the newest in bit 0, and no tap
+	// (bits 17 and 22) reaches a bit of the same symbol (at most six), so
+	// bit i of the output is Q(i+1) ^ d(17-i) ^ d(22-i) of the register d
+	// before the symbol. In register order (the first bit highest):
+	n := uint(r.nbits)
+	d := r.desc
+	in := uint32(bits.Reverse8(q) >> (8 - n))
+	out := (in ^ d>>(18-n) ^ d>>(23-n)) & (1<<n - 1)
+	r.desc = d<<n | in
+	if r.decoded <= seg4Len {
+		return
+	}
+	for i := int(n) - 1; i >= 0; i-- {
+		r.sink.PutBit(int(out>>uint(i)) & 1)
 	}
 }
 

@@ -234,7 +234,7 @@ const _ = uint(1<<31 - 8*8*maxBranch)
 type Viterbi struct {
 	tab    *subsetTable
 	metric [8]int32        // path metric of the survivor into each state, times 4, plus s/2
-	path   [8]uint64       // the states after each recent symbol on the survivor into s, newest in bits 0-2
+	paths  [2][8]uint64    // paths[n&1][s]: the states after each recent symbol on the survivor into s, newest in bits 0-2
 	elems  [ringLen]uint64 // elems[t&(ringLen-1)]: symbol t's nearest element of each subset, subset s in byte s
 	n      int             // symbols taken since Reset
 	y      uint8           // Y2 Y1 of the last symbol delivered
@@ -270,8 +270,8 @@ func (v *Viterbi) Reset() {
 	v.metric[0] = 0
 	// The survivors' histories start from the states themselves, so that
 	// the branch of the first symbol after Reset is known as all others.
-	for s := range v.path {
-		v.path[s] = uint64(s)
+	for s := range v.paths[0] {
+		v.paths[0][s] = uint64(s)
 	}
 	v.n = 0
 	v.y = v.y0
@@ -358,12 +358,16 @@ func (v *Viterbi) Decode(z complex64) (bits uint8, ok bool) {
 	k[7] = min(o0+bm4[3], o1+bm4[1], o2+bm4[5], o3+bm4[7])
 	// (k is an array so that its elements, which lead to addresses, stay
 	// in memory and min stays free of branches: see minMask.)
-	v.path = [8]uint64{
-		v.path[k[0]<<1&6]<<3 | 0, v.path[k[1]<<1&6]<<3 | 1,
-		v.path[k[2]<<1&6]<<3 | 2, v.path[k[3]<<1&6]<<3 | 3,
-		v.path[k[4]<<1&6|1]<<3 | 4, v.path[k[5]<<1&6|1]<<3 | 5,
-		v.path[k[6]<<1&6|1]<<3 | 6, v.path[k[7]<<1&6|1]<<3 | 7,
-	}
+	// The survivors go from one of two arrays to the other, and the
+	// metrics are stored one by one: whole-array assignments went through
+	// a temporary copied in 16-byte moves, each of which had to wait for
+	// the smaller stores that made it (no store-to-load forwarding); the
+	// metrics are a chain from one symbol to the next.
+	old, path := &v.paths[v.n&1], &v.paths[v.n&1^1]
+	path[0], path[1] = old[k[0]<<1&6]<<3|0, old[k[1]<<1&6]<<3|1
+	path[2], path[3] = old[k[2]<<1&6]<<3|2, old[k[3]<<1&6]<<3|3
+	path[4], path[5] = old[k[4]<<1&6|1]<<3|4, old[k[5]<<1&6|1]<<3|5
+	path[6], path[7] = old[k[6]<<1&6|1]<<3|6, old[k[7]<<1&6|1]<<3|7
 	// The best state, the first of equals, and the least metric times 4.
 	// (The compiler makes branches of min when its result leads to an
 	// address, as best does, and branches would be mispredicted.)
@@ -371,10 +375,8 @@ func (v *Viterbi) Decode(z complex64) (bits uint8, ok bool) {
 		minMask(minMask((k[4]&^3)<<1|4, (k[5]&^3)<<1|5), minMask((k[6]&^3)<<1|6, (k[7]&^3)<<1|7)))
 	best, low := lk&7, lk>>1&^3
 	// Keep the metrics small: only their differences matter.
-	v.metric = [8]int32{
-		k[0]&^3 - low | 0, k[1]&^3 - low | 0, k[2]&^3 - low | 1, k[3]&^3 - low | 1,
-		k[4]&^3 - low | 2, k[5]&^3 - low | 2, k[6]&^3 - low | 3, k[7]&^3 - low | 3,
-	}
+	v.metric[0], v.metric[1], v.metric[2], v.metric[3] = k[0]&^3-low|0, k[1]&^3-low|0, k[2]&^3-low|1, k[3]&^3-low|1
+	v.metric[4], v.metric[5], v.metric[6], v.metric[7] = k[4]&^3-low|2, k[5]&^3-low|2, k[6]&^3-low|3, k[7]&^3-low|3
 	v.n++
 	if v.n <= TracebackDepth {
 		return 0, false
@@ -383,7 +385,7 @@ func (v *Viterbi) Decode(z complex64) (bits uint8, ok bool) {
 	// The best survivor's state after the symbol TracebackDepth ago and
 	// the one before it name the branch it took, and so the subset whose
 	// nearest element it sent then.
-	step := v.path[best&7] >> (3 * TracebackDepth) & 63
+	step := path[best&7] >> (3 * TracebackDepth) & 63
 	idx := uint8(v.elems[(v.n-1-TracebackDepth)&(ringLen-1)] >> (branchShift[step] & 63))
 
 	// Differential decoding (V.17 §2.4): Q2Q1 = Y2Y1 - Y2Y1(previous), mod 4.
