@@ -15,6 +15,15 @@ type BitSink interface {
 	PutBit(bit int)
 }
 
+// A BitsSink is a BitSink that also takes several bits in one call, as a
+// receiver that decides a symbol's bits at once delivers them: PutBits(b,
+// n) means PutBit of b's low n bits, bit n-1 (the first on the line)
+// first. Receivers use it when their sink has it, saving a call per bit.
+type BitsSink interface {
+	BitSink
+	PutBits(b uint32, n int)
+}
+
 // BitSourceFunc adapts a function to a BitSource.
 type BitSourceFunc func() int
 

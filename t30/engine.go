@@ -497,9 +497,7 @@ func (e *Engine) Advance(n int) {
 	if e.prefetch.on && !e.prefetch.done {
 		e.prefetchStep((n*prefetchRowsPerBlock + 159) / 160)
 	}
-	if e.pageRx.more {
-		e.rxPageFeed(e.pageRx.data, false)
-	}
+	e.rxPageTick()
 	if e.t1 > 0 {
 		if e.t1 -= d; e.t1 <= 0 {
 			e.t1 = 0

@@ -20,7 +20,13 @@ type pageRx struct {
 	fed  int    // octets there were when the decoder last wanted more
 	more bool   // the row budget ran out with rows left in data
 	data []byte // the page so far, as last fed
+	wait int    // blocks since data grew without a try
 }
+
+// pageFeedWait is how many 20 ms blocks new octets short of pageFeedStep
+// wait before they are tried anyway (the end of an ECM page, whose PPS
+// comes a second or more after its last frame).
+const pageFeedWait = 8
 
 // pageRowsPerFeed bounds the rows decoded per feed before the page is
 // complete (white rows cost a bit each, so a few octets can hold hundreds);
@@ -29,8 +35,9 @@ const pageRowsPerFeed = 48
 
 // pageFeedStep is how many new octets make another decoding attempt worth
 // it: a row that did not fit is tried again only when this many more have
-// come (a row of a text page is some 10 to 40 octets).
-const pageFeedStep = 64
+// come (a row of a text page is some 10 to 40 octets, so a try that fails
+// wastes at most part of one row in several decoded).
+const pageFeedStep = 256
 
 // rxPageBegin opens a page in the sink and starts decoding it; false when
 // the sink refused (the call then fails).
@@ -57,7 +64,7 @@ func (e *Engine) rxPageBegin() bool {
 		p.row = make([]byte, (info.Width+7)/8)
 	}
 	p.dec.ResetStream()
-	p.busy, p.fed, p.more, p.data = true, 0, false, nil
+	p.busy, p.fed, p.more, p.data, p.wait = true, 0, false, nil, 0
 	return true
 }
 
@@ -65,9 +72,14 @@ func (e *Engine) rxPageBegin() bool {
 // the sink; final says the page is complete, and ends its decoding.
 func (e *Engine) rxPageFeed(data []byte, final bool) {
 	p := &e.pageRx
-	if !p.busy || (!final && !p.more && len(data) < p.fed+pageFeedStep) {
+	if !p.busy {
 		return
 	}
+	if !final && !p.more && len(data) < p.fed+pageFeedStep {
+		p.data = data // tried from Advance after pageFeedWait blocks
+		return
+	}
+	p.wait = 0
 	p.dec.Feed(data, final)
 	p.data, p.more = data, false
 	for n := 0; ; n++ {
@@ -94,5 +106,24 @@ func (e *Engine) rxPageFeed(data []byte, final bool) {
 		st := e.rxStats
 		e.event("page decoded: %d rows, %d bad, longest bad run %d", st.Rows, st.BadRows, st.LongestBadRun)
 		return
+	}
+}
+
+// rxPageTick is the page decoder's share of a block of time: rows the
+// budget left, or octets that waited long enough.
+func (e *Engine) rxPageTick() {
+	p := &e.pageRx
+	if !p.busy {
+		return
+	}
+	if p.more {
+		e.rxPageFeed(p.data, false)
+		return
+	}
+	if len(p.data) > p.fed {
+		if p.wait++; p.wait >= pageFeedWait {
+			p.more = true // try now, whatever came
+			e.rxPageFeed(p.data, false)
+		}
 	}
 }

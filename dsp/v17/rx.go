@@ -39,6 +39,7 @@ type Receiver struct {
 	rate   int
 	nbits  int
 	sink   dsp.BitSink
+	bsink  dsp.BitsSink // sink, when it takes a symbol's bits at once
 	link   qam.Link
 	fe     *qam.Frontend // link.Fe
 	vit    *Viterbi
@@ -84,6 +85,7 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 		return nil, err
 	}
 	r := &Receiver{rate: rate, nbits: BitsPerSymbol(rate), sink: sink, vit: vit}
+	r.bsink, _ = sink.(dsp.BitsSink)
 	if err := r.enc.init(rate); err != nil {
 		return nil, err
 	}
@@ -371,6 +373,10 @@ func (r *Receiver) decode(zr complex64) {
 	out := (in ^ d>>(18-n) ^ d>>(23-n)) & (1<<n - 1)
 	r.desc = d<<n | in
 	if r.decoded <= seg4Len {
+		return
+	}
+	if r.bsink != nil {
+		r.bsink.PutBits(out, int(n))
 		return
 	}
 	for i := int(n) - 1; i >= 0; i-- {

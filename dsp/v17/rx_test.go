@@ -1,6 +1,7 @@
 package v17
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
@@ -233,6 +234,45 @@ func TestShortTrainGain(t *testing.T) {
 		if !r2.trained || bitErrorsAt(b, r2.bits) != 0 || r2.report.QualityDB < r1.report.QualityDB-3 {
 			t.Errorf("gap %d: short train trained %v, %d errors, quality %.1f dB (long %.1f dB)",
 				gap, r2.trained, bitErrorsAt(b, r2.bits), r2.report.QualityDB, r1.report.QualityDB)
+		}
+	}
+}
+
+// bitsCollector is a BitsSink keeping what it is given.
+type bitsCollector struct {
+	bits  []byte
+	calls int
+}
+
+func (c *bitsCollector) PutBit(b int) { c.bits = append(c.bits, byte(b)) }
+func (c *bitsCollector) PutBits(b uint32, n int) {
+	c.calls++
+	for i := n - 1; i >= 0; i-- {
+		c.bits = append(c.bits, byte(b>>uint(i)&1))
+	}
+}
+
+// TestBitsSink: a sink that takes a symbol's bits at once gets the same
+// bits, in the same order, as one taking them one by one, in one call a
+// symbol.
+func TestBitsSink(t *testing.T) {
+	for _, rate := range []int{14400, 7200} {
+		sent := randomBits(uint64(rate), 4000)
+		sig := padded(modulate(t, rate, sent, -13, false))
+		want := demodulate(t, rate, sig)
+		var c bitsCollector
+		rx, err := NewReceiver(rate, &c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < len(sig); i += 160 {
+			rx.Process(sig[i:min(i+160, len(sig))])
+		}
+		if !bytes.Equal(c.bits, want.bits) || len(want.bits) == 0 {
+			t.Fatalf("%d: %d bits through PutBits, %d one by one, differing", rate, len(c.bits), len(want.bits))
+		}
+		if per := BitsPerSymbol(rate); c.calls*per != len(c.bits) {
+			t.Fatalf("%d: %d calls for %d bits", rate, c.calls, len(c.bits))
 		}
 	}
 }

@@ -198,7 +198,7 @@ func (t *Terminal) setRx(m t30.Modem) error {
 		if err != nil {
 			return err
 		}
-		if rx, err = spec.NewReceiver(bps, 2, dsp.BitSinkFunc(t.fastBit)); err != nil {
+		if rx, err = spec.NewReceiver(bps, 2, (*fastSink)(t)); err != nil {
 			return err
 		}
 		rx.SetStatusHandler(t.fastStatus)
@@ -251,6 +251,41 @@ func (t *Terminal) fastBit(b int) {
 		t.octet, t.nbits = 0, 0
 		if len(t.octets) == cap(t.octets) {
 			t.flushOctets()
+		}
+	}
+}
+
+// fastSink is the terminal as the fast receiver's dsp.BitsSink: a
+// symbol's bits in one call.
+type fastSink Terminal
+
+func (s *fastSink) PutBit(b int) { (*Terminal)(s).fastBit(b) }
+
+func (s *fastSink) PutBits(b uint32, n int) {
+	t := (*Terminal)(s)
+	if t.rxModem.HDLC {
+		for i := n - 1; i >= 0; i-- {
+			t.fastHDLC.PutBit(int(b>>uint(i)) & 1)
+		}
+		return
+	}
+	// As fastBit, a bit at a time, without a call per bit.
+	for i := n - 1; i >= 0; i-- {
+		bit := b >> uint(i) & 1
+		if bit == 0 {
+			t.zeroRun++
+			t.bestZero = max(t.bestZero, t.zeroRun)
+		} else {
+			t.zeroRun = 0
+		}
+		t.tcfBits++
+		t.octet |= bit << t.nbits
+		if t.nbits++; t.nbits == 8 {
+			t.octets = append(t.octets, byte(t.octet))
+			t.octet, t.nbits = 0, 0
+			if len(t.octets) == cap(t.octets) {
+				t.flushOctets()
+			}
 		}
 	}
 }
