@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -109,4 +110,24 @@ func BenchmarkBareCalls(b *testing.B) {
 		cpu += c.CPUPerCallSecond
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/call-s")
+}
+
+// TestRunServer: a small density run faster than real time: every call
+// confirmed, the accounting filled in.
+func TestRunServer(t *testing.T) {
+	page, err := LetterPage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := RunServer(context.Background(), ServerConfig{Calls: 3, Ramp: 50 * time.Millisecond, Duration: 100 * time.Millisecond, Period: time.Millisecond, Page: page, BareCalls: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Placed < 3 || r.Confirmed != r.Placed || r.Failed != 0 || r.CallSeconds < 3*20 || r.Ticks == 0 || r.CPUPerCallSecond <= 0 || r.Bare.CPUPerCallSecond <= 0 {
+		t.Fatalf("%+v", r)
+	}
+	var buf bytes.Buffer
+	if err := WriteServerTable(&buf, []*ServerRun{r}); err != nil || !strings.Contains(buf.String(), "calls/core") {
+		t.Fatalf("table: %v\n%s", err, buf.String())
+	}
 }

@@ -38,7 +38,7 @@ type peer struct {
 
 var errUsage = errors.New("usage")
 
-const usage = `usage: faxbench modems [flags]   (faxbench modems -h lists the flags)`
+const usage = `usage: faxbench modems|server [flags]   (faxbench modems -h, faxbench server -h list the flags)`
 
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
@@ -58,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "modems":
 		return runModems(args[1:], stdout, stderr)
+	case "server":
+		return runServer(args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("%w: unknown command %q; %s", errUsage, args[0], usage)
 }

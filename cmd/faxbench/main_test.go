@@ -63,3 +63,30 @@ func TestParseSNRs(t *testing.T) {
 		t.Errorf("4:10:2 = %v, %v", v, err)
 	}
 }
+
+// TestServerCommand: a tiny density run faster than real time writes its
+// table and server.json; bad flags are usage errors.
+func TestServerCommand(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	err := run([]string{"server", "-calls", "2", "-ramp", "20ms", "-duration", "50ms", "-period", "1ms", "-out", dir}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "calls/core") {
+		t.Fatalf("no table:\n%s", out.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "server.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep serverReport
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Runs) != 1 || rep.Runs[0].Confirmed != rep.Runs[0].Placed || rep.Runs[0].Placed < 2 {
+		t.Fatalf("server.json: %v\n%s", err, b)
+	}
+	for _, args := range [][]string{{"server", "-calls", "x"}, {"server", "-calls", "0"}, {"server", "-duration", "0s"}, {"server", "extra"}} {
+		if err := run(args, &out, &errOut); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
+	}
+}

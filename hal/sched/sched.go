@@ -5,8 +5,8 @@
 // producers, the worker the only consumer); a task leaves when its Tick
 // says it is finished, or moves to a cooler shard when its worker runs hot.
 // Every tick is timed: the processing time goes into a histogram, and a
-// tick that starts later than its deadline, or does not finish within the
-// period, counts as a miss.
+// tick that ends after its deadline, the end of its period, counts as a
+// miss (whether it ran long or started late).
 //
 // The queue is hal/internal/ring's (Vyukov's bounded MPMC queue, with a
 // sequence number per slot), shared with hal/media's job queue.
@@ -163,10 +163,11 @@ func (s *Scheduler) Drained() []Task {
 type WorkerStats struct {
 	Worker, CPU   int
 	Tasks         int           // in the shard now
-	Ticks, Misses uint64        // periods run, and those late or overrun
+	Ticks, Misses uint64        // periods run, and those that ended after their period (or were skipped)
 	Busy          time.Duration // time spent ticking tasks
 	Moved         uint64        // tasks given to other shards by rebalancing
 	P50, P99, Max time.Duration // tick processing time
+	Hist          TickHistogram // all tick processing times so far
 }
 
 // Stats returns each worker's accounting so far (safe while running).
@@ -177,8 +178,9 @@ func (s *Scheduler) Stats() []WorkerStats {
 			Worker: i, CPU: int(w.cpu.Load()), Tasks: int(w.ntasks.Load()),
 			Ticks: w.ticks.Load(), Misses: w.misses.Load(), Busy: time.Duration(w.busy.Load()),
 			Moved: w.moved.Load(), Max: time.Duration(w.max.Load()),
-			P50: w.hist.quantile(0.5), P99: w.hist.quantile(0.99),
+			Hist: w.hist.snapshot(),
 		}
+		out[i].P50, out[i].P99 = out[i].Hist.Quantile(0.5), out[i].Hist.Quantile(0.99)
 	}
 	return out
 }
@@ -224,7 +226,6 @@ func (w *worker) run(start time.Time) {
 			time.Sleep(d)
 		}
 		t0 := time.Now()
-		late := t0.Sub(next) > period/2
 		// New tasks join the shard.
 		for {
 			t, ok := w.in.Pop()
@@ -247,8 +248,13 @@ func (w *worker) run(start time.Time) {
 		}
 		w.tasks = tasks
 		w.ntasks.Store(int64(len(tasks)))
+		// A tick's deadline is the end of its period: the frames it
+		// reads arrived by its start and the frames it writes must be
+		// there before the next period's are due. Starting late (the OS
+		// or the machine held the thread) is a miss only when the tick
+		// then ends after its deadline.
 		d := time.Since(t0)
-		w.account(d, late || d > period)
+		w.account(d, t0.Add(d).Sub(next) > period)
 		if n%50 == 49 {
 			w.rebalance()
 		}

@@ -219,3 +219,30 @@ func TestCatchUp(t *testing.T) {
 		}
 	}
 }
+
+// TestTickHistogram: quantiles of a snapshot difference cover only the
+// ticks between the snapshots.
+func TestTickHistogram(t *testing.T) {
+	var h histogram
+	for range 100 {
+		h.add(10 * time.Microsecond)
+	}
+	before := h.snapshot()
+	for range 99 {
+		h.add(5 * time.Millisecond)
+	}
+	h.add(15 * time.Millisecond)
+	win := h.snapshot().Sub(before)
+	if q := win.Quantile(0.5); q < 5*time.Millisecond || q > 6*time.Millisecond {
+		t.Fatalf("window median %v, want 5 ms (to a quarter octave)", q)
+	}
+	if q := win.Quantile(0.999); q < 15*time.Millisecond || q > 18*time.Millisecond {
+		t.Fatalf("window top %v, want 15 ms", q)
+	}
+	if q := h.snapshot().Quantile(0.25); q > 12*time.Microsecond {
+		t.Fatalf("whole median %v, want 10 µs", q)
+	}
+	if q := (TickHistogram{}).Quantile(0.5); q != 0 {
+		t.Fatalf("empty: %v", q)
+	}
+}

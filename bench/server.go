@@ -1,0 +1,303 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/faxd/faxd/hal/media"
+	"github.com/faxd/faxd/hal/sched"
+	"github.com/faxd/faxd/hal/sim"
+	"github.com/faxd/faxd/t30/document"
+)
+
+// ServerConfig sets up a density run of the media server.
+type ServerConfig struct {
+	Calls int // simultaneous calls (each two channels: a sender and a receiver)
+	// Ramp spreads the first calls' starts over this time, so that the
+	// calls' phases are spread as a carrier's are (0: 30 s, about one
+	// call); then all Calls are up.
+	Ramp time.Duration
+	// Duration is the measured window after the ramp; each pair calls
+	// again as soon as its call ends until the window closes, then the
+	// calls in progress finish.
+	Duration time.Duration
+	Workers  int            // scheduler workers; 0: one per CPU
+	Pin      bool           // pin worker i to CPU i
+	Period   time.Duration  // 0: 20 ms, real time
+	Page     *document.Page `json:"-"`
+	ECM      bool
+	// BareCalls is how many calls the bare cost is measured on, in the
+	// same run, before the server starts, shared among Workers goroutines
+	// as the server's channels are among its workers; 0: Calls, at most
+	// 500 (a cost per call that no longer grows with the calls' number:
+	// their state no longer fits the caches either way).
+	BareCalls int
+}
+
+// ServerRun is what a density run measured.
+type ServerRun struct {
+	Calls    int           `json:"calls"`
+	Channels int           `json:"channels"`
+	Workers  int           `json:"workers"`
+	Period   time.Duration `json:"period"`
+	Wall     time.Duration `json:"wall"` // from the first call placed to the last ended
+
+	Placed    int `json:"placed"`    // calls placed
+	Confirmed int `json:"confirmed"` // calls whose page was confirmed
+	Failed    int `json:"failed"`
+	// FirstFailure is the first failed call's error, if any.
+	FirstFailure string `json:"first_failure,omitempty"`
+
+	Ticks  uint64 `json:"ticks"`  // worker ticks (periods run), all workers, whole run
+	Misses uint64 `json:"misses"` // ticks late or overrun, whole run
+	// WindowMisses are the misses in the measured window (all calls up).
+	WindowMisses uint64 `json:"window_misses"`
+	// Tick processing time in the window (a worker's whole shard in one
+	// tick), all workers' ticks together: median, 99th and 99.9th
+	// percentiles (to a quarter octave), and the longest tick of the run.
+	TickP50  time.Duration `json:"tick_p50"`
+	TickP99  time.Duration `json:"tick_p99"`
+	TickP999 time.Duration `json:"tick_p999"`
+	TickMax  time.Duration `json:"tick_max"`
+	// Busy is the share of the run's wall time the workers spent ticking,
+	// averaged over the workers.
+	Busy float64 `json:"busy"`
+	// FrameGaps counts 20 ms frames a channel had to play as silence
+	// (network underruns and overruns), all channels.
+	FrameGaps int `json:"frame_gaps"`
+
+	CallSeconds float64       `json:"call_seconds"` // audio time in calls, summed over calls
+	CPU         time.Duration `json:"cpu"`          // process CPU over the run
+	// CPUPerCallSecond is the CPU a call took per second of call in the
+	// server; Bare is the same for the same calls without scheduler,
+	// network or media layer, measured in the same run; Overhead is how
+	// much more the server took.
+	CPUPerCallSecond time.Duration `json:"cpu_per_call_second"`
+	Bare             CallCost      `json:"bare"`
+	Overhead         float64       `json:"overhead"`
+	// CallsPerCore is how many calls a core carries at the server's cost
+	// per call-second, were it busy all the time.
+	CallsPerCore float64 `json:"calls_per_core"`
+}
+
+// OK reports whether the run met the real-time bar: every call confirmed,
+// no deadline missed, no frame lost.
+func (r *ServerRun) OK() bool {
+	return r.Failed == 0 && r.Misses == 0 && r.Placed > 0 && r.Confirmed == r.Placed && r.FrameGaps == 0
+}
+
+// RunServer runs cfg.Calls simultaneous fax calls on the media server over
+// a sim network: both ends in the process, one page at V.17 14400 each,
+// every channel ticked in real time by the scheduler. Each pair of
+// channels calls again as soon as its call ends, for cfg.Duration; then the
+// calls in progress finish.
+func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
+	if cfg.Calls <= 0 || cfg.Page == nil {
+		return nil, fmt.Errorf("bench: server run needs calls and a page")
+	}
+	if cfg.Period <= 0 {
+		cfg.Period = 20 * time.Millisecond
+	}
+	if cfg.Ramp <= 0 {
+		cfg.Ramp = 30 * time.Second
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.NumCPU()
+	}
+	if cfg.BareCalls <= 0 {
+		cfg.BareCalls = min(cfg.Calls, 500)
+	}
+	run := &ServerRun{Calls: cfg.Calls, Channels: 2 * cfg.Calls, Workers: cfg.Workers, Period: cfg.Period}
+	bare, err := bareParallel(cfg.BareCalls, cfg.Workers, cfg.Page, cfg.ECM)
+	if err != nil {
+		return nil, err
+	}
+	run.Bare = bare
+
+	// Faster than real time (tests), a stall of the machine lasts many
+	// periods: deeper network buffers and catching up keep the audio whole.
+	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin}
+	if cfg.Period < 20*time.Millisecond {
+		simCfg.Jitter, sc.CatchUp = sim.MaxJitter, 8
+	}
+	net := sim.New(simCfg)
+	senders, receivers := media.Pairs(100000, cfg.Calls)
+	srv, err := media.New(media.Config{
+		Driver:   net,
+		Channels: append(append([]string(nil), senders...), receivers...),
+		Sched:    sc,
+		QueueLen: 2 * cfg.Calls,
+	})
+	if err != nil {
+		return nil, err
+	}
+	runtime.GC()
+	cpu0 := CPUTime()
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	windowAt := start.Add(cfg.Ramp)
+	stopAt := windowAt.Add(cfg.Duration)
+	// The window's accounting: snapshots when it opens and closes.
+	var st0, st1 media.Stats
+	windowDone := make(chan struct{})
+	go func() {
+		defer close(windowDone)
+		for _, at := range []time.Time{windowAt, stopAt} {
+			select {
+			case <-time.After(time.Until(at)):
+			case <-ctx.Done():
+				return
+			}
+			if at == windowAt {
+				st0 = srv.Stats()
+			} else {
+				st1 = srv.Stats()
+			}
+		}
+	}()
+	pages := []*document.Page{cfg.Page}
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		outcomes []*media.Outcome
+	)
+	for i := range cfg.Calls {
+		wg.Go(func() {
+			// Spread the first calls over the ramp, in a steady stream.
+			delay := time.Duration(int64(cfg.Ramp) * int64(i) / int64(cfg.Calls))
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return
+			}
+			for {
+				id, err := srv.Submit(media.Job{From: senders[i], To: receivers[i], Pages: pages, ECM: cfg.ECM})
+				if err != nil {
+					mu.Lock()
+					outcomes = append(outcomes, &media.Outcome{Err: err})
+					mu.Unlock()
+					return
+				}
+				o, err := srv.Wait(ctx, id)
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				outcomes = append(outcomes, o)
+				mu.Unlock()
+				if time.Now().After(stopAt) || !o.OK() {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	<-windowDone
+	run.Wall = time.Since(start)
+	run.CPU = CPUTime() - cpu0
+	st := srv.Stats()
+	for _, name := range append(senders, receivers...) {
+		if c, ok := srv.Channel(name).(*sim.Channel); ok {
+			fs := c.FrameStats()
+			run.FrameGaps += int(fs.Underruns + fs.Overruns + fs.TxFull)
+		}
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Stop(stopCtx); err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+
+	var busy time.Duration
+	var win sched.TickHistogram
+	for i, w := range st.Workers {
+		run.Ticks += w.Ticks
+		run.Misses += w.Misses
+		run.TickMax = max(run.TickMax, w.Max)
+		busy += w.Busy
+		if i < len(st0.Workers) && i < len(st1.Workers) {
+			run.WindowMisses += st1.Workers[i].Misses - st0.Workers[i].Misses
+			win = win.Add(st1.Workers[i].Hist.Sub(st0.Workers[i].Hist))
+		}
+	}
+	run.TickP50, run.TickP99, run.TickP999 = win.Quantile(0.5), win.Quantile(0.99), win.Quantile(0.999)
+	run.Busy = float64(busy) / float64(len(st.Workers)) / float64(run.Wall)
+	sort.Slice(outcomes, func(a, b int) bool { return outcomes[a].ID < outcomes[b].ID })
+	for _, o := range outcomes {
+		run.Placed++
+		if o.OK() && o.Fax != nil && o.Fax.PagesSent == 1 {
+			run.Confirmed++
+		} else {
+			run.Failed++
+			if run.FirstFailure == "" {
+				run.FirstFailure = fmt.Sprint(o.Err)
+			}
+		}
+		run.CallSeconds += float64(o.Ticks) * 0.020
+	}
+	if run.CallSeconds > 0 {
+		run.CPUPerCallSecond = time.Duration(float64(run.CPU) / run.CallSeconds)
+		run.CallsPerCore = float64(time.Second) / float64(run.CPUPerCallSecond)
+	}
+	if bare.CPUPerCallSecond > 0 {
+		run.Overhead = float64(run.CPUPerCallSecond)/float64(bare.CPUPerCallSecond) - 1
+	}
+	return run, nil
+}
+
+// WriteServerTable prints density runs as a table.
+func WriteServerTable(w io.Writer, runs []*ServerRun) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "calls\tchannels\tworkers\tplaced\tconfirmed\tmisses\tgaps\ttick p50\ttick p99\ttick p99.9\ttick max\tbusy\tcpu µs/call-s\tbare µs/call-s\toverhead\tcalls/core\tok\t")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\t%.0f%%\t%.0f\t%.0f\t%.1f%%\t%.0f\t%v\t\n",
+			r.Calls, r.Channels, r.Workers, r.Placed, r.Confirmed, r.Misses, r.FrameGaps,
+			ms(r.TickP50), ms(r.TickP99), ms(r.TickP999), ms(r.TickMax), 100*r.Busy,
+			float64(r.CPUPerCallSecond)/1e3, float64(r.Bare.CPUPerCallSecond)/1e3, 100*r.Overhead, r.CallsPerCore, r.OK())
+	}
+	return tw.Flush()
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// bareParallel runs BareCalls on n calls shared among workers goroutines
+// at once, as the server's workers share its channels, and sums them.
+func bareParallel(n, workers int, page *document.Page, ecm bool) (CallCost, error) {
+	workers = max(1, min(workers, n))
+	costs := make([]CallCost, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	runtime.GC()
+	cpu0 := CPUTime()
+	for w := range workers {
+		k := n / workers
+		if w < n%workers {
+			k++
+		}
+		wg.Go(func() { costs[w], errs[w] = BareCalls(k, page, ecm) })
+	}
+	wg.Wait()
+	var c CallCost
+	c.CPU = CPUTime() - cpu0
+	for w := range workers {
+		if errs[w] != nil {
+			return c, errs[w]
+		}
+		c.Calls += costs[w].Calls
+		c.Confirmed += costs[w].Confirmed
+		c.CallSeconds += costs[w].CallSeconds
+	}
+	c.CPUPerCallSecond = time.Duration(float64(c.CPU) / c.CallSeconds)
+	return c, nil
+}

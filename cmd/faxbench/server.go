@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faxd/faxd/bench"
+)
+
+// serverReport is everything server.json holds.
+type serverReport struct {
+	When    time.Time          `json:"when"`
+	Machine machine            `json:"machine"`
+	Config  bench.ServerConfig `json:"config"`
+	Runs    []*bench.ServerRun `json:"runs"`
+	// Largest is the most calls a run carried meeting the bar (every call
+	// confirmed, no deadline missed, no frame lost); 0 when none did.
+	Largest int `json:"largest"`
+}
+
+// runServer: faxbench server -calls N[,N...] [-search] ...
+func runServer(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	callsFlag := fs.String("calls", "2000", "simultaneous calls per run: N, or a comma-separated list run in turn")
+	search := fs.Bool("search", false, "after the listed runs, raise the number of calls by -step while runs meet the bar, and report the largest")
+	step := fs.Int("step", 250, "calls added per -search run")
+	ramp := fs.Duration("ramp", 30*time.Second, "time over which each run's first calls start (spreading their phases)")
+	duration := fs.Duration("duration", 60*time.Second, "the measured window after the ramp, all calls up; then the calls in progress finish")
+	workers := fs.Int("workers", 0, "scheduler workers (0: one per CPU)")
+	pin := fs.Bool("pin", false, "pin each worker to a CPU")
+	period := fs.Duration("period", 20*time.Millisecond, "tick period (20 ms is real time; shorter runs faster than real time)")
+	ecm := fs.Bool("ecm", false, "send with ECM")
+	out := fs.String("out", "faxbench-out", "directory for server.json")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the runs to this file")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	var counts []int
+	for _, f := range strings.Split(*callsFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 100000 {
+			return fmt.Errorf("%w: -calls: %q is not a number of calls (1 to 100000)", errUsage, f)
+		}
+		counts = append(counts, n)
+	}
+	if *duration <= 0 || *ramp <= 0 || *period <= 0 || *step < 1 {
+		return fmt.Errorf("%w: -duration, -ramp, -period and -step must be positive", errUsage)
+	}
+	page, err := bench.LetterPage()
+	if err != nil {
+		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep := serverReport{When: time.Now().UTC(), Machine: thisMachine()}
+	rep.Config = bench.ServerConfig{Ramp: *ramp, Duration: *duration, Workers: *workers, Pin: *pin, Period: *period, ECM: *ecm}
+	do := func(n int) (*bench.ServerRun, error) {
+		cfg := rep.Config
+		cfg.Calls, cfg.Page = n, page
+		fmt.Fprintf(stderr, "faxbench server: %d calls: ramp %v, window %v...\n", n, *ramp, *duration)
+		r, err := bench.RunServer(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		rep.Runs = append(rep.Runs, r)
+		if r.OK() {
+			rep.Largest = max(rep.Largest, n)
+		}
+		return r, nil
+	}
+	var last *bench.ServerRun
+	for _, n := range counts {
+		if last, err = do(n); err != nil {
+			return err
+		}
+	}
+	for *search && last.OK() {
+		if last, err = do(last.Calls + *step); err != nil {
+			return err
+		}
+	}
+	if err := bench.WriteServerTable(stdout, rep.Runs); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "largest number of calls meeting the bar: %d (%d channels)\n", rep.Largest, 2*rep.Largest)
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(*out, "server.json"))
+	if err != nil {
+		return err
+	}
+	if err := bench.WriteJSON(f, rep); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
