@@ -90,3 +90,32 @@ func TestWorkSpreadOverBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestPutBitsSameAsPutBit: the fast receiver's bits taken a symbol at a
+// time give the same octets, bit count and zero runs as one at a time.
+func TestPutBitsSameAsPutBit(t *testing.T) {
+	one, _ := New(t30.Config{Sink: &t30.MemorySink{}}, Options{})
+	many, _ := New(t30.Config{Sink: &t30.MemorySink{}}, Options{})
+	rng := uint64(7)
+	for sym := 0; sym < 300; sym++ {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		b := uint32(rng >> 40)
+		if sym%40 < 25 {
+			b = 0 // long runs of zeros, as TCF
+		}
+		n := 6
+		b &= 1<<n - 1
+		for i := n - 1; i >= 0; i-- {
+			one.fastBit(int(b>>uint(i)) & 1)
+		}
+		(*fastSink)(many).PutBits(b, n)
+		if string(one.octets) != string(many.octets) || one.octet != many.octet || one.nbits != many.nbits ||
+			one.tcfBits != many.tcfBits || one.zeroRun != many.zeroRun || (one.bestZero >= 8 && one.bestZero != many.bestZero) {
+			t.Fatalf("symbol %d: one by one %v %x/%d run %d best %d; at once %v %x/%d run %d best %d", sym,
+				one.octets, one.octet, one.nbits, one.zeroRun, one.bestZero, many.octets, many.octet, many.nbits, many.zeroRun, many.bestZero)
+		}
+	}
+	if len(one.octets) == 0 || one.bestZero < 100 {
+		t.Fatalf("the test fed too little: %d octets, best run %d", len(one.octets), one.bestZero)
+	}
+}

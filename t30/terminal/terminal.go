@@ -13,6 +13,7 @@ package terminal
 import (
 	"fmt"
 	"io"
+	"math/bits"
 
 	"github.com/faxd/faxd/dsp"
 	"github.com/faxd/faxd/dsp/modems"
@@ -269,23 +270,29 @@ func (s *fastSink) PutBits(b uint32, n int) {
 		}
 		return
 	}
-	// As fastBit, a bit at a time, without a call per bit.
-	for i := n - 1; i >= 0; i-- {
-		bit := b >> uint(i) & 1
-		if bit == 0 {
-			t.zeroRun++
-			t.bestZero = max(t.bestZero, t.zeroRun)
-		} else {
-			t.zeroRun = 0
-		}
-		t.tcfBits++
-		t.octet |= bit << t.nbits
-		if t.nbits++; t.nbits == 8 {
-			t.octets = append(t.octets, byte(t.octet))
-			t.octet, t.nbits = 0, 0
-			if len(t.octets) == cap(t.octets) {
-				t.flushOctets()
-			}
+	// As fastBit, a symbol at a time. The zero run carries across
+	// symbols: leading zeros extend it, trailing zeros start the next.
+	// (Runs inside a symbol, under 8 bits, do not matter: TCF asks for a
+	// second of zeros.)
+	b &= 1<<uint(n) - 1
+	if b == 0 {
+		t.zeroRun += n
+	} else {
+		t.zeroRun += n - bits.Len32(b)
+		t.bestZero = max(t.bestZero, t.zeroRun)
+		t.zeroRun = bits.TrailingZeros32(b)
+	}
+	t.bestZero = max(t.bestZero, t.zeroRun)
+	t.tcfBits += n
+	// The line's first bit is the octet's least significant.
+	t.octet |= (bits.Reverse32(b) >> uint(32-n)) << uint(t.nbits)
+	t.nbits += n
+	for t.nbits >= 8 {
+		t.octets = append(t.octets, byte(t.octet))
+		t.octet >>= 8
+		t.nbits -= 8
+		if len(t.octets) == cap(t.octets) {
+			t.flushOctets()
 		}
 	}
 }
