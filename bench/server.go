@@ -65,6 +65,9 @@ type ServerRun struct {
 	TickP99  time.Duration `json:"tick_p99"`
 	TickP999 time.Duration `json:"tick_p999"`
 	TickMax  time.Duration `json:"tick_max"`
+	// PerWorker is each worker's window: its tasks at the end, misses,
+	// median and 99th percentile tick, and tasks moved by rebalancing.
+	PerWorker []WorkerWindow `json:"per_worker"`
 	// Busy is the share of the run's wall time the workers spent ticking,
 	// averaged over the workers.
 	Busy float64 `json:"busy"`
@@ -84,6 +87,15 @@ type ServerRun struct {
 	// CallsPerCore is how many calls a core carries at the server's cost
 	// per call-second, were it busy all the time.
 	CallsPerCore float64 `json:"calls_per_core"`
+}
+
+// WorkerWindow is one scheduler worker's share of the measured window.
+type WorkerWindow struct {
+	Tasks  int           `json:"tasks"`
+	Misses uint64        `json:"misses"`
+	P50    time.Duration `json:"p50"`
+	P99    time.Duration `json:"p99"`
+	Moved  uint64        `json:"moved"`
 }
 
 // OK reports whether the run met the real-time bar: every call confirmed,
@@ -228,7 +240,10 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		busy += w.Busy
 		if i < len(st0.Workers) && i < len(st1.Workers) {
 			run.WindowMisses += st1.Workers[i].Misses - st0.Workers[i].Misses
-			win = win.Add(st1.Workers[i].Hist.Sub(st0.Workers[i].Hist))
+			h := st1.Workers[i].Hist.Sub(st0.Workers[i].Hist)
+			win = win.Add(h)
+			run.PerWorker = append(run.PerWorker, WorkerWindow{Tasks: st1.Workers[i].Tasks, Misses: st1.Workers[i].Misses - st0.Workers[i].Misses,
+				P50: h.Quantile(0.5), P99: h.Quantile(0.99), Moved: st1.Workers[i].Moved - st0.Workers[i].Moved})
 		}
 	}
 	run.TickP50, run.TickP99, run.TickP999 = win.Quantile(0.5), win.Quantile(0.99), win.Quantile(0.999)
