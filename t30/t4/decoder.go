@@ -167,6 +167,15 @@ func (d *Decoder) fill() {
 	}
 }
 
+// need tops the accumulator up when fewer than 32 bits are left, enough
+// for any code word looked up before the next call; unlike fill it is
+// inlined, and most calls find bits enough.
+func (d *Decoder) need() {
+	if d.nacc < 32 {
+		d.fill()
+	}
+}
+
 func (d *Decoder) skip(n uint) {
 	d.acc <<= n
 	d.nacc -= n
@@ -234,7 +243,7 @@ func (d *Decoder) readRun(black bool, limit int) (int, error) {
 	}
 	run := 0
 	for {
-		d.fill()
+		d.need()
 		e := t[d.acc>>(64-lookBits)]
 		if e.n == 0 {
 			return 0, ErrCorrupt
@@ -287,7 +296,7 @@ func (d *Decoder) decode2D() error {
 	c := 0
 	bi := 0
 	for a0 < width {
-		d.fill()
+		d.need()
 		m := decMode[d.acc>>57]
 		if m.n == 0 {
 			return ErrCorrupt

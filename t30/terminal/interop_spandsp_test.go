@@ -273,15 +273,7 @@ func TestInteropECMRepair(t *testing.T) {
 }
 
 // letterPages is a page of a real-looking letter at fine resolution.
-func letterPages(tb testing.TB) []*document.Page {
-	tb.Helper()
-	text := strings.Repeat("Dear Ms. Hansen,\n\nPlease find enclosed the signed purchase agreement for the property at 14 Harbour Street, together with the completed disclosure forms. Our bank has confirmed the transfer of the deposit of EUR 45,000.00 to the escrow account (reference 2026-11-4471).\n\n", 7)
-	pages, err := document.RenderText([]byte(text), &document.Options{Resolution: document.Fine, Header: "ACME Bank"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return pages[:1]
-}
+func letterPages(tb testing.TB) []*document.Page { return benchLetter(tb) }
 
 // BenchmarkCallVsSpanDSP: one A4 letter page sent by our terminal to
 // SpanDSP's and by SpanDSP's to ours, V.17 14400, ECM off and on; each
