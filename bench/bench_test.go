@@ -112,6 +112,14 @@ func BenchmarkBareCalls(b *testing.B) {
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/call-s")
 }
 
+func mustPeriod(t *testing.T) time.Duration {
+	d, err := time.ParseDuration(testPeriod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // TestRunServer: a small density run faster than real time: every call
 // confirmed, the accounting filled in.
 func TestRunServer(t *testing.T) {
@@ -119,7 +127,7 @@ func TestRunServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := RunServer(context.Background(), ServerConfig{Calls: 3, Ramp: 50 * time.Millisecond, Duration: 100 * time.Millisecond, Period: time.Millisecond, Page: page, BareCalls: 1})
+	r, err := RunServer(context.Background(), ServerConfig{Calls: 3, Ramp: 50 * time.Millisecond, Duration: 100 * time.Millisecond, Period: mustPeriod(t), Page: page, BareCalls: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

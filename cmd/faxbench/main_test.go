@@ -69,7 +69,7 @@ func TestParseSNRs(t *testing.T) {
 func TestServerCommand(t *testing.T) {
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
-	err := run([]string{"server", "-calls", "2", "-ramp", "20ms", "-duration", "50ms", "-period", "1ms", "-out", dir}, &out, &errOut)
+	err := run([]string{"server", "-calls", "2", "-ramp", "20ms", "-duration", "50ms", "-period", testPeriod, "-out", dir}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
