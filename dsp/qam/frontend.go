@@ -56,23 +56,21 @@ type Frontend struct {
 	// of the next sample to arrive, and its step a sample.
 	ph, step uint32
 	ntaps    int
-	h        []float32 // the matched filter every 1/mfPhases of a sample, ×mfPhases
 	// The matched filter moved up to the carrier (a complex band-pass
-	// filter): mfPhases × ntaps each, every phase's taps oldest first.
-	// Filtering the real line signal and mixing the one output to
-	// baseband costs less than mixing every sample first.
-	mfr, mfi  []float32
-	tapStep   uint32 // the carrier step they were built for
-	tapsBuilt bool
-	bx        []float32 // line samples (times the gain), doubled so a window is contiguous
-	bpos      int
-	frac      float64 // next output instant relative to the newest sample
-	period    float64 // half a symbol, nominal, in samples
-	tfreq     float64 // timing loop integrator, samples per half symbol
-	onTime    bool
-	gain      float32
-	yMid      complex64
-	yPrev     complex64
+	// filter, shared: see mfBank). Filtering the real line signal and
+	// mixing the one output to baseband costs less than mixing every
+	// sample first.
+	bank    *mfBank
+	bankKey bankKey
+	bx      []float32 // line samples (times the gain), doubled so a window is contiguous
+	bpos    int
+	frac    float64 // next output instant relative to the newest sample
+	period  float64 // half a symbol, nominal, in samples
+	tfreq   float64 // timing loop integrator, samples per half symbol
+	onTime  bool
+	gain    float32
+	yMid    complex64
+	yPrev   complex64
 
 	// Acquiring widens the timing loop's proportional path and stops its
 	// integrator (see Sample).
@@ -106,13 +104,7 @@ func New(cfg Config) *Frontend {
 	// Rounded up to whole vectors of eight (zero taps at the old end), so
 	// the vector kernels run without a scalar tail.
 	f.ntaps = (int(math.Ceil(float64(span)*f.sps)) + 1 + 7) &^ 7
-	// The matched filter sampled every 1/mfPhases of a sample.
-	f.h = dsp.RootRaisedCosine(cfg.Rolloff, f.sps*mfPhases, span)
-	for i := range f.h {
-		f.h[i] *= mfPhases
-	}
-	f.mfr = make([]float32, mfPhases*f.ntaps)
-	f.mfi = make([]float32, mfPhases*f.ntaps)
+	f.bankKey = bankKey{rolloff: cfg.Rolloff, sps: f.sps, span: span, ntaps: f.ntaps, carrier: math.MinInt64}
 	// One more than the filter spans, so the window ending one sample back
 	// is still whole.
 	f.bx = make([]float32, 2*(f.ntaps+1))
@@ -192,28 +184,17 @@ func (f *Frontend) ScaleGain(g float32) {
 }
 
 // setCarrier sets the carrier's phase step a sample and moves the
-// band-pass matched filter to that frequency: tap j of phase p meets the
-// sample τ = j + p/mfPhases samples before the output instant, and takes
-// h(τ)·e^(jωτ). (Done on a retune, once a training.)
+// band-pass matched filter to that frequency (on the bank grid; done on a
+// retune, once a training).
 func (f *Frontend) setCarrier(step uint32) {
 	f.step = step
-	if f.tapsBuilt && step == f.tapStep {
+	hz := float64(int32(step)) * dsp.SampleRate / (1 << 32)
+	k := f.bankKey
+	k.carrier = int64(math.Round(hz / bankGrid))
+	if f.bank != nil && k == f.bankKey {
 		return
 	}
-	f.tapStep, f.tapsBuilt = step, true
-	w := 2 * math.Pi * float64(int32(step)) / (1 << 32) // radians a sample
-	for p := 0; p < mfPhases; p++ {
-		for j := 0; j < f.ntaps; j++ {
-			var vr, vi float32
-			if k := j*mfPhases + p; k < len(f.h) {
-				s, c := math.Sincos(w * (float64(j) + float64(p)/mfPhases))
-				vr, vi = f.h[k]*float32(c), f.h[k]*float32(s)
-			}
-			// Stored oldest first.
-			f.mfr[p*f.ntaps+f.ntaps-1-j] = vr
-			f.mfi[p*f.ntaps+f.ntaps-1-j] = vi
-		}
-	}
+	f.bankKey, f.bank = k, bankFor(k)
 }
 
 // Sample takes one line sample and, at each half-symbol instant, runs the
@@ -245,7 +226,7 @@ func (f *Frontend) Sample(x float32) bool {
 		p, start = 0, f.bpos+1 // the window ending with the newest sample
 	}
 	w := f.bx[start : start+f.ntaps]
-	yr, yi := dsp.Dot2(w, f.mfr[p*f.ntaps:(p+1)*f.ntaps], f.mfi[p*f.ntaps:(p+1)*f.ntaps])
+	yr, yi := dsp.Dot2(w, f.bank.re[p*f.ntaps:(p+1)*f.ntaps], f.bank.im[p*f.ntaps:(p+1)*f.ntaps])
 	// To baseband: times e^(-j·phase).
 	c, s := dsp.CosSin(phase)
 	f.frac += f.period + f.tfreq

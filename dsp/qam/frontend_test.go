@@ -2,6 +2,9 @@ package qam
 
 import (
 	"math"
+	"math/cmplx"
+
+	"github.com/faxd/faxd/dsp"
 	"testing"
 )
 
@@ -33,5 +36,36 @@ func TestSincos(t *testing.T) {
 	}
 	if worst > 1e-6 {
 		t.Errorf("worst error %g", worst)
+	}
+}
+
+// TestBankShared: receivers of one signal share one matched-filter bank;
+// a carrier retuned by a few hertz takes the bank of its grid point,
+// shared again, and within bankGrid/2 of the exact carrier the taps
+// differ by no more than the phase slope allows.
+func TestBankShared(t *testing.T) {
+	cfg := Config{CarrierHz: 1800, Baud: 2400, Rolloff: 0.5, SymbolPower: 1, EqLen: 8}
+	a, b := New(cfg), New(cfg)
+	if a.bank != b.bank {
+		t.Fatal("two front ends of one signal have their own banks")
+	}
+	a.RetuneCarrier(3.3)
+	b.RetuneCarrier(3.31)
+	if a.bank == New(cfg).bank || a.bank != b.bank {
+		t.Fatalf("retuned: %p %p (nominal %p)", a.bank, b.bank, New(cfg).bank)
+	}
+	h := dsp.RootRaisedCosine(cfg.Rolloff, a.sps*mfPhases, mfSpan)
+	for i := range h {
+		h[i] *= mfPhases
+	}
+	exact := buildBank(h, a.ntaps, 1803.3)
+	var worst, peak float64
+	for i := range exact.re {
+		d := complex(float64(exact.re[i]-a.bank.re[i]), float64(exact.im[i]-a.bank.im[i]))
+		worst = max(worst, cmplx.Abs(d))
+		peak = max(peak, cmplx.Abs(complex(float64(exact.re[i]), float64(exact.im[i]))))
+	}
+	if worst > 0.01*peak {
+		t.Errorf("grid bank off the exact one by %.3g of the peak tap %.3g", worst/peak, peak)
 	}
 }

@@ -3,6 +3,7 @@ package v21
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/faxd/faxd/dsp"
 )
@@ -21,11 +22,11 @@ type Transmitter struct {
 	status   dsp.StatusHandler
 	steps    [2]uint32 // phase steps per sample for 0 (space) and 1 (mark)
 	level    float64
-	sine     [sineSize]int16 // one cycle at the transmit level
-	phase    uint32          // carrier phase, 2^32 per cycle
-	step     uint32          // phase step of the bit being sent
-	acc      int             // time into the current bit, in 1/BitRate samples (0..SampleRate-1)
-	started  bool            // the first bit has been fetched
+	sine     *[sineSize]int16 // one cycle at the transmit level (shared: see sineAt)
+	phase    uint32           // carrier phase, 2^32 per cycle
+	step     uint32           // phase step of the bit being sent
+	acc      int              // time into the current bit, in 1/BitRate samples (0..SampleRate-1)
+	started  bool             // the first bit has been fetched
 	shutdown bool
 }
 
@@ -57,14 +58,46 @@ func (t *Transmitter) Channel() Channel { return t.ch }
 // SetLevel sets the transmit level in dBm0 (default [DefaultLevel]). Levels
 // above +3 dBm0 clip.
 func (t *Transmitter) SetLevel(dBm0 float64) {
+	if t.sine != nil && dBm0 == t.level {
+		return
+	}
 	t.level = dBm0
+	t.sine = sineAt(dBm0)
+}
+
+// Sine tables by level, shared by every transmitter at that level: a
+// server keeps one 8 KB table in cache, not one per channel, and a
+// transmitter at a level seen before makes none.
+var sines struct {
+	sync.Mutex
+	m map[float64]*[sineSize]int16
+}
+
+// maxSines bounds the shared tables; past it a transmitter makes its own.
+const maxSines = 64
+
+// sineAt returns a cycle at dBm0, shared.
+func sineAt(dBm0 float64) *[sineSize]int16 {
+	sines.Lock()
+	defer sines.Unlock()
+	if s := sines.m[dBm0]; s != nil {
+		return s
+	}
+	s := new([sineSize]int16)
 	amp := dsp.PeakFromDBm0(dBm0)
-	for i := range t.sine {
+	for i := range s {
 		// Sample each entry at the middle of its phase interval, so the
 		// truncated phase is unbiased.
 		v := amp * math.Sin(2*math.Pi*(float64(i)+0.5)/sineSize)
-		t.sine[i] = dsp.SaturateInt16(float32(math.Round(v)))
+		s[i] = dsp.SaturateInt16(float32(math.Round(v)))
 	}
+	if len(sines.m) < maxSines {
+		if sines.m == nil {
+			sines.m = map[float64]*[sineSize]int16{}
+		}
+		sines.m[dBm0] = s
+	}
+	return s
 }
 
 // Level returns the transmit level in dBm0.
@@ -117,7 +150,7 @@ func (t *Transmitter) Process(out []int16) int {
 		t.step, t.started = s, true
 	}
 	phase, step, acc := t.phase, t.step, t.acc
-	sine := &t.sine
+	sine := t.sine
 	for i := range out {
 		out[i] = sine[phase>>(32-sineBits)]
 		acc += BitRate

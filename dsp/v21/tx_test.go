@@ -198,3 +198,31 @@ func TestTransmitterPurity(t *testing.T) {
 		}
 	}
 }
+
+// TestSineShared: transmitters at one level share one sine table, a new
+// level makes its own, and setting the level a transmitter already has
+// keeps its table.
+func TestSineShared(t *testing.T) {
+	a, _ := NewTransmitter(Channel2, nil)
+	b, _ := NewTransmitter(Channel1, nil)
+	if a.sine != b.sine {
+		t.Fatal("two transmitters at the default level have their own tables")
+	}
+	b.SetLevel(DefaultLevel - 3)
+	if a.sine == b.sine {
+		t.Fatal("a transmitter 3 dB down shares the default table")
+	}
+	if peak := func(s *[sineSize]int16) (m int16) {
+		for _, v := range s {
+			m = max(m, v)
+		}
+		return m
+	}; math.Abs(float64(peak(a.sine))/float64(peak(b.sine))-math.Pow(10, 3.0/20)) > 0.01 {
+		t.Errorf("peaks %d and %d are not 3 dB apart", peak(a.sine), peak(b.sine))
+	}
+	s := b.sine
+	b.SetLevel(DefaultLevel - 3)
+	if b.sine != s {
+		t.Error("setting the same level made a new table")
+	}
+}
