@@ -131,7 +131,7 @@ func TestRunServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Placed < 3 || r.Confirmed != r.Placed || r.Failed != 0 || r.CallSeconds < 3*20 || r.Ticks == 0 || r.CPUPerCallSecond <= 0 || r.Bare.CPUPerCallSecond <= 0 {
+	if r.Placed < 3 || r.Confirmed != r.Placed || r.Failed != 0 || r.CallSeconds < 3*20 || r.Ticks == 0 || r.CPUPerCallSecond <= 0 || r.Bare.CPUPerCallSecond <= 0 || r.BarePaced.CPUPerCallSecond <= 0 || r.BarePaced.Confirmed != 1 {
 		t.Fatalf("%+v", r)
 	}
 	var buf bytes.Buffer

@@ -46,14 +46,34 @@ func CPUTime() time.Duration {
 // BareCalls runs n fax calls between pairs of our audio terminals, one
 // page each, the two ends' 20 ms blocks exchanged directly (no scheduler,
 // no network, no line): the bare cost of the modems and T.30 that the
-// media server's figures are measured against.
+// media server's figures are measured against. The calls run in step, as
+// fast as the CPU goes.
 func BareCalls(n int, page *document.Page, ecm bool) (CallCost, error) {
+	return BareCallsWith(n, page, ecm, BareOptions{})
+}
+
+// BareOptions shape a bare run like a server's load.
+type BareOptions struct {
+	// Spread starts call i i·Spread/n blocks after the first, so that the
+	// calls are at different points of a call at any time, as a server's
+	// are. 0: all in step.
+	Spread int
+	// Period paces the run: every Period, one block of every live call,
+	// then sleep, as a server's tick does. 0: as fast as the CPU goes.
+	// Paced, a call's state has gone cold in the caches by its next
+	// block (other work, here other tenants of the machine, evicts it);
+	// this measures that cost without scheduler, network or channel.
+	Period time.Duration
+}
+
+// BareCallsWith runs BareCalls shaped by o.
+func BareCallsWith(n int, page *document.Page, ecm bool, o BareOptions) (CallCost, error) {
 	var c CallCost
 	pages := []*document.Page{page}
 	type pair struct {
 		tx, rx         *terminal.Terminal
 		a, b, ain, bin []int16
-		blocks         int
+		blocks, delay  int
 	}
 	ps := make([]pair, n)
 	for i := range ps {
@@ -67,13 +87,25 @@ func BareCalls(n int, page *document.Page, ecm bool) (CallCost, error) {
 		}
 		bs := terminal.BlockSize
 		ps[i] = pair{tx: tx, rx: rx, a: make([]int16, bs), b: make([]int16, bs), ain: make([]int16, bs), bin: make([]int16, bs)}
+		if o.Spread > 0 {
+			ps[i].delay = i * o.Spread / n
+		}
 	}
 	const maxBlocks = 8000 / terminal.BlockSize * 300
 	start := CPUTime()
-	for live := n; live > 0; {
+	next := time.Now()
+	for tick, live := 0, n; live > 0; tick++ {
+		if o.Period > 0 {
+			next = next.Add(o.Period)
+			time.Sleep(time.Until(next))
+		}
 		live = 0
 		for i := range ps {
 			p := &ps[i]
+			if tick < p.delay {
+				live++
+				continue
+			}
 			if p.tx.Done() && p.rx.Done() || p.blocks >= maxBlocks {
 				continue
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/faxd/faxd/hal/sched"
 	"github.com/faxd/faxd/hal/sim"
 	"github.com/faxd/faxd/t30/document"
+	"github.com/faxd/faxd/t30/terminal"
 )
 
 // ServerConfig sets up a density run of the media server.
@@ -78,12 +79,22 @@ type ServerRun struct {
 	CallSeconds float64       `json:"call_seconds"` // audio time in calls, summed over calls
 	CPU         time.Duration `json:"cpu"`          // process CPU over the run
 	// CPUPerCallSecond is the CPU a call took per second of call in the
-	// server; Bare is the same for the same calls without scheduler,
-	// network or media layer, measured in the same run; Overhead is how
-	// much more the server took.
+	// server. Bare is the same for the same calls without scheduler,
+	// network or media layer, measured in the same run, in step and as
+	// fast as the CPU goes; BarePaced the same calls again, their starts
+	// spread over half a call and paced a block per Period as the server
+	// is, still without scheduler, network or media layer. Pacing is how
+	// much more BarePaced took than Bare: what running in real time costs
+	// the DSP itself (its state goes cold between blocks). Overhead is how
+	// much more the server took than BarePaced: the scheduler's, the
+	// network's and the channels' own cost; OverheadBare the server
+	// against Bare, both together.
 	CPUPerCallSecond time.Duration `json:"cpu_per_call_second"`
 	Bare             CallCost      `json:"bare"`
+	BarePaced        CallCost      `json:"bare_paced"`
+	Pacing           float64       `json:"pacing"`
 	Overhead         float64       `json:"overhead"`
+	OverheadBare     float64       `json:"overhead_bare"`
 	// CallsPerCore is how many calls a core carries at the server's cost
 	// per call-second, were it busy all the time.
 	CallsPerCore float64 `json:"calls_per_core"`
@@ -126,11 +137,19 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		cfg.BareCalls = min(cfg.Calls, 500)
 	}
 	run := &ServerRun{Calls: cfg.Calls, Channels: 2 * cfg.Calls, Workers: cfg.Workers, Period: cfg.Period}
-	bare, err := bareParallel(cfg.BareCalls, cfg.Workers, cfg.Page, cfg.ECM)
+	bare, err := bareParallel(cfg.BareCalls, cfg.Workers, cfg.Page, cfg.ECM, BareOptions{})
 	if err != nil {
 		return nil, err
 	}
 	run.Bare = bare
+	// Half a call's blocks: calls in all phases at once.
+	spread := int(bare.CallSeconds / float64(bare.Calls) * 8000 / terminal.BlockSize / 2)
+	paced, err := bareParallel(cfg.BareCalls, cfg.Workers, cfg.Page, cfg.ECM, BareOptions{Spread: spread, Period: cfg.Period})
+	if err != nil {
+		return nil, err
+	}
+	run.BarePaced = paced
+	run.Pacing = float64(paced.CPUPerCallSecond)/float64(bare.CPUPerCallSecond) - 1
 
 	// Faster than real time (tests), a stall of the machine lasts many
 	// periods: deeper network buffers and catching up keep the audio whole.
@@ -265,8 +284,9 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		run.CPUPerCallSecond = time.Duration(float64(run.CPU) / run.CallSeconds)
 		run.CallsPerCore = float64(time.Second) / float64(run.CPUPerCallSecond)
 	}
-	if bare.CPUPerCallSecond > 0 {
-		run.Overhead = float64(run.CPUPerCallSecond)/float64(bare.CPUPerCallSecond) - 1
+	if bare.CPUPerCallSecond > 0 && paced.CPUPerCallSecond > 0 {
+		run.Overhead = float64(run.CPUPerCallSecond)/float64(paced.CPUPerCallSecond) - 1
+		run.OverheadBare = float64(run.CPUPerCallSecond)/float64(bare.CPUPerCallSecond) - 1
 	}
 	return run, nil
 }
@@ -274,12 +294,13 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 // WriteServerTable prints density runs as a table.
 func WriteServerTable(w io.Writer, runs []*ServerRun) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "calls\tchannels\tworkers\tplaced\tconfirmed\tmisses\tgaps\ttick p50\ttick p99\ttick p99.9\ttick max\tbusy\tcpu µs/call-s\tbare µs/call-s\toverhead\tcalls/core\tok\t")
+	fmt.Fprintln(tw, "calls\tchannels\tworkers\tplaced\tconfirmed\tmisses\tgaps\ttick p50\ttick p99\ttick p99.9\ttick max\tbusy\tcpu µs/call-s\tbare µs/call-s\tpaced µs/call-s\tpacing\toverhead\tcalls/core\tok\t")
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\t%.0f%%\t%.0f\t%.0f\t%.1f%%\t%.0f\t%v\t\n",
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\t%.0f%%\t%.0f\t%.0f\t%.0f\t%.1f%%\t%.1f%%\t%.0f\t%v\t\n",
 			r.Calls, r.Channels, r.Workers, r.Placed, r.Confirmed, r.Misses, r.FrameGaps,
 			ms(r.TickP50), ms(r.TickP99), ms(r.TickP999), ms(r.TickMax), 100*r.Busy,
-			float64(r.CPUPerCallSecond)/1e3, float64(r.Bare.CPUPerCallSecond)/1e3, 100*r.Overhead, r.CallsPerCore, r.OK())
+			float64(r.CPUPerCallSecond)/1e3, float64(r.Bare.CPUPerCallSecond)/1e3, float64(r.BarePaced.CPUPerCallSecond)/1e3,
+			100*r.Pacing, 100*r.Overhead, r.CallsPerCore, r.OK())
 	}
 	return tw.Flush()
 }
@@ -288,7 +309,7 @@ func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
 // bareParallel runs BareCalls on n calls shared among workers goroutines
 // at once, as the server's workers share its channels, and sums them.
-func bareParallel(n, workers int, page *document.Page, ecm bool) (CallCost, error) {
+func bareParallel(n, workers int, page *document.Page, ecm bool, o BareOptions) (CallCost, error) {
 	workers = max(1, min(workers, n))
 	costs := make([]CallCost, workers)
 	errs := make([]error, workers)
@@ -300,7 +321,7 @@ func bareParallel(n, workers int, page *document.Page, ecm bool) (CallCost, erro
 		if w < n%workers {
 			k++
 		}
-		wg.Go(func() { costs[w], errs[w] = BareCalls(k, page, ecm) })
+		wg.Go(func() { costs[w], errs[w] = BareCallsWith(k, page, ecm, o) })
 	}
 	wg.Wait()
 	var c CallCost
