@@ -24,6 +24,17 @@ type BitsSink interface {
 	PutBits(b uint32, n int)
 }
 
+// A BitsSource is a BitSource that also gives several bits in one call,
+// as a transmitter that sends a symbol's bits at once takes them:
+// GetBits(n), for n from 1 to 24, returns k bits in b's low k bits, the
+// first for the line in bit k-1; k == n unless the data ended after k
+// bits (what GetBit would have told with EndOfData). Transmitters use it
+// when their source has it, saving a call per bit.
+type BitsSource interface {
+	BitSource
+	GetBits(n int) (b uint32, k int)
+}
+
 // BitSourceFunc adapts a function to a BitSource.
 type BitSourceFunc func() int
 

@@ -139,6 +139,7 @@ type Transmitter struct {
 	rate   int
 	nbits  int
 	src    dsp.BitSource
+	bsrc   dsp.BitsSource // src, when it gives a symbol's bits at once
 	status dsp.StatusHandler
 	short  bool
 
@@ -170,6 +171,7 @@ type Transmitter struct {
 // SetShortTrain.
 func NewTransmitter(rate int, src dsp.BitSource) (*Transmitter, error) {
 	t := &Transmitter{rate: rate, src: src}
+	t.bsrc, _ = src.(dsp.BitsSource)
 	if err := t.enc.init(rate); err != nil {
 		return nil, err
 	}
@@ -282,7 +284,14 @@ func (t *Transmitter) nextPoint() int {
 	// ones.
 	nb := t.nbits
 	d := uint32(1)<<nb - 1
-	if n >= t.trainEnd && !t.dataEnd {
+	if n >= t.trainEnd && !t.dataEnd && t.bsrc != nil {
+		v, k := t.bsrc.GetBits(nb)
+		d = v
+		if k < nb {
+			t.endOfData()
+			d = (v+1)<<(nb-k) - 1 // and ones
+		}
+	} else if n >= t.trainEnd && !t.dataEnd {
 		d = 0
 		for k := range nb {
 			v := t.src.GetBit()

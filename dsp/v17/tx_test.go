@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/faxd/faxd/dsp"
@@ -449,3 +450,72 @@ func BenchmarkTransmitter(b *testing.B) {
 }
 
 var _ dsp.Transmitter = (*Transmitter)(nil)
+
+// bitsSource gives bits from a slice, one or several a call, then
+// EndOfData.
+type bitsSource struct {
+	bits []uint8
+	i    int
+}
+
+func (s *bitsSource) GetBit() int {
+	if s.i == len(s.bits) {
+		return dsp.EndOfData
+	}
+	s.i++
+	return int(s.bits[s.i-1])
+}
+
+func (s *bitsSource) GetBits(n int) (b uint32, k int) {
+	for ; k < n && s.i < len(s.bits); k++ {
+		b = b<<1 | uint32(s.bits[s.i])
+		s.i++
+	}
+	return b, k
+}
+
+// onlyBit hides GetBits.
+type onlyBit struct{ s *bitsSource }
+
+func (o onlyBit) GetBit() int { return o.s.GetBit() }
+
+// TestGetBitsSameAsGetBit: a transmitter whose source gives a symbol's
+// bits at once sends the same samples as one that takes them one by one,
+// with the data ending in the middle of a symbol or on its edge.
+func TestGetBitsSameAsGetBit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, rate := range []int{14400, 12000, 9600, 7200} {
+		for _, n := range []int{5000, 5001, 5004, 6 * 900} {
+			bits := make([]uint8, n)
+			for i := range bits {
+				bits[i] = uint8(rng.Uint32() & 1)
+			}
+			a, _ := NewTransmitter(rate, &bitsSource{bits: bits})
+			b, _ := NewTransmitter(rate, onlyBit{&bitsSource{bits: bits}})
+			var ends [2]int
+			a.SetStatusHandler(func(s dsp.Status) {
+				if s == dsp.StatusEndOfData {
+					ends[0]++
+				}
+			})
+			b.SetStatusHandler(func(s dsp.Status) {
+				if s == dsp.StatusEndOfData {
+					ends[1]++
+				}
+			})
+			oa, ob := make([]int16, 160), make([]int16, 160)
+			for blk := 0; ; blk++ {
+				na, nb := a.Process(oa), b.Process(ob)
+				if na != nb || !slices.Equal(oa[:na], ob[:nb]) {
+					t.Fatalf("%d bit/s, %d bits: block %d differs", rate, n, blk)
+				}
+				if na == 0 {
+					break
+				}
+			}
+			if ends != [2]int{1, 1} {
+				t.Errorf("%d bit/s, %d bits: end of data told %v times", rate, n, ends)
+			}
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package terminal
 
 import (
+	"io"
 	"testing"
 
+	"github.com/faxd/faxd/dsp"
 	"github.com/faxd/faxd/t30"
 )
 
@@ -117,5 +119,63 @@ func TestPutBitsSameAsPutBit(t *testing.T) {
 	}
 	if len(one.octets) == 0 || one.bestZero < 100 {
 		t.Fatalf("the test fed too little: %d octets, best run %d", len(one.octets), one.bestZero)
+	}
+}
+
+// chunkReader gives its data a few octets a Read, with empty reads (no
+// data yet) in between, then io.EOF.
+type chunkReader struct {
+	data []byte
+	n    int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	r.n++
+	if r.n%4 == 0 {
+		return 0, nil
+	}
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), 1+r.n%5)], r.data)
+	r.data = r.data[k:]
+	return k, nil
+}
+
+// TestGetBitsSameAsGetBit: the page's bits taken n at a time are the bits
+// taken one at a time, marking time and the end included.
+func TestGetBitsSameAsGetBit(t *testing.T) {
+	data := make([]byte, 301)
+	rng := uint64(9)
+	for i := range data {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		data[i] = byte(rng >> 40)
+	}
+	for _, n := range []int{1, 3, 6, 7, 8, 11, 24} {
+		one, _ := New(t30.Config{Sink: &t30.MemorySink{}}, Options{})
+		many, _ := New(t30.Config{Sink: &t30.MemorySink{}}, Options{})
+		one.image = &chunkReader{data: data}
+		many.image = &chunkReader{data: data}
+		for call := 0; ; call++ {
+			var want uint32
+			k := 0
+			for ; k < n; k++ {
+				v := one.imageBitNext()
+				if v == dsp.EndOfData {
+					break
+				}
+				want = want<<1 | uint32(v)
+			}
+			got, gk := imageSource{many}.GetBits(n)
+			if got != want || gk != k {
+				t.Fatalf("n %d, call %d: %0*b (%d bits), one by one %0*b (%d)", n, call, gk, got, gk, k, want, k)
+			}
+			if k < n {
+				if call*n < len(data)*8 {
+					t.Fatalf("n %d: ended after %d bits of %d", n, call*n+k, len(data)*8)
+				}
+				break
+			}
+		}
 	}
 }

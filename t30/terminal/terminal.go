@@ -406,7 +406,7 @@ func (t *Terminal) nextCommand() bool {
 		t.startFast(c.Modem, dsp.BitSourceFunc(t.tcfBit))
 	case t30.SendImage:
 		t.image, t.imageN, t.imageAt, t.imageBit = c.Data, 0, 0, 0
-		t.startFast(c.Modem, dsp.BitSourceFunc(t.imageBitNext))
+		t.startFast(c.Modem, imageSource{t})
 	case t30.SendECMBlock:
 		t.hdlcTx = t30.NewHDLCTx(t30.HDLCTxConfig{MaxFrameLen: 300, PreambleFlags: 32})
 		t.ecm = c.Frames
@@ -492,6 +492,45 @@ func (t *Terminal) tcfBit() int {
 	}
 	t.tcfLeft--
 	return 0
+}
+
+// imageSource gives the fast transmitter the page's bits, a bit or a
+// symbol's bits a call.
+type imageSource struct{ t *Terminal }
+
+func (s imageSource) GetBit() int { return s.t.imageBitNext() }
+
+// GetBits implements dsp.BitsSource: the octets' bits first bit in the
+// least significant bit, a run of them from one octet at a time.
+func (s imageSource) GetBits(n int) (uint32, int) {
+	t := s.t
+	var b uint32
+	k := 0
+	for k < n {
+		if t.imageBit == 0 && t.imageAt == t.imageN {
+			m, err := t.image.Read(t.imageBuf[:])
+			if m == 0 {
+				if err == nil {
+					b = b<<1 | 1 // a reader that returns nothing yet: mark time
+					k++
+					continue
+				}
+				return b, k
+			}
+			t.imageN, t.imageAt = m, 0
+		}
+		take := min(n-k, 8-int(t.imageBit))
+		// The octet's next bits, first in the least significant: reversed,
+		// the first is the most significant of the take.
+		r := uint32(bits.Reverse8(t.imageBuf[t.imageAt]>>t.imageBit)) >> (8 - take)
+		b = b<<take | r
+		k += take
+		if t.imageBit += take; t.imageBit == 8 {
+			t.imageBit = 0
+			t.imageAt++
+		}
+	}
+	return b, k
 }
 
 // imageBitNext reads the page's octets first bit in the least significant
