@@ -87,7 +87,7 @@ func ParseID(s string) (ID, error) {
 	if base64.RawURLEncoding.DecodedLen(len(s)) != IDSize {
 		return id, fmt.Errorf("%w: session ID of %d characters", ErrHeader, len(s))
 	}
-	if _, err := base64.RawURLEncoding.Decode(id[:], []byte(s)); err != nil {
+	if _, err := base64.RawURLEncoding.Strict().Decode(id[:], []byte(s)); err != nil {
 		return id, fmt.Errorf("%w: session ID: %v", ErrHeader, err)
 	}
 	return id, nil
