@@ -81,14 +81,16 @@ type ID [IDSize]byte
 // String returns the ID in unpadded base64url, as headers carry it.
 func (id ID) String() string { return base64.RawURLEncoding.EncodeToString(id[:]) }
 
-// ParseID reads an ID as String writes it.
+// ParseID reads an ID as String writes it, and only so.
 func ParseID(s string) (ID, error) {
 	var id ID
-	if base64.RawURLEncoding.DecodedLen(len(s)) != IDSize {
+	if len(s) != base64.RawURLEncoding.EncodedLen(IDSize) {
 		return id, fmt.Errorf("%w: session ID of %d characters", ErrHeader, len(s))
 	}
-	if _, err := base64.RawURLEncoding.Strict().Decode(id[:], []byte(s)); err != nil {
-		return id, fmt.Errorf("%w: session ID: %v", ErrHeader, err)
+	_, err := base64.RawURLEncoding.Strict().Decode(id[:], []byte(s))
+	if err != nil || id.String() != s {
+		// The decoder skips line breaks; the canonical form has none.
+		return ID{}, fmt.Errorf("%w: session ID %.32q", ErrHeader, s)
 	}
 	return id, nil
 }
