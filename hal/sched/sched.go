@@ -98,10 +98,15 @@ func (s *Scheduler) Start() {
 	if s.started.Swap(true) {
 		return
 	}
+	// The workers' grids are spread over the first half of the period
+	// (the media server's network clock ticks at its middle): timers that
+	// fire together are handed to their locked threads one after the
+	// other, and the second came about 3 ms late.
 	start := time.Now()
-	for _, w := range s.workers {
+	n := time.Duration(len(s.workers))
+	for i, w := range s.workers {
 		s.wg.Add(1)
-		go w.run(start)
+		go w.run(start.Add(time.Duration(i) * s.cfg.Period / (2 * n)))
 	}
 }
 
@@ -222,7 +227,12 @@ func (w *worker) run(start time.Time) {
 	next := start
 	for n := 0; !w.s.stop.Load(); n++ {
 		// Wait for this tick's start.
-		if d := time.Until(next); d > 0 {
+		// Woken from a timer, a thread locked to its goroutine comes
+		// about a millisecond late (the runtime hands its P back through
+		// another thread): ask for a twentieth of the period early. The
+		// frames a tick reads are there by then (the network moves them
+		// at mid-period); the deadline stays the period's end.
+		if d := time.Until(next) - period/20; d > 0 {
 			time.Sleep(d)
 		}
 		t0 := time.Now()
