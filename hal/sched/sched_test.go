@@ -196,7 +196,7 @@ func (s *staller) Tick() bool {
 	return true
 }
 
-// TestCatchUp: after a stall of six periods a worker with CatchUp 8 runs
+// TestCatchUp: after a stall of seven periods a worker with CatchUp 8 runs
 // the missed periods back to back, so its task is ticked as often as the
 // periods elapsed; with CatchUp 1 it skips them.
 func TestCatchUp(t *testing.T) {
@@ -206,7 +206,7 @@ func TestCatchUp(t *testing.T) {
 		skips   bool
 	}{{8, false}, {0, true}} {
 		s := New(Config{Workers: 1, Period: period, CatchUp: c.catchUp})
-		task := &staller{stall: 6 * period}
+		task := &staller{stall: 7 * period}
 		s.Add(task)
 		start := time.Now()
 		s.Start()
