@@ -23,30 +23,19 @@ import (
 	"github.com/faxd/faxd/api/seal"
 )
 
-// Account is what the API needs of an account.
-type Account struct {
-	ID       string
-	Rules    auth.NetworkRules
-	Disabled bool
-}
-
-// Credential is an API credential or an admin login: its secret's hash
-// and what it may do.
-type Credential struct {
-	Account string
-	Name    string
-	Hash    string // auth.HashPassword's
-	Roles   []auth.Role
-	Kind    string // "api" or "user"
-}
+// Account and Credential are auth's.
+type (
+	Account    = auth.Account
+	Credential = auth.Credential
+)
 
 // ErrNotFound is what a Directory returns for what it does not hold.
-var ErrNotFound = errors.New("server: not found")
+var ErrNotFound = auth.ErrNotFound
 
 // A Directory holds accounts and credentials (the store implements it).
 type Directory interface {
-	Account(ctx context.Context, id string) (Account, error)
-	Credential(ctx context.Context, account, name string) (Credential, error)
+	Account(ctx context.Context, id string) (auth.Account, error)
+	Credential(ctx context.Context, account, name string) (auth.Credential, error)
 }
 
 // An Auditor records audit entries (*audit.Log).

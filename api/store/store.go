@@ -1,0 +1,229 @@
+// Package store is faxd's embedded store: accounts, their network rules,
+// credentials and (to come) jobs, inbox entries and call records, in
+// SQLite through the pure-Go modernc.org/sqlite, so the shipped binary
+// needs no cgo. Every query that reads or changes an account's data names
+// the account in its WHERE clause: whatever ID a caller guesses, it sees
+// only its own account's rows.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/faxd/faxd/api/auth"
+)
+
+// A Store is the database. Its methods are safe for concurrent use.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// Sentinel errors, wrapped with the offending values.
+var (
+	ErrNotFound = auth.ErrNotFound
+	ErrExists   = errors.New("store: already exists")
+	ErrInvalid  = errors.New("store: invalid value")
+)
+
+// Open opens (creating if need be) the database at path and brings its
+// schema up to date. Writes are durable when they return (WAL,
+// synchronous=FULL).
+func Open(path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=busy_timeout(5000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, now: time.Now}
+	if err := s.migrate(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// migrations are the schema's steps, applied in order once each.
+var migrations = []string{
+	`CREATE TABLE accounts (
+		id TEXT PRIMARY KEY,
+		rules TEXT NOT NULL DEFAULT '',
+		disabled INTEGER NOT NULL DEFAULT 0,
+		created INTEGER NOT NULL
+	) STRICT;
+	CREATE TABLE credentials (
+		account TEXT NOT NULL REFERENCES accounts(id),
+		name TEXT NOT NULL,
+		hash TEXT NOT NULL,
+		roles TEXT NOT NULL,
+		kind TEXT NOT NULL CHECK (kind IN ('api', 'user')),
+		created INTEGER NOT NULL,
+		PRIMARY KEY (account, name)
+	) STRICT;`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT`); err != nil {
+		return err
+	}
+	var v int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version VALUES (0)`); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("store: database schema %d is newer than this faxd's %d", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("store: migration %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func isConstraint(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "constraint failed")
+}
+
+// CreateAccount adds an account with its network rules.
+func (s *Store) CreateAccount(ctx context.Context, id string, rules auth.NetworkRules) error {
+	if id == "" || len(id) > 64 || strings.ContainsAny(id, "/ \t\n") {
+		return fmt.Errorf("%w: account ID %.70q", ErrInvalid, id)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO accounts (id, rules, created) VALUES (?, ?, ?)`, id, rules.String(), s.now().Unix())
+	if isConstraint(err) {
+		return fmt.Errorf("%w: account %q", ErrExists, id)
+	}
+	return err
+}
+
+// SetNetworkRules replaces an account's network rules.
+func (s *Store) SetNetworkRules(ctx context.Context, id string, rules auth.NetworkRules) error {
+	return s.updateAccount(ctx, id, `UPDATE accounts SET rules = ? WHERE id = ?`, rules.String(), id)
+}
+
+// SetDisabled disables or enables an account.
+func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	return s.updateAccount(ctx, id, `UPDATE accounts SET disabled = ? WHERE id = ?`, disabled, id)
+}
+
+func (s *Store) updateAccount(ctx context.Context, id, q string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: account %q", ErrNotFound, id)
+	}
+	return nil
+}
+
+// Account returns an account (for the API server's Directory).
+func (s *Store) Account(ctx context.Context, id string) (auth.Account, error) {
+	var rules string
+	var disabled bool
+	err := s.db.QueryRowContext(ctx, `SELECT rules, disabled FROM accounts WHERE id = ?`, id).Scan(&rules, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Account{}, fmt.Errorf("%w: account %q", ErrNotFound, id)
+	}
+	if err != nil {
+		return auth.Account{}, err
+	}
+	rs, err := auth.ParseNetworkRules(rules)
+	if err != nil {
+		return auth.Account{}, fmt.Errorf("store: account %q: %w", id, err)
+	}
+	return auth.Account{ID: id, Rules: rs, Disabled: disabled}, nil
+}
+
+// CreateCredential adds an API credential (kind "api") or an admin login
+// ("user") to an account, with its secret's hash and its roles.
+func (s *Store) CreateCredential(ctx context.Context, c auth.Credential) error {
+	if c.Name == "" || len(c.Name) > 128 || len(c.Roles) == 0 {
+		return fmt.Errorf("%w: credential %.130q with %d roles", ErrInvalid, c.Name, len(c.Roles))
+	}
+	roles := make([]string, len(c.Roles))
+	for i, r := range c.Roles {
+		if !auth.ValidRole(r) {
+			return fmt.Errorf("%w: role %q", ErrInvalid, r)
+		}
+		roles[i] = string(r)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO credentials (account, name, hash, roles, kind, created) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.Account, c.Name, c.Hash, strings.Join(roles, ","), c.Kind, s.now().Unix())
+	if isConstraint(err) {
+		if _, aerr := s.Account(ctx, c.Account); aerr != nil {
+			return aerr
+		}
+		if c.Kind != "api" && c.Kind != "user" {
+			return fmt.Errorf("%w: kind %q", ErrInvalid, c.Kind)
+		}
+		return fmt.Errorf("%w: credential %q of %q", ErrExists, c.Name, c.Account)
+	}
+	return err
+}
+
+// Credential returns a credential of the account, and only of it.
+func (s *Store) Credential(ctx context.Context, account, name string) (auth.Credential, error) {
+	c := auth.Credential{Account: account, Name: name}
+	var roles string
+	err := s.db.QueryRowContext(ctx, `SELECT hash, roles, kind FROM credentials WHERE account = ? AND name = ?`, account, name).Scan(&c.Hash, &roles, &c.Kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("%w: credential %q of %q", ErrNotFound, name, account)
+	}
+	if err != nil {
+		return c, err
+	}
+	for r := range strings.SplitSeq(roles, ",") {
+		c.Roles = append(c.Roles, auth.Role(r))
+	}
+	return c, nil
+}
+
+// SetCredentialHash replaces a credential's hash (a new secret, or the
+// same one hashed at higher costs).
+func (s *Store) SetCredentialHash(ctx context.Context, account, name, hash string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE credentials SET hash = ? WHERE account = ? AND name = ?`, hash, account, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: credential %q of %q", ErrNotFound, name, account)
+	}
+	return nil
+}
+
+// DeleteCredential removes a credential of an account.
+func (s *Store) DeleteCredential(ctx context.Context, account, name string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM credentials WHERE account = ? AND name = ?`, account, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: credential %q of %q", ErrNotFound, name, account)
+	}
+	return nil
+}
