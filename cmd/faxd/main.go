@@ -4,7 +4,12 @@
 //
 // lists the machine's telephony cards (PCI IDs and names, bound driver,
 // IRQ and its interrupt count, NUMA node) and the DAHDI spans and
-// channels they carry. Each sub-command is one entry of the commands
+// channels they carry.
+//
+//	faxd init [--data DIR] [--account NAME] [--allow CIDRS] [--host NAMES]
+//	faxd serve [--data DIR] [--listen ADDR] [--tls12]
+//
+// make a data directory (see dataDir) and serve the HTTPS API from it. Each sub-command is one entry of the commands
 // table, which is also the usage text.
 //
 // Exit status: 0 on success, 2 for a command line that does not parse
@@ -33,6 +38,8 @@ type command struct {
 
 var commands = []command{
 	{"hw", "list [--json] [--sysfs DIR] [--procfs DIR]", "telephony cards, drivers, IRQs, DAHDI spans and channels", hwCommand},
+	{"init", "[--data DIR] [--account NAME] [--allow CIDRS] [--host NAMES]", "make a data directory: vault and master key, secrets, certificate, store, audit log, first admin (password printed once)", initCommand},
+	{"serve", "[--data DIR] [--listen ADDR] [--tls12]", "serve the HTTPS API (TLS 1.3, HTTP/2) from a data directory", serveCommand},
 }
 
 // errUsage marks errors in how the command was called.
