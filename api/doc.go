@@ -1,3 +1,6 @@
-// Package api will hold the HTTPS job API: authentication, message-level
-// encryption and the job store.
+// Package api is the root of faxd's HTTPS job API: server (the /v1
+// resources and the checks in front of them), store (the embedded
+// database), auth (credentials, tokens, roles, network rules, lock-out),
+// seal (message-level encryption), vault (data at rest and its
+// destruction) and audit (the hash-chained audit log).
 package api
