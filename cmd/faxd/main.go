@@ -40,6 +40,8 @@ var commands = []command{
 	{"hw", "list [--json] [--sysfs DIR] [--procfs DIR]", "telephony cards, drivers, IRQs, DAHDI spans and channels", hwCommand},
 	{"init", "[--data DIR] [--account NAME] [--allow CIDRS] [--host NAMES]", "make a data directory: vault and master key, secrets, certificate, store, audit log, first admin (password printed once)", initCommand},
 	{"serve", "[--data DIR] [--listen ADDR] [--tls12]", "serve the HTTPS API (TLS 1.3, HTTP/2) from a data directory", serveCommand},
+	{"keys", "rotate [--data DIR]", "a new master key: every data key re-wrapped, the old master key destroyed", keysCommand},
+	{"audit", "verify [--data DIR]", "check the audit log's chain and name the first broken entry", auditCommand},
 }
 
 // errUsage marks errors in how the command was called.

@@ -130,3 +130,35 @@ func TestInitServe(t *testing.T) {
 		t.Fatalf("audit: %d entries, %v", n, err)
 	}
 }
+
+// TestKeysAndAudit: after a rotation the server's secrets still open; the
+// audit log verifies, and once changed, verify names the entry.
+func TestKeysAndAudit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if status, _, errs := runFaxd("init", "--data", dir); status != 0 {
+		t.Fatal(errs)
+	}
+	status, out, errs := runFaxd("keys", "rotate", "--data", dir)
+	if status != 0 || !regexp.MustCompile(`master key 2: 4 data keys re-wrapped`).MatchString(out) {
+		t.Fatalf("rotate: %d %q %q", status, out, errs)
+	}
+	d, err := openData(dir)
+	if err != nil {
+		t.Fatalf("after rotation: %v", err)
+	}
+	d.Close()
+	if _, err := os.Stat(filepath.Join(dir, "vault", "master", "1.key")); !os.IsNotExist(err) {
+		t.Errorf("old master key: %v", err)
+	}
+	status, out, _ = runFaxd("audit", "verify", "--data", dir)
+	if status != 0 || out != "audit log: 2 entries, chain intact\n" {
+		t.Fatalf("verify: %d %q", status, out)
+	}
+	path := filepath.Join(dir, "audit.log")
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, bytes.Replace(b, []byte(`"outcome":"ok"`), []byte(`"outcome":"no"`), 1), 0o600)
+	status, _, errs = runFaxd("audit", "verify", "--data", dir)
+	if status != 1 || !regexp.MustCompile(`broken at line 1 \(entry 1\)`).MatchString(errs) {
+		t.Fatalf("tampered: %d %q", status, errs)
+	}
+}
