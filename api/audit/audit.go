@@ -98,6 +98,15 @@ func Open(path string, key []byte, o Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
+	torn, err := cutTorn(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
 	n, last, err := verify(f, key)
 	if err != nil {
 		f.Close()
@@ -110,7 +119,43 @@ func Open(path string, key []byte, o Options) (*Log, error) {
 	if l.now == nil {
 		l.now = time.Now
 	}
+	if torn > 0 {
+		if _, err := l.Append(Entry{Actor: "audit", Action: "audit.repair", Outcome: "ok",
+			Detail: fmt.Sprintf("cut a torn last line of %d octets (a write the process did not finish)", torn)}); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
 	return l, nil
+}
+
+// cutTorn cuts a last line that has no line feed: the entry a process
+// killed while writing left half written. Every entry is written with its
+// line feed in one write, so only such a line lacks one; a whole line,
+// however wrong, is left for verify to judge. It returns how many octets
+// it cut.
+func cutTorn(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return 0, err
+	}
+	size := st.Size()
+	buf := make([]byte, min(size, MaxLine+1))
+	if _, err := f.ReadAt(buf, size-int64(len(buf))); err != nil {
+		return 0, err
+	}
+	if buf[len(buf)-1] == '\n' {
+		return 0, nil
+	}
+	i := bytes.LastIndexByte(buf, '\n')
+	if i < 0 && int64(len(buf)) < size {
+		return 0, fmt.Errorf("%w: last line longer than %d octets", ErrEntry, MaxLine)
+	}
+	keep := size - int64(len(buf)) + int64(i+1)
+	if err := f.Truncate(keep); err != nil {
+		return 0, err
+	}
+	return size - keep, f.Sync()
 }
 
 // Append adds e (Seq, Time, Prev and MAC are set here) and returns it as

@@ -185,3 +185,35 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestTornTail: a log whose last entry was cut off mid-write (the process
+// killed) opens: the torn line is cut, the cut recorded, the chain whole.
+func TestTornTail(t *testing.T) {
+	path := writeLog(t, 3)
+	b, _ := os.ReadFile(path)
+	ls := lines(t, path)
+	torn := len(ls[2]) / 2
+	start := len(b) - len(ls[2]) - 1 // the third line's first octet
+	os.WriteFile(path, b[:start+torn], 0o600)
+	l, err := Open(path, key, Options{NoSync: true, Now: clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := l.Append(Entry{Action: "login", Outcome: "ok"})
+	l.Close()
+	if err != nil || e.Seq != 4 {
+		t.Fatalf("entry %d, %v", e.Seq, err)
+	}
+	b, _ = os.ReadFile(path)
+	if n, err := Verify(bytes.NewReader(b), key); n != 4 || err != nil {
+		t.Fatalf("%d entries, %v", n, err)
+	}
+	if !strings.Contains(string(b), fmt.Sprintf("cut a torn last line of %d octets", torn)) {
+		t.Errorf("the repair is not recorded:\n%s", b)
+	}
+	// A whole line that is wrong is not cut: that is tampering.
+	os.WriteFile(path, append(b, []byte("{\"seq\":5}\n")...), 0o600)
+	if _, err := Open(path, key, Options{NoSync: true}); !errors.Is(err, ErrBroken) {
+		t.Errorf("a whole bad line: %v", err)
+	}
+}
