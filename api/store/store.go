@@ -69,6 +69,28 @@ var migrations = []string{
 		created INTEGER NOT NULL,
 		PRIMARY KEY (account, name)
 	) STRICT;`,
+	`CREATE TABLE jobs (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		id TEXT NOT NULL UNIQUE,
+		account TEXT NOT NULL REFERENCES accounts(id),
+		submitter TEXT NOT NULL,
+		spec TEXT NOT NULL,
+		state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'canceled')),
+		priority INTEGER NOT NULL,
+		not_before INTEGER NOT NULL,
+		created INTEGER NOT NULL,
+		updated INTEGER NOT NULL
+	) STRICT;
+	CREATE INDEX jobs_by_account ON jobs (account, seq);
+	CREATE INDEX jobs_queued ON jobs (state, priority, not_before) WHERE state = 'queued';
+	CREATE TABLE job_documents (
+		job TEXT NOT NULL REFERENCES jobs(id),
+		n INTEGER NOT NULL,
+		object TEXT NOT NULL,
+		content_type TEXT NOT NULL,
+		size INTEGER NOT NULL,
+		PRIMARY KEY (job, n)
+	) STRICT;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

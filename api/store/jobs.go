@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faxd/faxd/api/auth"
+)
+
+// Job states.
+const (
+	JobQueued   = "queued"
+	JobSending  = "sending"
+	JobSent     = "sent"
+	JobFailed   = "failed"
+	JobCanceled = "canceled"
+)
+
+// ErrState is returned for a change a job's state does not allow.
+var ErrState = errors.New("store: not in that state")
+
+// A Job is a fax to send: its submission (Spec, the request's JSON as
+// the API checked it) and its documents, kept in the vault.
+type Job struct {
+	ID        string
+	Account   string
+	Submitter string
+	Spec      json.RawMessage
+	State     string
+	Priority  int
+	NotBefore time.Time
+	Created   time.Time
+	Updated   time.Time
+	Documents []Document
+}
+
+// A Document is one of a job's documents: the vault object holding it.
+type Document struct {
+	Object      string
+	ContentType string
+	Size        int64
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newID makes an unguessable ID with prefix, e.g. fax_k3q...
+func newID(prefix string) string {
+	b := make([]byte, 15)
+	rand.Read(b)
+	return prefix + strings.ToLower(idEncoding.EncodeToString(b))
+}
+
+// CreateJob stores a new queued job with its documents and returns its
+// ID.
+func (s *Store) CreateJob(ctx context.Context, j Job) (string, error) {
+	if !json.Valid(j.Spec) || len(j.Documents) == 0 {
+		return "", fmt.Errorf("%w: a job needs a JSON spec and a document", ErrInvalid)
+	}
+	id := newID("fax_")
+	now := s.now()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, account, submitter, spec, state, priority, not_before, created, updated)
+		VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`, id, j.Account, j.Submitter, string(j.Spec), j.Priority, j.NotBefore.Unix(), now.UnixNano(), now.UnixNano())
+	if isConstraint(err) {
+		return "", fmt.Errorf("%w: account %q", auth.ErrNotFound, j.Account)
+	}
+	if err != nil {
+		return "", err
+	}
+	for n, d := range j.Documents {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO job_documents (job, n, object, content_type, size) VALUES (?, ?, ?, ?, ?)`,
+			id, n, d.Object, d.ContentType, d.Size); err != nil {
+			return "", err
+		}
+	}
+	return id, tx.Commit()
+}
+
+const jobColumns = `seq, id, account, submitter, spec, state, priority, not_before, created, updated`
+
+func scanJob(row interface{ Scan(...any) error }) (Job, int64, error) {
+	var j Job
+	var seq, nb, created, updated int64
+	var spec string
+	err := row.Scan(&seq, &j.ID, &j.Account, &j.Submitter, &spec, &j.State, &j.Priority, &nb, &created, &updated)
+	j.Spec = json.RawMessage(spec)
+	j.NotBefore, j.Created, j.Updated = time.Unix(nb, 0).UTC(), time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()
+	return j, seq, err
+}
+
+// Job returns a job of account, with its documents.
+func (s *Store) Job(ctx context.Context, account, id string) (Job, error) {
+	j, _, err := scanJob(s.db.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE account = ? AND id = ?`, account, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return j, fmt.Errorf("%w: job %q", ErrNotFound, id)
+	}
+	if err != nil {
+		return j, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT object, content_type, size FROM job_documents WHERE job = ? ORDER BY n`, id)
+	if err != nil {
+		return j, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d Document
+		if err := rows.Scan(&d.Object, &d.ContentType, &d.Size); err != nil {
+			return j, err
+		}
+		j.Documents = append(j.Documents, d)
+	}
+	return j, rows.Err()
+}
+
+// ListOptions filter and page a listing.
+type ListOptions struct {
+	State string // "" for all
+	After string // the cursor a previous page returned; "" for the first
+	Limit int    // 1 to 500; 0 means 50
+}
+
+// ListJobs lists account's jobs, newest first, a page at a time; next is
+// the cursor for the page after, "" after the last.
+func (s *Store) ListJobs(ctx context.Context, account string, o ListOptions) (jobs []Job, next string, err error) {
+	limit := o.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 1 || limit > 500 {
+		return nil, "", fmt.Errorf("%w: limit %d (1 to 500)", ErrInvalid, limit)
+	}
+	before := int64(1<<63 - 1)
+	if o.After != "" {
+		if before, err = strconv.ParseInt(o.After, 36, 64); err != nil || before <= 0 {
+			return nil, "", fmt.Errorf("%w: cursor %.40q", ErrInvalid, o.After)
+		}
+	}
+	q := `SELECT ` + jobColumns + ` FROM jobs WHERE account = ? AND seq < ?`
+	args := []any{account, before}
+	if o.State != "" {
+		q += ` AND state = ?`
+		args = append(args, o.State)
+	}
+	q += ` ORDER BY seq DESC LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var last int64
+	for rows.Next() {
+		j, seq, err := scanJob(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(jobs) == limit {
+			next = strconv.FormatInt(last, 36)
+			break
+		}
+		jobs, last = append(jobs, j), seq
+	}
+	return jobs, next, rows.Err()
+}
+
+// SetJobState moves a job of account to state to, if it is in one of
+// from; ErrState if it is not, ErrNotFound if there is no such job.
+func (s *Store) SetJobState(ctx context.Context, account, id, to string, from ...string) error {
+	if len(from) == 0 {
+		return fmt.Errorf("%w: no state to move from", ErrInvalid)
+	}
+	q := `UPDATE jobs SET state = ?, updated = ? WHERE account = ? AND id = ? AND state IN (?` + strings.Repeat(", ?", len(from)-1) + `)`
+	args := []any{to, s.now().UnixNano(), account, id}
+	for _, f := range from {
+		args = append(args, f)
+	}
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	j, err := s.Job(ctx, account, id)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: job %s is %s, not %v", ErrState, id, j.State, from)
+}
