@@ -53,6 +53,10 @@ type Config struct {
 	Hash      auth.Params      // costs new hashes should have (zero: auth.DefaultParams)
 	Now       func() time.Time // nil: time.Now
 	MaxBody   int64            // largest request body; 0: DefaultMaxBody
+	// Jobs and Documents serve the fax resources (/v1/faxes); without
+	// them those are not served.
+	Jobs      Jobs
+	Documents Documents
 }
 
 // DefaultMaxBody bounds a request body (documents of a fax included).
@@ -95,6 +99,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("POST /v1/tokens", s.account(http.HandlerFunc(s.postToken)))
 	s.mux.Handle("GET /v1/seal/key", s.account(http.HandlerFunc(s.getSealKey)))
 	s.mux.Handle("POST /v1/seal/sessions", s.account(s.authed(nil, http.HandlerFunc(s.postSealSession))))
+	s.faxRoutes()
 	return s
 }
 
@@ -133,6 +138,8 @@ const (
 	CodeNotFound      = "not_found"
 	CodeMethod        = "method_not_allowed"
 	CodeSealExhausted = "seal_exhausted"
+	CodeDocumentType  = "unsupported_document"
+	CodeState         = "wrong_state"
 )
 
 // ErrorBody is the one shape of every error response.

@@ -19,6 +19,8 @@ import (
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/seal"
+	"github.com/faxd/faxd/api/store"
+	"github.com/faxd/faxd/api/vault"
 )
 
 // directory is an in-memory Directory for the tests.
@@ -52,6 +54,7 @@ type fixture struct {
 	clock *testClock
 	audit string
 	key   []byte
+	vault string
 }
 
 type testClock struct {
@@ -104,8 +107,21 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
+	st, err := store.Open(filepath.Join(t.TempDir(), "faxd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for id, a := range d.accounts {
+		st.CreateAccount(context.Background(), id, a.Rules)
+	}
+	vroot := filepath.Join(t.TempDir(), "vault")
+	v, err := vault.Init(vroot)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := New(Config{Directory: d, Tokens: tokens, Seal: seal.NewServer(key, seal.Limits{}), Audit: log, Hash: cheap, Now: clk.now, MaxBody: 1 << 20,
-		Guard: &auth.Guard{MaxFailures: 3}})
+		Guard: &auth.Guard{MaxFailures: 3}, Jobs: st, Documents: v})
 	// A sealed resource as fax submission will be: it answers with what it
 	// was sent.
 	srv.Handle("POST /v1/echo", auth.FaxSend, true, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +132,7 @@ func newFixture(t testing.TB) *fixture {
 	}))
 	ts := httptest.NewTLSServer(srv)
 	t.Cleanup(ts.Close)
-	return &fixture{t: t, ts: ts, srv: srv, clock: clk, audit: path, key: auditKey}
+	return &fixture{t: t, ts: ts, srv: srv, clock: clk, audit: path, key: auditKey, vault: vroot}
 }
 
 func (f *fixture) do(method, path, account, token, ctype string, body []byte, hdr map[string]string) (*http.Response, []byte) {

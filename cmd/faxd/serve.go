@@ -99,7 +99,8 @@ func serve(ctx context.Context, root, listen string, tls12 bool, ready func(net.
 	if err != nil {
 		return err
 	}
-	api := server.New(server.Config{Directory: d.store, Tokens: tokens, Seal: seal.NewServer(d.seal, seal.Limits{}), Audit: d.audit})
+	api := server.New(server.Config{Directory: d.store, Tokens: tokens, Seal: seal.NewServer(d.seal, seal.Limits{}), Audit: d.audit,
+		Jobs: d.store, Documents: d.vault})
 	hs := &http.Server{
 		Handler:           api,
 		TLSConfig:         tlsConfig(d.cert, tls12),

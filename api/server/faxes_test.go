@@ -1,0 +1,119 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// multipartBody makes a submission: the request part, then documents.
+func multipartBody(t *testing.T, request string, docs ...[]byte) (string, []byte) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	w, _ := mw.CreateFormField("request")
+	w.Write([]byte(request))
+	for i, d := range docs {
+		w, _ := mw.CreateFormFile("document", filepath.Join("doc", string(rune('a'+i))))
+		w.Write(d)
+	}
+	mw.Close()
+	return mw.FormDataContentType(), b.Bytes()
+}
+
+func (f *fixture) objects() int {
+	ents, _ := os.ReadDir(filepath.Join(f.vault, "objects"))
+	return len(ents)
+}
+
+// TestFaxes: a fax submitted sealed, its documents encrypted in the
+// vault; seen, listed, canceled (its documents destroyed) by its account
+// only; bad submissions keep nothing.
+func TestFaxes(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token("acme", "sender", "s3cret")
+	c := f.openSession("acme", tok)
+	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("confidential "), 300)...)
+	ct, body := multipartBody(t, `{"to":["+1 555 0100"],"header":"ACME Bank"}`, pdf, []byte("Dear Ms. Hansen,\nplease find enclosed...\n"))
+	status, rct, rb := f.sealedDo(c, "acme", tok, "POST", "/v1/faxes", ct, body)
+	var fs FaxStatus
+	json.Unmarshal(rb, &fs)
+	if status != http.StatusCreated || rct != "application/json" || fs.State != "queued" || fs.Documents != 2 || len(fs.To) != 1 || fs.To[0] != "+15550100" {
+		t.Fatalf("submit: %d %s", status, rb)
+	}
+	if n := f.objects(); n != 2 {
+		t.Fatalf("%d objects in the vault", n)
+	}
+	for _, e := range must(os.ReadDir(filepath.Join(f.vault, "objects"))) {
+		raw, _ := os.ReadFile(filepath.Join(f.vault, "objects", e.Name()))
+		if bytes.Contains(raw, []byte("confidential")) || bytes.Contains(raw, []byte("Hansen")) {
+			t.Fatal("a document lies in the vault in the clear")
+		}
+	}
+	resp, b := f.do("GET", "/v1/faxes/"+fs.ID, "acme", tok, "", nil, nil)
+	if resp.StatusCode != 200 || !bytes.Contains(b, []byte(fs.ID)) {
+		t.Fatalf("get: %d %s", resp.StatusCode, b)
+	}
+	btok := f.token("beta", "sender", "b3ta")
+	if resp, b := f.do("GET", "/v1/faxes/"+fs.ID, "beta", btok, "", nil, nil); resp.StatusCode != 404 || errCode(t, b) != CodeNotFound {
+		t.Errorf("another account's fax: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := f.do("DELETE", "/v1/faxes/"+fs.ID, "beta", btok, "", nil, nil); resp.StatusCode != 404 {
+		t.Errorf("another account cancels: %d %s", resp.StatusCode, b)
+	}
+	resp, b = f.do("GET", "/v1/faxes?limit=10", "acme", tok, "", nil, nil)
+	var list FaxList
+	json.Unmarshal(b, &list)
+	if resp.StatusCode != 200 || len(list.Faxes) != 1 {
+		t.Fatalf("list: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := f.do("GET", "/v1/faxes", "beta", btok, "", nil, nil); resp.StatusCode != 200 || !bytes.Contains(b, []byte(`"faxes":[]`)) {
+		t.Errorf("beta's list: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := f.do("GET", "/v1/faxes?limit=x", "acme", tok, "", nil, nil); resp.StatusCode != 400 {
+		t.Errorf("bad limit: %d %s", resp.StatusCode, b)
+	}
+	// Bad submissions: nothing kept.
+	junk := []byte{0, 1, 2, 3, 0, 0, 9}
+	for name, sub := range map[string]struct {
+		request string
+		docs    [][]byte
+		status  int
+		code    string
+	}{
+		"unknown format": {`{"to":["+15550100"]}`, [][]byte{pdf, junk}, 415, CodeDocumentType},
+		"bad number":     {`{"to":["555 0100"]}`, [][]byte{pdf}, 400, CodeBadRequest},
+		"no document":    {`{"to":["+15550100"]}`, nil, 400, CodeBadRequest},
+	} {
+		ct, body := multipartBody(t, sub.request, sub.docs...)
+		status, _, rb := f.sealedDo(c, "acme", tok, "POST", "/v1/faxes", ct, body)
+		if status != sub.status || errCode(t, rb) != sub.code {
+			t.Errorf("%s: %d %s", name, status, rb)
+		}
+		if n := f.objects(); n != 2 {
+			t.Errorf("%s: %d objects in the vault", name, n)
+		}
+	}
+	// Unsealed submission refused.
+	if resp, b := f.do("POST", "/v1/faxes", "acme", tok, ct, body, nil); resp.StatusCode != 400 || errCode(t, b) != CodeSealRequired {
+		t.Errorf("unsealed: %d %s", resp.StatusCode, b)
+	}
+	// Canceled: its documents destroyed; twice is a conflict.
+	resp, b = f.do("DELETE", "/v1/faxes/"+fs.ID, "acme", tok, "", nil, nil)
+	if resp.StatusCode != 200 || !bytes.Contains(b, []byte(`"state":"canceled"`)) || f.objects() != 0 {
+		t.Fatalf("cancel: %d %s, %d objects left", resp.StatusCode, b, f.objects())
+	}
+	if resp, b := f.do("DELETE", "/v1/faxes/"+fs.ID, "acme", tok, "", nil, nil); resp.StatusCode != 409 || errCode(t, b) != CodeState {
+		t.Errorf("canceled twice: %d %s", resp.StatusCode, b)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
