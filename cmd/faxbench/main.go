@@ -9,6 +9,18 @@
 // also measures bit error rate against SNR, both receivers fed the very
 // same noisy samples. Results go to -out: modems.json (everything),
 // ber.csv and ber.svg/ber.png (the sweep).
+//
+//	faxbench server [flags]
+//
+// runs N simultaneous fax calls on the media server in real time (see
+// bench.RunServer); results in server.json.
+//
+//	faxbench api [-clients N[,N...]] [-duration D] [-setups D] [-out DIR]
+//
+// submits faxes (a one-page PDF each) to a faxd API server in a temporary
+// data directory over HTTPS with message-level encryption, sessions
+// reused, and then times session set-ups on their own (see bench.RunAPI);
+// results in api.json.
 package main
 
 import (
@@ -38,7 +50,7 @@ type peer struct {
 
 var errUsage = errors.New("usage")
 
-const usage = `usage: faxbench modems|server [flags]   (faxbench modems -h, faxbench server -h list the flags)`
+const usage = `usage: faxbench modems|server|api [flags]   (faxbench modems -h, faxbench server -h, faxbench api -h list the flags)`
 
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
@@ -60,6 +72,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runModems(args[1:], stdout, stderr)
 	case "server":
 		return runServer(args[1:], stdout, stderr)
+	case "api":
+		return runAPI(args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("%w: unknown command %q; %s", errUsage, args[0], usage)
 }

@@ -90,3 +90,24 @@ func TestServerCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestAPICommand(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if err := run([]string{"api", "-clients", "2", "-duration", "200ms", "-setups", "100ms", "-out", dir}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "session set-ups/s") {
+		t.Fatalf("no table:\n%s", out.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "api.json"))
+	var rep apiReport
+	if err != nil || json.Unmarshal(b, &rep) != nil || len(rep.Runs) != 1 || rep.Runs[0].Submissions == 0 || rep.Runs[0].Errors != 0 {
+		t.Fatalf("api.json: %v\n%s", err, b)
+	}
+	for _, args := range [][]string{{"api", "-clients", "0"}, {"api", "-duration", "0s"}, {"api", "x"}} {
+		if err := run(args, &out, &errOut); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
