@@ -41,6 +41,11 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// SQLite takes one writer at a time; writers that find it busy sleep
+	// and retry, and under load some waited over a second. One connection
+	// queues them in Go instead, in order (a write is one fsync of the
+	// WAL).
+	db.SetMaxOpenConns(1)
 	s := &Store{db: db, now: time.Now}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
