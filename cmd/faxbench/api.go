@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -39,13 +37,9 @@ func runAPI(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	var counts []int
-	for _, f := range strings.Split(*clients, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > 1000 {
-			return fmt.Errorf("%w: -clients: %q is not a number of clients (1 to 1000)", errUsage, f)
-		}
-		counts = append(counts, n)
+	counts, err := parseCounts("-clients", *clients, "clients", 1000)
+	if err != nil {
+		return err
 	}
 	if *duration <= 0 || *setups <= 0 {
 		return fmt.Errorf("%w: -duration and -setups must be positive", errUsage)

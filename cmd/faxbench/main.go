@@ -324,3 +324,17 @@ func thisMachine() machine {
 	}
 	return m
 }
+
+// parseCounts reads a flag's comma-separated counts of what, each 1 to
+// max.
+func parseCounts(flag, s, what string, max int) ([]int, error) {
+	var counts []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > max {
+			return nil, fmt.Errorf("%w: %s: %q is not a number of %s (1 to %d)", errUsage, flag, f, what, max)
+		}
+		counts = append(counts, n)
+	}
+	return counts, nil
+}

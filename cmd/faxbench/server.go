@@ -9,8 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/faxd/faxd/bench"
@@ -48,13 +46,9 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	var counts []int
-	for _, f := range strings.Split(*callsFlag, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > 100000 {
-			return fmt.Errorf("%w: -calls: %q is not a number of calls (1 to 100000)", errUsage, f)
-		}
-		counts = append(counts, n)
+	counts, err := parseCounts("-calls", *callsFlag, "calls", 100000)
+	if err != nil {
+		return err
 	}
 	if *duration <= 0 || *ramp <= 0 || *period <= 0 || *step < 1 {
 		return fmt.Errorf("%w: -duration, -ramp, -period and -step must be positive", errUsage)
