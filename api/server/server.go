@@ -57,6 +57,9 @@ type Config struct {
 	// them those are not served.
 	Jobs      Jobs
 	Documents Documents
+	// Admin serves the admin resources (/v1/admin); without it they are
+	// not served.
+	Admin Admin
 }
 
 // DefaultMaxBody bounds a request body (documents of a fax included).
@@ -100,6 +103,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /v1/seal/key", s.account(http.HandlerFunc(s.getSealKey)))
 	s.mux.Handle("POST /v1/seal/sessions", s.account(s.authed(nil, http.HandlerFunc(s.postSealSession))))
 	s.faxRoutes()
+	s.adminRoutes()
 	return s
 }
 
@@ -140,6 +144,7 @@ const (
 	CodeSealExhausted = "seal_exhausted"
 	CodeDocumentType  = "unsupported_document"
 	CodeState         = "wrong_state"
+	CodeExists        = "exists"
 )
 
 // ErrorBody is the one shape of every error response.

@@ -112,15 +112,25 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	// The store holds what the directory does, and serves as the
+	// server's directory.
 	for id, a := range d.accounts {
 		st.CreateAccount(context.Background(), id, a.Rules)
+		if a.Disabled {
+			st.SetDisabled(context.Background(), id, true)
+		}
+	}
+	for _, c := range d.creds {
+		if err := st.CreateCredential(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	vroot := filepath.Join(t.TempDir(), "vault")
 	v, err := vault.Init(vroot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Directory: d, Tokens: tokens, Seal: seal.NewServer(key, seal.Limits{}), Audit: log, Hash: cheap, Now: clk.now, MaxBody: 1 << 20,
+	srv := New(Config{Directory: st, Admin: st, Tokens: tokens, Seal: seal.NewServer(key, seal.Limits{}), Audit: log, Hash: cheap, Now: clk.now, MaxBody: 1 << 20,
 		Guard: &auth.Guard{MaxFailures: 3}, Jobs: st, Documents: v})
 	// A sealed resource as fax submission will be: it answers with what it
 	// was sent.

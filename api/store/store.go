@@ -254,3 +254,35 @@ func (s *Store) DeleteCredential(ctx context.Context, account, name string) erro
 	}
 	return nil
 }
+
+// CredentialInfo describes a credential without its hash.
+type CredentialInfo struct {
+	Name    string
+	Roles   []auth.Role
+	Kind    string
+	Created time.Time
+}
+
+// ListCredentials lists an account's credentials by name.
+func (s *Store) ListCredentials(ctx context.Context, account string) ([]CredentialInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, roles, kind, created FROM credentials WHERE account = ? ORDER BY name`, account)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []CredentialInfo
+	for rows.Next() {
+		var c CredentialInfo
+		var roles string
+		var created int64
+		if err := rows.Scan(&c.Name, &roles, &c.Kind, &created); err != nil {
+			return nil, err
+		}
+		for r := range strings.SplitSeq(roles, ",") {
+			c.Roles = append(c.Roles, auth.Role(r))
+		}
+		c.Created = time.Unix(created, 0).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -141,3 +141,17 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d credentials", n)
 	}
 }
+
+func TestListCredentials(t *testing.T) {
+	s, _ := open(t)
+	s.CreateAccount(ctx, "acme", nil)
+	s.CreateAccount(ctx, "beta", nil)
+	for _, n := range []string{"b", "a"} {
+		s.CreateCredential(ctx, auth.Credential{Account: "acme", Name: n, Hash: "h", Roles: []auth.Role{auth.RoleSender, auth.RoleReceiver}, Kind: "api"})
+	}
+	s.CreateCredential(ctx, auth.Credential{Account: "beta", Name: "z", Hash: "h", Roles: []auth.Role{auth.RoleAdmin}, Kind: "user"})
+	cs, err := s.ListCredentials(ctx, "acme")
+	if err != nil || len(cs) != 2 || cs[0].Name != "a" || len(cs[0].Roles) != 2 || cs[1].Kind != "api" {
+		t.Fatalf("%+v %v", cs, err)
+	}
+}

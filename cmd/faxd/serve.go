@@ -100,7 +100,7 @@ func serve(ctx context.Context, root, listen string, tls12 bool, ready func(net.
 		return err
 	}
 	api := server.New(server.Config{Directory: d.store, Tokens: tokens, Seal: seal.NewServer(d.seal, seal.Limits{}), Audit: d.audit,
-		Jobs: d.store, Documents: d.vault})
+		Jobs: d.store, Documents: d.vault, Admin: d.store})
 	hs := &http.Server{
 		Handler:           api,
 		TLSConfig:         tlsConfig(d.cert, tls12),

@@ -1,0 +1,172 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/faxd/faxd/api/audit"
+	"github.com/faxd/faxd/api/auth"
+	"github.com/faxd/faxd/api/store"
+)
+
+// Admin is what the admin resources need of the store (*store.Store).
+type Admin interface {
+	CreateCredential(ctx context.Context, c auth.Credential) error
+	ListCredentials(ctx context.Context, account string) ([]store.CredentialInfo, error)
+	DeleteCredential(ctx context.Context, account, name string) error
+	SetNetworkRules(ctx context.Context, account string, rules auth.NetworkRules) error
+}
+
+// NewCredential is the body of POST /v1/admin/credentials.
+type NewCredential struct {
+	Name  string      `json:"name"`
+	Roles []auth.Role `json:"roles"`
+}
+
+// CredentialView is a credential as the API shows it; Secret only in the
+// answer that made it, once.
+type CredentialView struct {
+	Name    string      `json:"name"`
+	Roles   []auth.Role `json:"roles"`
+	Kind    string      `json:"kind"`
+	Created time.Time   `json:"created,omitzero"`
+	Secret  string      `json:"secret,omitempty"`
+}
+
+// NetworkRulesBody is the body of the network rules resource.
+type NetworkRulesBody struct {
+	Rules string `json:"rules"` // "192.0.2.0/24, 2001:db8::/32"
+}
+
+func (s *Server) adminRoutes() {
+	if s.cfg.Admin == nil {
+		return
+	}
+	s.Handle("POST /v1/admin/credentials", auth.AdminManage, false, http.HandlerFunc(s.postCredential))
+	s.Handle("GET /v1/admin/credentials", auth.AdminManage, false, http.HandlerFunc(s.listCredentials))
+	s.Handle("DELETE /v1/admin/credentials/{name}", auth.AdminManage, false, http.HandlerFunc(s.deleteCredential))
+	s.Handle("GET /v1/admin/network-rules", auth.AdminManage, false, http.HandlerFunc(s.getNetworkRules))
+	s.Handle("PUT /v1/admin/network-rules", auth.AdminManage, false, http.HandlerFunc(s.putNetworkRules))
+}
+
+// newSecret is an API credential's secret: 160 random bits in base32.
+func newSecret() string {
+	b := make([]byte, 20)
+	rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// postCredential makes an API credential (never an admin login: admin and
+// API credentials are apart) and answers its secret, this once.
+func (s *Server) postCredential(w http.ResponseWriter, r *http.Request) {
+	a, _ := AccountFrom(r.Context())
+	var req NewCredential
+	if err := decodeJSON(r, maxSmallBody, &req); err != nil {
+		s.badBody(w, r, err)
+		return
+	}
+	if req.Name == "" || len(req.Name) > 128 || strings.ContainsAny(req.Name, "/ \t\n") || len(req.Roles) == 0 {
+		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "a name (up to 128 octets, no spaces or slashes) and roles are required")
+		return
+	}
+	for _, role := range req.Roles {
+		if role == auth.RoleAdmin || !auth.ValidRole(role) {
+			s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "API credentials take the roles sender, receiver and auditor")
+			return
+		}
+	}
+	secret := newSecret()
+	err := s.cfg.Admin.CreateCredential(r.Context(), auth.Credential{Account: a.ID, Name: req.Name, Hash: auth.HashPassword(secret, s.cfg.Hash), Roles: req.Roles, Kind: "api"})
+	if errors.Is(err, store.ErrExists) {
+		s.refuse(w, r, http.StatusConflict, CodeExists, "a credential of that name exists")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		return
+	}
+	if err := s.audit(r, audit.Entry{Action: "admin.credential.create", Object: req.Name, Outcome: "ok"}); err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		return
+	}
+	writeJSON(w, http.StatusCreated, CredentialView{Name: req.Name, Roles: req.Roles, Kind: "api", Secret: secret})
+}
+
+func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) {
+	a, _ := AccountFrom(r.Context())
+	cs, err := s.cfg.Admin.ListCredentials(r.Context(), a.ID)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		return
+	}
+	out := []CredentialView{}
+	for _, c := range cs {
+		out = append(out, CredentialView{Name: c.Name, Roles: c.Roles, Kind: c.Kind, Created: c.Created})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// deleteCredential removes a credential of the account; not the one making
+// the request.
+func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) {
+	a, _ := AccountFrom(r.Context())
+	c, _ := ClaimsFrom(r.Context())
+	name := r.PathValue("name")
+	if name == c.Subject {
+		s.refuse(w, r, http.StatusConflict, CodeState, "a credential cannot delete itself")
+		return
+	}
+	err := s.cfg.Admin.DeleteCredential(r.Context(), a.ID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		s.refuse(w, r, http.StatusNotFound, CodeNotFound, "no such credential")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		return
+	}
+	if err := s.audit(r, audit.Entry{Action: "admin.credential.delete", Object: name, Outcome: "ok"}); err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) getNetworkRules(w http.ResponseWriter, r *http.Request) {
+	a, _ := AccountFrom(r.Context())
+	writeJSON(w, http.StatusOK, NetworkRulesBody{Rules: a.Rules.String()})
+}
+
+// putNetworkRules replaces the account's network rules; rules that would
+// shut out the address making the change are refused.
+func (s *Server) putNetworkRules(w http.ResponseWriter, r *http.Request) {
+	a, _ := AccountFrom(r.Context())
+	var req NetworkRulesBody
+	if err := decodeJSON(r, maxSmallBody, &req); err != nil {
+		s.badBody(w, r, err)
+		return
+	}
+	rules, err := auth.ParseNetworkRules(req.Rules)
+	if err != nil {
+		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, err.Error())
+		return
+	}
+	if err := rules.Check(remoteAddr(r)); err != nil {
+		s.refuse(w, r, http.StatusConflict, CodeState, "the new rules would shut out the address making the change")
+		return
+	}
+	if err := s.cfg.Admin.SetNetworkRules(r.Context(), a.ID, rules); err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		return
+	}
+	if err := s.audit(r, audit.Entry{Action: "admin.network-rules", Object: a.ID, Outcome: "ok", Detail: rules.String()}); err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		return
+	}
+	writeJSON(w, http.StatusOK, NetworkRulesBody{Rules: rules.String()})
+}
