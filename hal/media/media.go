@@ -400,6 +400,11 @@ func (s *Server) Forget(id JobID) bool {
 // Inbox returns what came in on number (a channel's name), oldest first.
 func (s *Server) Inbox(number string) []*Received { return s.inbox.get(number) }
 
+// TakeInbox returns number's received faxes and removes them from the
+// inbox, as whatever keeps them from then on (the API's encrypted store)
+// takes them over; the server then holds no copy.
+func (s *Server) TakeInbox(number string) []*Received { return s.inbox.take(number) }
+
 // WaitInbox waits until number's inbox holds at least n entries and
 // returns them.
 func (s *Server) WaitInbox(ctx context.Context, number string, n int) ([]*Received, error) {
@@ -530,6 +535,14 @@ func (b *inbox) add(r *Received) {
 	b.by[r.Number] = append(b.by[r.Number], r)
 	close(b.changed)
 	b.changed = make(chan struct{})
+}
+
+func (b *inbox) take(number string) []*Received {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	got := b.by[number]
+	delete(b.by, number)
+	return got
 }
 
 func (b *inbox) get(number string) []*Received {

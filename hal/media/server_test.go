@@ -457,6 +457,9 @@ func TestTwoServers(t *testing.T) {
 		t.Errorf("idents: receiver heard %q, sender %q; ECM %v", in[0].Remote, o.Fax.RemoteIdent, o.Fax.ECM)
 	}
 	samePages(t, in[0].Pages, pages(t))
+	if took := b.TakeInbox("201"); len(took) != 1 || took[0] != in[0] || len(b.Inbox("201")) != 0 || len(b.TakeInbox("201")) != 0 {
+		t.Errorf("taken: %d, left %d", len(took), len(b.Inbox("201")))
+	}
 	if st := b.Stats(); st.NetworkTicks != 0 {
 		t.Errorf("the second server ticked the network %d times", st.NetworkTicks)
 	}
