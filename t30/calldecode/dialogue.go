@@ -12,16 +12,6 @@ import (
 	"github.com/faxd/faxd/t30/tiff"
 )
 
-// ecmSlot holds one FCD frame's data (T.4 §A.3.6.1: up to 256 octets).
-type ecmSlot struct {
-	n    int16 // octets held
-	have bool
-	data [256]byte
-}
-
-// blockKey names a partial page: the page and block counters of PPS.
-type blockKey struct{ page, block uint8 }
-
 // call is the T.30 state the channels share: what the last DCS chose, which
 // training comes next, and the page being assembled.
 type call struct {
@@ -43,15 +33,7 @@ type call struct {
 	data      []byte // the page's coded data
 	truncated bool   // data was dropped at the cap
 
-	// ECM: frames received since the last PPS, and the partial page the
-	// last PPS named.
-	pending     [256]ecmSlot
-	block       [256]ecmSlot
-	blockValid  bool
-	blockKey    blockKey
-	blockFrames int
-	blockFCF2   t30.FCF
-	missing     int // frames of the page never received
+	ecmPage ECMPage // an ECM page being put back together
 }
 
 func (k *call) init(d *Decoder) { k.d = d }
@@ -131,16 +113,12 @@ func (k *call) frame(c *channel, f t30.Frame, ok, ch1 bool) {
 			k.pps(c, pp)
 		}
 	case t30.EOR:
-		if fcf2, err := t30.ParseEOR(f.FIF); err == nil && k.blockValid {
-			k.blockFCF2 = fcf2.Base()
+		if fcf2, err := t30.ParseEOR(f.FIF); err == nil {
+			k.ecmPage.EOR(fcf2)
 		}
 	case t30.MCF, t30.ERR:
-		if k.blockValid {
-			end := k.blockFCF2 != t30.NULL
-			k.commitBlock()
-			if end {
-				k.finishPage(c)
-			}
+		if k.ecmPage.Confirmed(k.pageOctet) {
+			k.finishPage(c)
 		}
 	case t30.DCN:
 		k.end(c)
@@ -180,23 +158,9 @@ func (k *call) openPage(c *channel) {
 		c = k.dcsCh
 	}
 	k.pageOpen, k.pageAt = true, c.trainedAt
-	k.data, k.truncated, k.missing = k.data[:0], false, 0
+	k.data, k.truncated, k.ecmPage.Missing = k.data[:0], false, 0
 	c.emit(Event{Kind: KindPageStart, Side: k.sender, Name: fmt.Sprintf("page %d", k.pages+1), Page: k.pages + 1,
-		Text: k.pageFormat(c.fastName)})
-}
-
-// pageFormat describes the page's coding as the DCS sets it.
-func (k *call) pageFormat(modem string) string {
-	coding, width, res := k.coding()
-	s := fmt.Sprintf("%s, %s, %d pels, %s", modem, coding, width, ResolutionName(res))
-	if k.ecm {
-		size := 256
-		if k.dcs.Frame64 {
-			size = 64
-		}
-		s += fmt.Sprintf(", ECM %d", size)
-	}
-	return s
+		Text: DescribePage(c.fastName, &k.dcs, k.ecm)})
 }
 
 // endBurst closes a fast-modem transmission.
@@ -252,64 +216,15 @@ func (k *call) pageOctet(o byte) {
 }
 
 // fcd keeps an ECM frame until the PPS that names its partial page.
-func (k *call) fcd(c *channel, n int, data []byte) {
-	if n < 0 || n >= len(k.pending) {
-		return
-	}
-	s := &k.pending[n]
-	s.n = int16(copy(s.data[:], data))
-	s.have = true
-}
+func (k *call) fcd(c *channel, n int, data []byte) { k.ecmPage.Frame(n, data) }
 
-// pps closes a partial page (T.30 §A.4.1): the frames received since the
-// last PPS belong to the block it names; a block named again is a
-// retransmission after PPR, whose frames replace the bad ones.
+// pps closes a partial page (T.30 §A.4.1).
 func (k *call) pps(c *channel, pp t30.PartialPage) {
-	key := blockKey{pp.Page, pp.Block}
-	if k.blockValid && key != k.blockKey {
-		samePage := key.page == k.blockKey.page
-		k.commitBlock()
-		if !samePage {
-			k.finishPage(c)
-		}
+	if k.ecmPage.PPS(pp, k.pageOctet) {
+		k.finishPage(c)
 	}
-	if !k.blockValid {
-		k.blockValid, k.blockKey = true, key
-		k.blockFrames = 0
-		for i := range k.block {
-			k.block[i].have = false
-		}
-	}
-	for i := range k.pending {
-		p := &k.pending[i]
-		if p.have {
-			k.block[i] = *p
-			p.have = false
-		}
-	}
-	// After a PPR some senders (SpanDSP) count only the frames sent
-	// again: the block is as long as the largest count its PPSs gave.
-	k.blockFrames, k.blockFCF2 = max(k.blockFrames, pp.Frames), pp.FCF2.Base()
-	if !k.pageOpen && k.blockFrames > 0 {
+	if !k.pageOpen && k.ecmPage.Frames() > 0 {
 		k.openPage(c)
-	}
-}
-
-// commitBlock appends the partial page's frames, in order, to the page.
-func (k *call) commitBlock() {
-	if !k.blockValid {
-		return
-	}
-	k.blockValid = false
-	for i := 0; i < k.blockFrames && i < len(k.block); i++ {
-		s := &k.block[i]
-		if !s.have {
-			k.missing++
-			continue
-		}
-		for _, o := range s.data[:s.n] {
-			k.pageOctet(o)
-		}
 	}
 }
 
@@ -318,7 +233,7 @@ func (k *call) end(c *channel) {
 	if k.dcsCh != nil && k.dcsCh.fastC {
 		return // the page is still coming (DCN heard in the middle of it?)
 	}
-	k.commitBlock()
+	k.ecmPage.Commit(k.pageOctet)
 	if k.pageOpen {
 		k.finishPage(c)
 	}
@@ -381,45 +296,22 @@ func (k *call) finishPage(c *channel) {
 		Number: k.pages, Sample: k.pageAt, Time: float64(k.pageAt) / dsp.SampleRate,
 		Side: k.sender, Channel: c.idx, Modem: c.fastName, ECM: k.ecm,
 		Coding: coding, Width: width, Resolution: res,
-		CodedBytes: len(k.data), Truncated: k.truncated, MissingFrames: k.missing,
+		CodedBytes: len(k.data), Truncated: k.truncated, MissingFrames: k.ecmPage.Missing,
 	}
 	if k.dcsCh != nil {
 		p.Channel, p.Modem = k.dcsCh.idx, k.dcsCh.fastName
 	}
 	p.Decode(k.data, k.d.opt.MaxRows)
-	k.data, k.missing, k.truncated = k.data[:0], 0, false
+	k.data, k.ecmPage.Missing, k.truncated = k.data[:0], 0, false
 	if cap(k.data) > 1<<20 {
 		k.data = nil // do not keep a big page's buffer for the rest of the call
 	}
 
-	text := fmt.Sprintf("%d rows x %d, %s, %d octets", len(p.Rows), p.Width, p.Coding, p.CodedBytes)
-	if p.Stats.BadRows > 0 {
-		text += fmt.Sprintf(", %d bad rows (longest run %d)", p.Stats.BadRows, p.Stats.LongestBadRun)
-	} else {
-		text += ", 0 bad rows"
-	}
-	switch {
-	case p.Stats.EndOfPage && p.Coding == t4.MMR:
-		text += ", EOFB"
-	case p.Stats.EndOfPage:
-		text += ", RTC"
-	default:
-		text += ", no end of page"
-	}
-	if p.MissingFrames > 0 {
-		text += fmt.Sprintf(", %d ECM frames missing", p.MissingFrames)
-	}
-	if p.Truncated {
-		text += ", truncated"
-	}
-	if p.Err != nil {
-		text += ", " + p.Err.Error()
-	}
 	if k.dcsCh != nil {
 		c = k.dcsCh // page events belong to the channel that carried the page
 	}
 	c.emit(Event{Kind: KindPageEnd, Side: k.sender, Name: fmt.Sprintf("page %d", p.Number), Page: p.Number,
-		Rows: len(p.Rows), BadRows: p.Stats.BadRows, LongestBadRun: p.Stats.LongestBadRun, OK: p.OK(), Text: text})
+		Rows: len(p.Rows), BadRows: p.Stats.BadRows, LongestBadRun: p.Stats.LongestBadRun, OK: p.OK(), Text: p.Summary()})
 	if k.d.opt.OnPage != nil {
 		k.d.opt.OnPage(p)
 	}

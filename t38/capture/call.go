@@ -45,16 +45,6 @@ const (
 	burstECM
 )
 
-// ecmSlot holds one FCD frame's data (T.4 §A.3.6.1: up to 256 octets).
-type ecmSlot struct {
-	n    int16
-	have bool
-	data [256]byte
-}
-
-// blockKey names a partial page: the page and block counters of PPS.
-type blockKey struct{ page, block uint8 }
-
 // callFlow is what the Call keeps of one direction.
 type callFlow struct {
 	idx   int
@@ -121,13 +111,7 @@ type Call struct {
 	data      []byte
 	truncated bool
 
-	pending     [256]ecmSlot
-	block       [256]ecmSlot
-	blockValid  bool
-	blockKey    blockKey
-	blockFrames int
-	blockFCF2   t30.FCF
-	missing     int
+	ecmPage calldecode.ECMPage
 }
 
 // NewCall returns a Call.
@@ -476,9 +460,7 @@ func (c *Call) ecmFrame(f *callFlow, frame []byte, ok bool) {
 			f.ecmLo = n
 		}
 		f.ecmHi = max(f.ecmHi, n)
-		s := &c.pending[n]
-		s.n = int16(copy(s.data[:], frame[4:]))
-		s.have = true
+		c.ecmPage.Frame(n, frame[4:])
 	case t30.RCP:
 		f.ecmRCP++
 	default:
@@ -549,16 +531,12 @@ func (c *Call) frame(f *callFlow, fr t30.Frame, ok bool) {
 			c.pps(f, pp)
 		}
 	case t30.EOR:
-		if fcf2, err := t30.ParseEOR(fr.FIF); err == nil && c.blockValid {
-			c.blockFCF2 = fcf2.Base()
+		if fcf2, err := t30.ParseEOR(fr.FIF); err == nil {
+			c.ecmPage.EOR(fcf2)
 		}
 	case t30.MCF, t30.ERR:
-		if c.blockValid {
-			end := c.blockFCF2 != t30.NULL
-			c.commitBlock()
-			if end {
-				c.finishPage(f)
-			}
+		if c.ecmPage.Confirmed(c.pageOctet) {
+			c.finishPage(f)
 		}
 	case t30.DCN:
 		c.end(f)
@@ -626,23 +604,9 @@ func (c *Call) endBurst(f *callFlow, kind burstKind) {
 
 func (c *Call) openPage(f *callFlow) {
 	c.pageOpen, c.pageAt, c.pageModem, c.pageFlow = true, c.now, f.fastName, f.idx
-	c.data, c.truncated, c.missing = c.data[:0], false, 0
+	c.data, c.truncated, c.ecmPage.Missing = c.data[:0], false, 0
 	c.emit(f, calldecode.Event{Kind: calldecode.KindPageStart, Side: c.sender, Name: fmt.Sprintf("page %d", c.pages+1), Page: c.pages + 1,
-		Text: c.pageFormat(f.fastName)})
-}
-
-// pageFormat describes the page's coding as the DCS sets it.
-func (c *Call) pageFormat(modem string) string {
-	coding, width, res := calldecode.PageFormat(&c.dcs)
-	s := fmt.Sprintf("%s, %s, %d pels, %s", modem, coding, width, calldecode.ResolutionName(res))
-	if c.ecm {
-		size := 256
-		if c.dcs.Frame64 {
-			size = 64
-		}
-		s += fmt.Sprintf(", ECM %d", size)
-	}
-	return s
+		Text: calldecode.DescribePage(f.fastName, &c.dcs, c.ecm)})
 }
 
 // pageOctet adds an octet of page data.
@@ -654,61 +618,19 @@ func (c *Call) pageOctet(o byte) {
 	c.data = append(c.data, o)
 }
 
-// pps closes a partial page (T.30 §A.4.1): the frames received since the
-// last PPS belong to the block it names; a block named again is a
-// retransmission after PPR, whose frames replace the bad ones.
+// pps closes a partial page (T.30 §A.4.1).
 func (c *Call) pps(f *callFlow, pp t30.PartialPage) {
-	key := blockKey{pp.Page, pp.Block}
-	if c.blockValid && key != c.blockKey {
-		samePage := key.page == c.blockKey.page
-		c.commitBlock()
-		if !samePage {
-			c.finishPage(f)
-		}
+	if c.ecmPage.PPS(pp, c.pageOctet) {
+		c.finishPage(f)
 	}
-	if !c.blockValid {
-		c.blockValid, c.blockKey = true, key
-		c.blockFrames = 0
-		for i := range c.block {
-			c.block[i].have = false
-		}
-	}
-	for i := range c.pending {
-		p := &c.pending[i]
-		if p.have {
-			c.block[i] = *p
-			p.have = false
-		}
-	}
-	// After a PPR some senders (SpanDSP) count only the frames sent
-	// again: the block is as long as the largest count its PPSs gave.
-	c.blockFrames, c.blockFCF2 = max(c.blockFrames, pp.Frames), pp.FCF2.Base()
-	if !c.pageOpen && c.blockFrames > 0 {
+	if !c.pageOpen && c.ecmPage.Frames() > 0 {
 		c.openPage(f)
-	}
-}
-
-// commitBlock appends the partial page's frames, in order, to the page.
-func (c *Call) commitBlock() {
-	if !c.blockValid {
-		return
-	}
-	c.blockValid = false
-	for i := 0; i < c.blockFrames && i < len(c.block); i++ {
-		s := &c.block[i]
-		if !s.have {
-			c.missing++
-			continue
-		}
-		for _, o := range s.data[:s.n] {
-			c.pageOctet(o)
-		}
 	}
 }
 
 // end closes the page in progress at DCN or the end of the capture.
 func (c *Call) end(f *callFlow) {
-	c.commitBlock()
+	c.ecmPage.Commit(c.pageOctet)
 	if c.pageOpen {
 		c.finishPage(f)
 	}
@@ -725,42 +647,19 @@ func (c *Call) finishPage(f *callFlow) {
 	p := &calldecode.Page{
 		Number: c.pages, Sample: c.sample(c.pageAt), Side: c.sender, Channel: c.pageFlow, Modem: c.pageModem, ECM: c.ecm,
 		Coding: coding, Width: width, Resolution: res,
-		CodedBytes: len(c.data), Truncated: c.truncated, MissingFrames: c.missing,
+		CodedBytes: len(c.data), Truncated: c.truncated, MissingFrames: c.ecmPage.Missing,
 	}
 	p.Time = float64(p.Sample) / sampleRate
 	p.Decode(c.data, c.opt.MaxRows)
-	c.data, c.missing, c.truncated = c.data[:0], 0, false
+	c.data, c.ecmPage.Missing, c.truncated = c.data[:0], 0, false
 	if cap(c.data) > 1<<20 {
 		c.data = nil
-	}
-	text := fmt.Sprintf("%d rows x %d, %s, %d octets", len(p.Rows), p.Width, p.Coding, p.CodedBytes)
-	if p.Stats.BadRows > 0 {
-		text += fmt.Sprintf(", %d bad rows (longest run %d)", p.Stats.BadRows, p.Stats.LongestBadRun)
-	} else {
-		text += ", 0 bad rows"
-	}
-	switch {
-	case p.Stats.EndOfPage && p.Coding == t4.MMR:
-		text += ", EOFB"
-	case p.Stats.EndOfPage:
-		text += ", RTC"
-	default:
-		text += ", no end of page"
-	}
-	if p.MissingFrames > 0 {
-		text += fmt.Sprintf(", %d ECM frames missing", p.MissingFrames)
-	}
-	if p.Truncated {
-		text += ", truncated"
-	}
-	if p.Err != nil {
-		text += ", " + p.Err.Error()
 	}
 	if c.pageFlow < len(c.flows) {
 		f = c.flows[c.pageFlow]
 	}
 	c.emit(f, calldecode.Event{Kind: calldecode.KindPageEnd, Side: c.sender, Name: fmt.Sprintf("page %d", p.Number), Page: p.Number,
-		Rows: len(p.Rows), BadRows: p.Stats.BadRows, LongestBadRun: p.Stats.LongestBadRun, OK: p.OK(), Text: text})
+		Rows: len(p.Rows), BadRows: p.Stats.BadRows, LongestBadRun: p.Stats.LongestBadRun, OK: p.OK(), Text: p.Summary()})
 	if c.opt.OnPage != nil {
 		c.opt.OnPage(p)
 	}
