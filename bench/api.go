@@ -3,16 +3,12 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/big"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -124,7 +120,11 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 	}
 	api := server.New(server.Config{Directory: st, Tokens: tokens, Seal: seal.NewServer(sk, seal.Limits{MaxPerAccount: 1 << 20}), Audit: alog,
 		Jobs: st, Documents: v, Guard: &auth.Guard{MaxFailures: 1 << 30}})
-	cert, err := benchCert()
+	certPEM, keyDER, err := server.SelfSigned([]string{"127.0.0.1"}, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	cert, err := server.KeyPair(certPEM, keyDER)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	hs := &http.Server{Handler: api, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}}
+	hs := &http.Server{Handler: api, TLSConfig: server.TLSConfig(cert, false)}
 	go hs.ServeTLS(ln, "", "")
 	defer hs.Close()
 	base := "https://" + ln.Addr().String()
@@ -316,19 +316,4 @@ func (cs *clientSession) do(method, path, ctype string, body []byte, hdr map[str
 		return nil, fmt.Errorf("%s %s: %d %.200s", method, path, resp.StatusCode, b)
 	}
 	return b, nil
-}
-
-// benchCert is a throw-away self-signed certificate for loopback.
-func benchCert() (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }

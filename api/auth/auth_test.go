@@ -259,3 +259,11 @@ func TestGuard(t *testing.T) {
 		t.Errorf("lock-out forgotten in a flood: %v", err)
 	}
 }
+
+// BenchmarkHashPassword: a hash at DefaultParams, as a login or a token
+// for an API secret costs.
+func BenchmarkHashPassword(b *testing.B) {
+	for b.Loop() {
+		HashPassword("correct horse battery staple", DefaultParams)
+	}
+}

@@ -2,20 +2,11 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base32"
-	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +14,7 @@ import (
 
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/seal"
+	"github.com/faxd/faxd/api/server"
 	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/vault"
 )
@@ -99,7 +91,7 @@ func initData(root string, hosts []string, now time.Time) (*dataDir, error) {
 	if err := putSecret(v, "seal-key", skb); err != nil {
 		return nil, err
 	}
-	certPEM, keyDER, err := selfSigned(hosts, now)
+	certPEM, keyDER, err := server.SelfSigned(hosts, now)
 	if err != nil {
 		return nil, err
 	}
@@ -141,8 +133,7 @@ func openData(root string) (*dataDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	if d.cert, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
+	if d.cert, err = server.KeyPair(certPEM, keyDER); err != nil {
 		return nil, err
 	}
 	if d.audit, err = audit.Open(filepath.Join(root, "audit.log"), ak, audit.Options{}); err != nil {
@@ -153,46 +144,6 @@ func openData(root string) (*dataDir, error) {
 		return nil, err
 	}
 	return d, nil
-}
-
-// selfSigned makes an ECDSA P-256 certificate for hosts (names or
-// addresses), valid for a year.
-func selfSigned(hosts []string, now time.Time) (certPEM, keyDER []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "faxd"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(1, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else if h != "" {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	keyDER, err = x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyDER, nil
-}
-
-// fingerprint is a certificate's SHA-256, as clients pin it.
-func fingerprint(cert tls.Certificate) string {
-	sum := sha256.Sum256(cert.Certificate[0])
-	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // oneTimePassword is a random password of 26 base32 letters (130 bits).

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -53,7 +52,7 @@ func initCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "data directory:  %s\naccount:         %s (from %s)\nadmin user:      admin\nadmin password:  %s   (shown this once)\ncertificate:     %s\n",
-		*data, *account, rules, pw, fingerprint(d.cert))
+		*data, *account, rules, pw, server.Fingerprint(d.cert))
 	return nil
 }
 
@@ -74,20 +73,6 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	})
 }
 
-// tlsConfig is the server's TLS: 1.3 only unless tls12, then 1.2 with
-// ECDHE and AEAD suites only.
-func tlsConfig(cert tls.Certificate, tls12 bool) *tls.Config {
-	c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
-	if tls12 {
-		c.MinVersion = tls.VersionTLS12
-		c.CipherSuites = []uint16{
-			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-		}
-	}
-	return c
-}
-
 // serve runs the HTTPS API on the data directory until ctx ends.
 func serve(ctx context.Context, root, listen string, tls12 bool, ready func(net.Addr, string)) error {
 	d, err := openData(root)
@@ -103,7 +88,7 @@ func serve(ctx context.Context, root, listen string, tls12 bool, ready func(net.
 		Jobs: d.store, Documents: d.vault, Admin: d.store})
 	hs := &http.Server{
 		Handler:           api,
-		TLSConfig:         tlsConfig(d.cert, tls12),
+		TLSConfig:         server.TLSConfig(d.cert, tls12),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // uploads of documents
 		WriteTimeout:      5 * time.Minute,
@@ -115,7 +100,7 @@ func serve(ctx context.Context, root, listen string, tls12 bool, ready func(net.
 		return err
 	}
 	if ready != nil {
-		ready(ln.Addr(), fingerprint(d.cert))
+		ready(ln.Addr(), server.Fingerprint(d.cert))
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
