@@ -329,6 +329,10 @@ func (e *Engine) Result() *Result {
 	return &r
 }
 
+// PagesSent is the count of pages the receiver has confirmed so far
+// (MCF, RTP; or MCF after PPS in ECM): cheap enough to read every block.
+func (e *Engine) PagesSent() int { return e.res.PagesSent }
+
 // State names the engine's state, for logs.
 func (e *Engine) State() string { return e.st.String() }
 

@@ -256,6 +256,9 @@ func (c *channel) audio() {
 		return
 	}
 	c.term.Process(c.in, c.out)
+	if c.job != nil {
+		c.job.confirmed(c.term.Engine().PagesSent())
+	}
 	if err := c.ch.WriteFrame(c.out); err != nil {
 		c.frameErr(err)
 		return

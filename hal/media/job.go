@@ -136,6 +136,23 @@ type job struct {
 	out      Outcome
 	finished atomic.Bool
 	done     chan struct{}
+	// pages counts the pages the far end confirmed so far; progress gets
+	// a token (never blocking the channel's tick) whenever it grows.
+	pages    atomic.Int32
+	progress chan struct{}
+}
+
+// confirmed publishes the count of confirmed pages n, from the channel's
+// tick.
+func (j *job) confirmed(n int) {
+	if int32(n) == j.pages.Load() {
+		return
+	}
+	j.pages.Store(int32(n))
+	select {
+	case j.progress <- struct{}{}:
+	default:
+	}
 }
 
 // finish records the outcome, once.

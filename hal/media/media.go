@@ -338,7 +338,7 @@ func (s *Server) Submit(spec Job) (JobID, error) {
 		return 0, fmt.Errorf("%w: job to %s", ErrStopped, spec.To)
 	}
 	s.lastID++
-	j := &job{id: s.lastID, spec: spec, done: make(chan struct{})}
+	j := &job{id: s.lastID, spec: spec, done: make(chan struct{}), progress: make(chan struct{}, 1)}
 	j.out.Submitted = s.now()
 	if !q.Push(j) {
 		s.lastID--
@@ -384,6 +384,20 @@ func (s *Server) Wait(ctx context.Context, id JobID) (*Outcome, error) {
 	}
 }
 
+// Progress returns how many of a job's pages the far end has confirmed
+// so far, and a channel that receives whenever that count grows (it is
+// not closed when the job ends: wait on Wait's too). ok is false for an
+// ID the server never gave or forgot.
+func (s *Server) Progress(id JobID) (pages int, grew <-chan struct{}, ok bool) {
+	s.mu.Lock()
+	j := s.jobs[id]
+	s.mu.Unlock()
+	if j == nil {
+		return 0, nil, false
+	}
+	return int(j.pages.Load()), j.progress, true
+}
+
 // Forget drops a finished job's outcome; the server keeps every outcome
 // until then. It reports false for a job still running or unknown.
 func (s *Server) Forget(id JobID) bool {
@@ -404,6 +418,11 @@ func (s *Server) Inbox(number string) []*Received { return s.inbox.get(number) }
 // inbox, as whatever keeps them from then on (the API's encrypted store)
 // takes them over; the server then holds no copy.
 func (s *Server) TakeInbox(number string) []*Received { return s.inbox.take(number) }
+
+// TakeAllInbox returns every number's received faxes, oldest first, and
+// removes them from the inbox (see TakeInbox), with a channel closed at
+// the next fax to come in.
+func (s *Server) TakeAllInbox() ([]*Received, <-chan struct{}) { return s.inbox.takeAll() }
 
 // WaitInbox waits until number's inbox holds at least n entries and
 // returns them.
@@ -543,6 +562,18 @@ func (b *inbox) take(number string) []*Received {
 	got := b.by[number]
 	delete(b.by, number)
 	return got
+}
+
+func (b *inbox) takeAll() ([]*Received, <-chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var got []*Received
+	for _, rs := range b.by {
+		got = append(got, rs...)
+	}
+	clear(b.by)
+	slices.SortStableFunc(got, func(a, b *Received) int { return a.Ended.Compare(b.Ended) })
+	return got, b.changed
 }
 
 func (b *inbox) get(number string) []*Received {

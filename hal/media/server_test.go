@@ -546,3 +546,60 @@ func TestSubmitErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressAndTakeAll: a job's confirmed pages are published while
+// its call runs, one step a page; TakeAllInbox hands the received fax
+// over once and leaves the inbox empty.
+func TestProgressAndTakeAll(t *testing.T) {
+	net := sim.New(netConfig)
+	s := start(t, net, []string{"200", "201"}, nil)
+	two := append(append([]*document.Page{}, pages(t)...), pages(t)...)
+	_, changed := s.TakeAllInbox()
+	id, err := s.Submit(media.Job{To: "201", Pages: two, ECM: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, grew, ok := s.Progress(id)
+	if !ok || n != 0 {
+		t.Fatalf("Progress before the call: %d %v", n, ok)
+	}
+	var steps []int
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan *media.Outcome, 1)
+	go func() { o, _ := s.Wait(ctx, id); done <- o }()
+	var o *media.Outcome
+	for o == nil {
+		select {
+		case <-grew:
+			n, _, _ := s.Progress(id)
+			steps = append(steps, n)
+		case o = <-done:
+		}
+	}
+	if !o.OK() || o.Fax.PagesSent != 2 {
+		t.Fatalf("outcome %+v", o)
+	}
+	if n, _, _ := s.Progress(id); n != 2 {
+		t.Errorf("Progress after the call: %d", n)
+	}
+	if len(steps) == 0 || steps[0] != 1 && steps[0] != 2 || steps[len(steps)-1] > 2 {
+		t.Errorf("progress steps %v", steps)
+	}
+	select {
+	case <-changed:
+	case <-ctx.Done():
+		t.Fatal("no inbox change")
+	}
+	got, _ := s.TakeAllInbox()
+	for len(got) == 0 && ctx.Err() == nil { // the receiver may end a tick after the sender
+		time.Sleep(time.Millisecond)
+		got, _ = s.TakeAllInbox()
+	}
+	if len(got) != 1 || got[0].Number != "201" || len(got[0].Pages) != 2 {
+		t.Fatalf("took %d entries", len(got))
+	}
+	if again, _ := s.TakeAllInbox(); len(again) != 0 || len(s.Inbox("201")) != 0 {
+		t.Errorf("the inbox kept a copy")
+	}
+}
