@@ -17,6 +17,9 @@ type Credential struct {
 	Hash    string // HashPassword's
 	Roles   []Role
 	Kind    string // "api" or "user"
+	// MustChange marks a one-time password: its tokens are good only to
+	// change it.
+	MustChange bool
 }
 
 // ErrNotFound is returned by whatever holds accounts and credentials for

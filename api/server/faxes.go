@@ -165,7 +165,12 @@ func (s *Server) postFax(w http.ResponseWriter, r *http.Request) {
 	if req.NotBefore != nil && req.NotBefore.After(nb) {
 		nb = *req.NotBefore
 	}
-	id, err := s.cfg.Jobs.CreateJob(r.Context(), store.Job{Account: a.ID, Submitter: c.Subject, Spec: spec, Priority: req.Priority, NotBefore: nb, Documents: docs})
+	rcpts := make([]store.Recipient, len(req.To))
+	for i, n := range req.To {
+		rcpts[i].Number = n
+	}
+	id, err := s.cfg.Jobs.CreateJob(r.Context(), store.Job{Account: a.ID, Submitter: c.Subject, Spec: spec, Priority: req.Priority, NotBefore: nb,
+		Documents: docs, Recipients: rcpts})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the job could not be stored")
 		return

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +39,10 @@ type Job struct {
 	Created   time.Time
 	Updated   time.Time
 	Documents []Document
+	// Recipients are the numbers to send to (CreateJob takes their
+	// numbers), with their states and attempts.
+	Recipients []Recipient
+	Pages      int // pages the documents rendered to (0 until they are)
 }
 
 // A Document is one of a job's documents: the vault object holding it.
@@ -61,8 +64,8 @@ func newID(prefix string) string {
 // CreateJob stores a new queued job with its documents and returns its
 // ID.
 func (s *Store) CreateJob(ctx context.Context, j Job) (string, error) {
-	if !json.Valid(j.Spec) || len(j.Documents) == 0 {
-		return "", fmt.Errorf("%w: a job needs a JSON spec and a document", ErrInvalid)
+	if !json.Valid(j.Spec) || len(j.Documents) == 0 || len(j.Recipients) == 0 {
+		return "", fmt.Errorf("%w: a job needs a JSON spec, a document and a recipient", ErrInvalid)
 	}
 	id := newID("fax_")
 	now := s.now()
@@ -85,16 +88,28 @@ func (s *Store) CreateJob(ctx context.Context, j Job) (string, error) {
 			return "", err
 		}
 	}
+	for n, r := range j.Recipients {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recipients (job, n, number, state) VALUES (?, ?, ?, 'queued')`, id, n, r.Number); err != nil {
+			return "", err
+		}
+		j.Recipients[n].N, j.Recipients[n].State = n, RecipientQueued
+	}
+	if s.jobHook != nil {
+		j.ID, j.State, j.Created = id, JobQueued, now
+		if err := s.jobHook(ctx, tx, j); err != nil {
+			return "", err
+		}
+	}
 	return id, tx.Commit()
 }
 
-const jobColumns = `seq, id, account, submitter, spec, state, priority, not_before, created, updated`
+const jobColumns = `seq, id, account, submitter, spec, state, priority, not_before, created, updated, pages`
 
 func scanJob(row interface{ Scan(...any) error }) (Job, int64, error) {
 	var j Job
 	var seq, nb, created, updated int64
 	var spec string
-	err := row.Scan(&seq, &j.ID, &j.Account, &j.Submitter, &spec, &j.State, &j.Priority, &nb, &created, &updated)
+	err := row.Scan(&seq, &j.ID, &j.Account, &j.Submitter, &spec, &j.State, &j.Priority, &nb, &created, &updated, &j.Pages)
 	j.Spec = json.RawMessage(spec)
 	j.NotBefore, j.Created, j.Updated = time.Unix(nb, 0).UTC(), time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()
 	return j, seq, err
@@ -109,19 +124,11 @@ func (s *Store) Job(ctx context.Context, account, id string) (Job, error) {
 	if err != nil {
 		return j, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT object, content_type, size FROM job_documents WHERE job = ? ORDER BY n`, id)
-	if err != nil {
+	if j.Documents, err = s.documents(ctx, s.db, id); err != nil {
 		return j, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var d Document
-		if err := rows.Scan(&d.Object, &d.ContentType, &d.Size); err != nil {
-			return j, err
-		}
-		j.Documents = append(j.Documents, d)
-	}
-	return j, rows.Err()
+	j.Recipients, err = s.recipients(ctx, s.db, id)
+	return j, err
 }
 
 // ListOptions filter and page a listing.
@@ -134,18 +141,9 @@ type ListOptions struct {
 // ListJobs lists account's jobs, newest first, a page at a time; next is
 // the cursor for the page after, "" after the last.
 func (s *Store) ListJobs(ctx context.Context, account string, o ListOptions) (jobs []Job, next string, err error) {
-	limit := o.Limit
-	if limit == 0 {
-		limit = 50
-	}
-	if limit < 1 || limit > 500 {
-		return nil, "", fmt.Errorf("%w: limit %d (1 to 500)", ErrInvalid, limit)
-	}
-	before := int64(1<<63 - 1)
-	if o.After != "" {
-		if before, err = strconv.ParseInt(o.After, 36, 64); err != nil || before <= 0 {
-			return nil, "", fmt.Errorf("%w: cursor %.40q", ErrInvalid, o.After)
-		}
+	limit, before, err := page(o.Limit, o.After)
+	if err != nil {
+		return nil, "", err
 	}
 	q := `SELECT ` + jobColumns + ` FROM jobs WHERE account = ? AND seq < ?`
 	args := []any{account, before}
@@ -167,12 +165,24 @@ func (s *Store) ListJobs(ctx context.Context, account string, o ListOptions) (jo
 			return nil, "", err
 		}
 		if len(jobs) == limit {
-			next = strconv.FormatInt(last, 36)
+			next = cursor(last)
 			break
 		}
 		jobs, last = append(jobs, j), seq
 	}
-	return jobs, next, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	rows.Close() // the store's one connection, for the queries below
+	for i := range jobs {
+		if jobs[i].Recipients, err = s.recipients(ctx, s.db, jobs[i].ID); err != nil {
+			return nil, "", err
+		}
+		if jobs[i].Documents, err = s.documents(ctx, s.db, jobs[i].ID); err != nil {
+			return nil, "", err
+		}
+	}
+	return jobs, next, nil
 }
 
 // SetJobState moves a job of account to state to, if it is in one of

@@ -17,7 +17,8 @@ func TestJobs(t *testing.T) {
 	var ids []string
 	for i := range 7 {
 		id, err := s.CreateJob(ctx, Job{Account: "acme", Submitter: "sender", Spec: spec, Priority: i % 3, NotBefore: nb,
-			Documents: []Document{{Object: "doc_a", ContentType: "application/pdf", Size: 1000}, {Object: "doc_b", ContentType: "image/tiff", Size: 20}}})
+			Documents:  []Document{{Object: "doc_a", ContentType: "application/pdf", Size: 1000}, {Object: "doc_b", ContentType: "image/tiff", Size: 20}},
+			Recipients: []Recipient{{Number: "+15550100"}}})
 		if err != nil || !strings.HasPrefix(id, "fax_") || len(id) != 28 {
 			t.Fatalf("%q %v", id, err)
 		}
@@ -32,9 +33,10 @@ func TestJobs(t *testing.T) {
 		t.Errorf("through another account: %v", err)
 	}
 	for name, bad := range map[string]Job{
-		"no spec":      {Account: "acme", Documents: []Document{{Object: "x"}}},
-		"no documents": {Account: "acme", Spec: spec},
-		"no account":   {Account: "nobody", Spec: spec, Documents: []Document{{Object: "x"}}},
+		"no spec":       {Account: "acme", Documents: []Document{{Object: "x"}}, Recipients: []Recipient{{Number: "+1"}}},
+		"no documents":  {Account: "acme", Spec: spec, Recipients: []Recipient{{Number: "+1"}}},
+		"no recipients": {Account: "acme", Spec: spec, Documents: []Document{{Object: "x"}}},
+		"no account":    {Account: "nobody", Spec: spec, Documents: []Document{{Object: "x"}}, Recipients: []Recipient{{Number: "+1"}}},
 	} {
 		if _, err := s.CreateJob(ctx, bad); err == nil {
 			t.Errorf("%s: created", name)

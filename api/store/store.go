@@ -21,8 +21,9 @@ import (
 
 // A Store is the database. Its methods are safe for concurrent use.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db      *sql.DB
+	now     func() time.Time
+	jobHook func(ctx context.Context, tx *sql.Tx, j Job) error
 }
 
 // Sentinel errors, wrapped with the offending values.
@@ -96,6 +97,72 @@ var migrations = []string{
 		size INTEGER NOT NULL,
 		PRIMARY KEY (job, n)
 	) STRICT;`,
+	`ALTER TABLE credentials ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE accounts ADD COLUMN webhook_secret TEXT NOT NULL DEFAULT '';
+	ALTER TABLE jobs ADD COLUMN pages INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE recipients (
+		job TEXT NOT NULL REFERENCES jobs(id),
+		n INTEGER NOT NULL,
+		number TEXT NOT NULL,
+		state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'canceled')),
+		pages_sent INTEGER NOT NULL DEFAULT 0,
+		tries INTEGER NOT NULL DEFAULT 0,
+		dials INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (job, n)
+	) STRICT;
+	CREATE TABLE attempts (
+		job TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		attempt INTEGER NOT NULL,
+		started INTEGER NOT NULL,
+		ended INTEGER NOT NULL DEFAULT 0,
+		result TEXT NOT NULL DEFAULT '',
+		first_page INTEGER NOT NULL,
+		pages_sent INTEGER NOT NULL DEFAULT 0,
+		call TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (job, n, attempt),
+		FOREIGN KEY (job, n) REFERENCES recipients(job, n)
+	) STRICT;
+	CREATE TABLE calls (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		id TEXT NOT NULL UNIQUE,
+		account TEXT NOT NULL,
+		direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+		fax TEXT NOT NULL DEFAULT '',
+		inbox TEXT NOT NULL DEFAULT '',
+		local TEXT NOT NULL,
+		remote TEXT NOT NULL,
+		remote_ident TEXT NOT NULL DEFAULT '',
+		started INTEGER NOT NULL,
+		answered INTEGER NOT NULL DEFAULT 0,
+		ended INTEGER NOT NULL,
+		pages INTEGER NOT NULL DEFAULT 0,
+		rate INTEGER NOT NULL DEFAULT 0,
+		modem TEXT NOT NULL DEFAULT '',
+		ecm INTEGER NOT NULL DEFAULT 0,
+		result TEXT NOT NULL,
+		detail TEXT NOT NULL DEFAULT ''
+	) STRICT;
+	CREATE INDEX calls_by_account ON calls (account, seq);
+	CREATE TABLE numbers (
+		number TEXT PRIMARY KEY,
+		account TEXT NOT NULL REFERENCES accounts(id)
+	) STRICT;
+	CREATE TABLE inbox (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		id TEXT NOT NULL UNIQUE,
+		account TEXT NOT NULL REFERENCES accounts(id),
+		number TEXT NOT NULL,
+		remote_ident TEXT NOT NULL DEFAULT '',
+		pages INTEGER NOT NULL,
+		received INTEGER NOT NULL,
+		complete INTEGER NOT NULL,
+		call TEXT NOT NULL,
+		object TEXT NOT NULL DEFAULT '',
+		acknowledged INTEGER NOT NULL DEFAULT 0
+	) STRICT;
+	CREATE INDEX inbox_by_account ON inbox (account, seq);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -199,8 +266,8 @@ func (s *Store) CreateCredential(ctx context.Context, c auth.Credential) error {
 		}
 		roles[i] = string(r)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO credentials (account, name, hash, roles, kind, created) VALUES (?, ?, ?, ?, ?, ?)`,
-		c.Account, c.Name, c.Hash, strings.Join(roles, ","), c.Kind, s.now().Unix())
+	_, err := s.db.ExecContext(ctx, `INSERT INTO credentials (account, name, hash, roles, kind, created, must_change) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		c.Account, c.Name, c.Hash, strings.Join(roles, ","), c.Kind, s.now().Unix(), b2i(c.MustChange))
 	if isConstraint(err) {
 		if _, aerr := s.Account(ctx, c.Account); aerr != nil {
 			return aerr
@@ -217,7 +284,9 @@ func (s *Store) CreateCredential(ctx context.Context, c auth.Credential) error {
 func (s *Store) Credential(ctx context.Context, account, name string) (auth.Credential, error) {
 	c := auth.Credential{Account: account, Name: name}
 	var roles string
-	err := s.db.QueryRowContext(ctx, `SELECT hash, roles, kind FROM credentials WHERE account = ? AND name = ?`, account, name).Scan(&c.Hash, &roles, &c.Kind)
+	var must int
+	err := s.db.QueryRowContext(ctx, `SELECT hash, roles, kind, must_change FROM credentials WHERE account = ? AND name = ?`, account, name).Scan(&c.Hash, &roles, &c.Kind, &must)
+	c.MustChange = must != 0
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("%w: credential %q of %q", ErrNotFound, name, account)
 	}
@@ -230,10 +299,23 @@ func (s *Store) Credential(ctx context.Context, account, name string) (auth.Cred
 	return c, nil
 }
 
-// SetCredentialHash replaces a credential's hash (a new secret, or the
-// same one hashed at higher costs).
+// SetCredentialHash replaces a credential's hash (the same secret hashed
+// at higher costs).
 func (s *Store) SetCredentialHash(ctx context.Context, account, name, hash string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE credentials SET hash = ? WHERE account = ? AND name = ?`, hash, account, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: credential %q of %q", ErrNotFound, name, account)
+	}
+	return nil
+}
+
+// ChangeSecret replaces a credential's secret (its hash) and clears its
+// one-time mark.
+func (s *Store) ChangeSecret(ctx context.Context, account, name, hash string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE credentials SET hash = ?, must_change = 0 WHERE account = ? AND name = ?`, hash, account, name)
 	if err != nil {
 		return err
 	}
