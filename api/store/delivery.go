@@ -224,32 +224,33 @@ type AttemptEnd struct {
 }
 
 // EndAttempt records an attempt's end, its call record, the recipient's
-// state and the job's. then, when not nil, runs in the same transaction
-// with the job's new state and whether the job became final by it.
-func (s *Store) EndAttempt(ctx context.Context, e AttemptEnd, then func(tx *sql.Tx, jobState string, final bool) error) error {
+// state and the job's, and returns the job's new state and whether the
+// job became final by it. then, when not nil, runs in the same
+// transaction with those two.
+func (s *Store) EndAttempt(ctx context.Context, e AttemptEnd, then func(tx *sql.Tx, jobState string, final bool) error) (jobState string, final bool, err error) {
 	switch e.State {
 	case RecipientQueued, RecipientSent, RecipientFailed:
 	default:
-		return fmt.Errorf("%w: recipient state %q after an attempt", ErrInvalid, e.State)
+		return "", false, fmt.Errorf("%w: recipient state %q after an attempt", ErrInvalid, e.State)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	defer tx.Rollback()
 	var first int
 	if err := tx.QueryRowContext(ctx, `SELECT first_page FROM attempts WHERE job = ? AND n = ? AND attempt = ? AND ended = 0`, e.Job, e.N, e.Attempt).Scan(&first); err != nil {
-		return fmt.Errorf("store: open attempt %d of recipient %d of %s: %w", e.Attempt, e.N, e.Job, err)
+		return "", false, fmt.Errorf("store: open attempt %d of recipient %d of %s: %w", e.Attempt, e.N, e.Job, err)
 	}
 	if e.Call.ID == "" {
 		e.Call.ID = newID("call_")
 	}
 	if err := insertCall(ctx, tx, e.Call); err != nil {
-		return err
+		return "", false, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE attempts SET ended = ?, result = ?, pages_sent = max(pages_sent, ?), call = ? WHERE job = ? AND n = ? AND attempt = ?`,
 		e.Ended.UnixNano(), e.Result, e.PagesSent, e.Call.ID, e.Job, e.N, e.Attempt); err != nil {
-		return err
+		return "", false, err
 	}
 	var next int64
 	if e.State == RecipientQueued {
@@ -261,50 +262,53 @@ func (s *Store) EndAttempt(ctx context.Context, e AttemptEnd, then func(tx *sql.
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE recipients SET state = ?, next_attempt = ?, tries = tries + ?, pages_sent = max(pages_sent, ?) WHERE job = ? AND n = ?`,
 		e.State, next, tried, first-1+e.PagesSent, e.Job, e.N); err != nil {
-		return err
+		return "", false, err
 	}
-	state, final, err := s.settleJob(ctx, tx, e.Job, e.Ended)
+	return s.settle(ctx, tx, e.Job, e.Ended, then)
+}
+
+// settle settles the job's state, runs then and commits.
+func (s *Store) settle(ctx context.Context, tx *sql.Tx, job string, now time.Time, then func(tx *sql.Tx, jobState string, final bool) error) (string, bool, error) {
+	state, final, err := s.settleJob(ctx, tx, job, now)
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	if then != nil {
 		if err := then(tx, state, final); err != nil {
-			return err
+			return "", false, err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return "", false, err
+	}
+	return state, final, nil
 }
 
 // FailRecipient makes a recipient that never got an attempt final (its
-// documents do not render, say), with then as EndAttempt's.
-func (s *Store) FailRecipient(ctx context.Context, job string, n int, result string, now time.Time, then func(tx *sql.Tx, jobState string, final bool) error) error {
+// documents do not render, say), returning and running then as
+// EndAttempt does.
+func (s *Store) FailRecipient(ctx context.Context, job string, n int, result string, now time.Time, then func(tx *sql.Tx, jobState string, final bool) error) (string, bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	defer tx.Rollback()
 	t := now.UnixNano()
+	if _, err := tx.ExecContext(ctx, `UPDATE attempts SET ended = ?, result = 'stopped' WHERE job = ? AND n = ? AND ended = 0`, t, job, n); err != nil {
+		return "", false, err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (job, n, attempt, started, ended, result, first_page)
 		SELECT job, n, dials + 1, ?, ?, ?, pages_sent + 1 FROM recipients WHERE job = ? AND n = ? AND state IN ('queued', 'sending')`, t, t, result, job, n); err != nil {
-		return err
+		return "", false, err
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE recipients SET state = 'failed', dials = dials + 1, next_attempt = 0 WHERE job = ? AND n = ? AND state IN ('queued', 'sending')`, job, n)
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	if k, _ := res.RowsAffected(); k == 0 {
-		return fmt.Errorf("%w: recipient %d of job %s", ErrFinal, n, job)
+		return "", false, fmt.Errorf("%w: recipient %d of job %s", ErrFinal, n, job)
 	}
-	state, final, err := s.settleJob(ctx, tx, job, now)
-	if err != nil {
-		return err
-	}
-	if then != nil {
-		if err := then(tx, state, final); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+	return s.settle(ctx, tx, job, now, then)
 }
 
 // settleJob derives a job's state from its recipients': sending while

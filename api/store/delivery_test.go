@@ -68,7 +68,7 @@ func TestDelivery(t *testing.T) {
 		}
 		return nil
 	}
-	err = s.EndAttempt(ctx, AttemptEnd{Job: id, N: 0, Attempt: 1, Ended: now.Add(time.Minute), Result: "busy", State: RecipientQueued, Next: now.Add(4 * time.Minute),
+	_, _, err = s.EndAttempt(ctx, AttemptEnd{Job: id, N: 0, Attempt: 1, Ended: now.Add(time.Minute), Result: "busy", State: RecipientQueued, Next: now.Add(4 * time.Minute),
 		Call: CallRecord{Account: "acme", Direction: "out", Fax: id, Local: "+15550199", Remote: "+15550100", Started: now, Ended: now.Add(time.Minute), Result: "busy"}}, then)
 	if err != nil {
 		t.Fatal(err)
@@ -89,17 +89,17 @@ func TestDelivery(t *testing.T) {
 	if r := jobState(t, s, "acme", id).Recipients[0]; r.PagesSent != 1 || r.Attempts[1].PagesSent != 1 {
 		t.Fatalf("after a page: %+v", r)
 	}
-	err = s.EndAttempt(ctx, AttemptEnd{Job: id, N: 0, Attempt: 2, Ended: now.Add(6 * time.Minute), Result: "ok", PagesSent: 2, State: RecipientSent, Tried: true,
+	_, _, err = s.EndAttempt(ctx, AttemptEnd{Job: id, N: 0, Attempt: 2, Ended: now.Add(6 * time.Minute), Result: "ok", PagesSent: 2, State: RecipientSent, Tried: true,
 		Call: CallRecord{Account: "acme", Direction: "out", Fax: id, Remote: "+15550100", Started: now, Ended: now, Pages: 2, Rate: 14400, Modem: "V.17", ECM: true, Result: "ok"}}, then)
 	if err != nil || finals != 0 {
 		t.Fatal(err, finals)
 	}
 	// The second recipient fails before any call (its documents did not
 	// render): the job is final now, failed with one recipient sent.
-	if err := s.FailRecipient(ctx, id, 1, "render", now, then); err != nil {
+	if _, _, err := s.FailRecipient(ctx, id, 1, "render", now, then); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FailRecipient(ctx, id, 1, "render", now, then); !errors.Is(err, ErrFinal) {
+	if _, _, err := s.FailRecipient(ctx, id, 1, "render", now, then); !errors.Is(err, ErrFinal) {
 		t.Errorf("failed twice: %v", err)
 	}
 	j = jobState(t, s, "acme", id)
@@ -156,7 +156,7 @@ func TestAttemptAfterCrash(t *testing.T) {
 	if r.Attempts[0].Result != "stopped" || r.Attempts[0].PagesSent != 3 || r.Attempts[1].FirstPage != 4 {
 		t.Fatalf("%+v", r.Attempts)
 	}
-	if err := s.EndAttempt(ctx, AttemptEnd{Job: id, N: 0, Attempt: 2, Ended: now, Result: "ok", PagesSent: 2, State: RecipientSent, Tried: true,
+	if _, _, err := s.EndAttempt(ctx, AttemptEnd{Job: id, N: 0, Attempt: 2, Ended: now, Result: "ok", PagesSent: 2, State: RecipientSent, Tried: true,
 		Call: CallRecord{Account: "acme", Direction: "out", Result: "ok"}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestCancelJob(t *testing.T) {
 	if _, err := s.CancelJob(ctx, "acme", id); !errors.Is(err, ErrState) {
 		t.Errorf("canceled with a call in progress: %v", err)
 	}
-	if err := s.EndAttempt(ctx, AttemptEnd{Job: id, N: 0, Attempt: 1, Ended: time.Now(), Result: "busy", State: RecipientQueued, Next: time.Now(),
+	if _, _, err := s.EndAttempt(ctx, AttemptEnd{Job: id, N: 0, Attempt: 1, Ended: time.Now(), Result: "busy", State: RecipientQueued, Next: time.Now(),
 		Call: CallRecord{Account: "acme", Direction: "out", Result: "busy"}}, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -392,6 +392,27 @@ func (v *Vault) Exists(id string) bool {
 	return err == nil
 }
 
+// List returns the IDs of the objects the vault holds, or holds a part
+// of (a key or a file, as a crash during Put or Destroy leaves them), in
+// no order.
+func (v *Vault) List() ([]string, error) {
+	seen := map[string]bool{}
+	var ids []string
+	for _, d := range [...]struct{ dir, ext string }{{"keys", ".key"}, {"objects", ".obj"}} {
+		ents, err := os.ReadDir(filepath.Join(v.root, d.dir))
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			if id, ok := strings.CutSuffix(e.Name(), d.ext); ok && checkID(id) == nil && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, nil
+}
+
 // Destroy destroys object id: its wrapped key overwritten and removed
 // (from then on nobody can read it), then the object overwritten and
 // removed.
