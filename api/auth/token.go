@@ -20,8 +20,11 @@ type Claims struct {
 	Account string `json:"acct"`  // the account it acts in
 	Roles   []Role `json:"roles"` // what it may do
 	Kind    string `json:"kind"`  // "user" (admin login) or "api"
-	Issued  int64  `json:"iat"`   // Unix seconds
-	Expires int64  `json:"exp"`   // Unix seconds
+	// Change marks the token of a one-time password: good only to
+	// change it.
+	Change  bool  `json:"chg,omitempty"`
+	Issued  int64 `json:"iat"` // Unix seconds
+	Expires int64 `json:"exp"` // Unix seconds
 }
 
 // Token errors.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/base64"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +22,25 @@ type Admin interface {
 	ListCredentials(ctx context.Context, account string) ([]store.CredentialInfo, error)
 	DeleteCredential(ctx context.Context, account, name string) error
 	SetNetworkRules(ctx context.Context, account string, rules auth.NetworkRules) error
+	SetNumbers(ctx context.Context, account string, numbers []string) error
+	Numbers(ctx context.Context, account string) ([]string, error)
+	SetWebhookSecret(ctx context.Context, account, secret string) error
+}
+
+// CredentialList is the body of GET /v1/admin/credentials.
+type CredentialList struct {
+	Credentials []CredentialView `json:"credentials"`
+}
+
+// NumbersBody is the body of the numbers resource: the E.164 numbers
+// whose received faxes go to the account's inbox.
+type NumbersBody struct {
+	Numbers []string `json:"numbers"`
+}
+
+// WebhookSecret is the answer to POST /v1/admin/webhook-secret.
+type WebhookSecret struct {
+	Secret string `json:"secret"`
 }
 
 // NewCredential is the body of POST /v1/admin/credentials.
@@ -52,6 +73,9 @@ func (s *Server) adminRoutes() {
 	s.Handle("DELETE /v1/admin/credentials/{name}", auth.AdminManage, false, http.HandlerFunc(s.deleteCredential))
 	s.Handle("GET /v1/admin/network-rules", auth.AdminManage, false, http.HandlerFunc(s.getNetworkRules))
 	s.Handle("PUT /v1/admin/network-rules", auth.AdminManage, false, http.HandlerFunc(s.putNetworkRules))
+	s.Handle("GET /v1/admin/numbers", auth.AdminManage, false, http.HandlerFunc(s.getNumbers))
+	s.Handle("PUT /v1/admin/numbers", auth.AdminManage, false, http.HandlerFunc(s.putNumbers))
+	s.Handle("POST /v1/admin/webhook-secret", auth.AdminManage, false, http.HandlerFunc(s.postWebhookSecret))
 }
 
 // newSecret is an API credential's secret: 160 random bits in base32.
@@ -104,9 +128,9 @@ func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
 		return
 	}
-	out := []CredentialView{}
+	out := CredentialList{Credentials: []CredentialView{}}
 	for _, c := range cs {
-		out = append(out, CredentialView{Name: c.Name, Roles: c.Roles, Kind: c.Kind, Created: c.Created})
+		out.Credentials = append(out.Credentials, CredentialView{Name: c.Name, Roles: c.Roles, Kind: c.Kind, Created: c.Created})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -169,4 +193,82 @@ func (s *Server) putNetworkRules(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, NetworkRulesBody{Rules: rules.String()})
+}
+
+func (s *Server) getNumbers(w http.ResponseWriter, r *http.Request) {
+	a, _ := AccountFrom(r.Context())
+	ns, err := s.cfg.Admin.Numbers(r.Context(), a.ID)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		return
+	}
+	writeJSON(w, http.StatusOK, NumbersBody{Numbers: ns})
+}
+
+// maxNumbers bounds the numbers of one account.
+const maxNumbers = 1000
+
+// putNumbers replaces the account's numbers; a number another account
+// holds is refused.
+func (s *Server) putNumbers(w http.ResponseWriter, r *http.Request) {
+	a, _ := AccountFrom(r.Context())
+	var req NumbersBody
+	if err := decodeJSON(r, 64<<10, &req); err != nil {
+		s.badBody(w, r, err)
+		return
+	}
+	if len(req.Numbers) > maxNumbers {
+		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "at most "+strconv.Itoa(maxNumbers)+" numbers")
+		return
+	}
+	ns := make([]string, 0, len(req.Numbers))
+	seen := map[string]bool{}
+	for _, n := range req.Numbers {
+		e, err := ParseE164(n)
+		if err != nil {
+			s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, err.Error())
+			return
+		}
+		if !seen[e] {
+			seen[e] = true
+			ns = append(ns, e)
+		}
+	}
+	err := s.cfg.Admin.SetNumbers(r.Context(), a.ID, ns)
+	if errors.Is(err, store.ErrExists) {
+		s.refuse(w, r, http.StatusConflict, CodeExists, "a number is held by another account")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		return
+	}
+	if err := s.audit(r, audit.Entry{Action: "admin.numbers", Object: a.ID, Outcome: "ok", Detail: strings.Join(ns, ",")}); err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		return
+	}
+	writeJSON(w, http.StatusOK, NumbersBody{Numbers: ns})
+}
+
+// newWebhookSecret is a webhook signing secret: 256 random bits.
+func newWebhookSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return "whsec_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// postWebhookSecret makes the account a new webhook signing secret and
+// answers it, this once; the old one signs no more.
+func (s *Server) postWebhookSecret(w http.ResponseWriter, r *http.Request) {
+	a, _ := AccountFrom(r.Context())
+	sec := newWebhookSecret()
+	if err := s.cfg.Admin.SetWebhookSecret(r.Context(), a.ID, sec); err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		return
+	}
+	if err := s.audit(r, audit.Entry{Action: "admin.webhook-secret", Object: a.ID, Outcome: "ok"}); err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		return
+	}
+	writeJSON(w, http.StatusCreated, WebhookSecret{Secret: sec})
 }

@@ -25,12 +25,13 @@ type Jobs interface {
 	CreateJob(ctx context.Context, j store.Job) (string, error)
 	Job(ctx context.Context, account, id string) (store.Job, error)
 	ListJobs(ctx context.Context, account string, o store.ListOptions) ([]store.Job, string, error)
-	SetJobState(ctx context.Context, account, id, to string, from ...string) error
+	CancelJob(ctx context.Context, account, id string) ([]store.Document, error)
 }
 
-// Documents keeps documents encrypted (*vault.Vault).
+// Documents keeps documents and images encrypted (*vault.Vault).
 type Documents interface {
 	Put(id string, r io.Reader) (int64, error)
+	Get(id string) (io.ReadCloser, error)
 	Destroy(id string) error
 }
 
@@ -39,14 +40,46 @@ const MaxDocuments = 20
 
 // FaxStatus is a fax job as the API shows it.
 type FaxStatus struct {
-	ID        string    `json:"id"`
-	State     string    `json:"state"`
-	To        []string  `json:"to"`
-	Documents int       `json:"documents"`
-	Priority  int       `json:"priority"`
-	NotBefore time.Time `json:"not_before"`
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
+	ID         string            `json:"id"`
+	State      string            `json:"state"` // queued, sending, sent, failed, canceled, partial
+	To         []string          `json:"to"`
+	Documents  int               `json:"documents"`
+	Priority   int               `json:"priority"`
+	NotBefore  time.Time         `json:"not_before"`
+	Created    time.Time         `json:"created"`
+	Updated    time.Time         `json:"updated"`
+	Pages      int               `json:"pages"` // 0 until the documents are rendered
+	Recipients []RecipientStatus `json:"recipients"`
+}
+
+// RecipientStatus is one destination of a fax, with its attempts.
+type RecipientStatus struct {
+	To          string          `json:"to"`
+	State       string          `json:"state"`
+	PagesSent   int             `json:"pages_sent"`
+	NextAttempt *time.Time      `json:"next_attempt,omitempty"`
+	Attempts    []AttemptStatus `json:"attempts"`
+}
+
+// AttemptStatus is one call placed for a recipient.
+type AttemptStatus struct {
+	N         int        `json:"n"`
+	Started   time.Time  `json:"started"`
+	Ended     *time.Time `json:"ended,omitempty"`
+	Result    string     `json:"result,omitempty"`
+	PagesSent int        `json:"pages_sent"`
+	FirstPage int        `json:"first_page"`
+	Call      string     `json:"call,omitempty"`
+}
+
+// StatePartial is the state of a failed fax that some recipients got.
+const StatePartial = "partial"
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // FaxList is a page of faxes; Next is the cursor for the next page.
@@ -58,8 +91,20 @@ type FaxList struct {
 func statusOf(j store.Job) FaxStatus {
 	var spec FaxRequest
 	json.Unmarshal(j.Spec, &spec)
-	return FaxStatus{ID: j.ID, State: j.State, To: spec.To, Documents: len(j.Documents), Priority: j.Priority,
-		NotBefore: j.NotBefore, Created: j.Created, Updated: j.Updated}
+	st := FaxStatus{ID: j.ID, State: j.State, To: spec.To, Documents: len(j.Documents), Priority: j.Priority,
+		NotBefore: j.NotBefore, Created: j.Created, Updated: j.Updated, Pages: j.Pages, Recipients: []RecipientStatus{}}
+	for _, r := range j.Recipients {
+		rs := RecipientStatus{To: r.Number, State: r.State, PagesSent: r.PagesSent, NextAttempt: timePtr(r.NextAttempt), Attempts: []AttemptStatus{}}
+		for _, a := range r.Attempts {
+			rs.Attempts = append(rs.Attempts, AttemptStatus{N: a.N, Started: a.Started, Ended: timePtr(a.Ended), Result: a.Result,
+				PagesSent: a.PagesSent, FirstPage: a.FirstPage, Call: a.Call})
+		}
+		if r.State == store.RecipientSent && j.State == store.JobFailed {
+			st.State = StatePartial
+		}
+		st.Recipients = append(st.Recipients, rs)
+	}
+	return st
 }
 
 func (s *Server) faxRoutes() {
@@ -230,32 +275,33 @@ func (s *Server) listFaxes(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// cancelFax cancels a queued fax and destroys its documents.
+// cancelFax cancels a fax none of whose calls is in progress (queued, or
+// waiting for a retry) and destroys its documents.
 func (s *Server) cancelFax(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
 	id := r.PathValue("id")
-	err := s.cfg.Jobs.SetJobState(r.Context(), a.ID, id, store.JobCanceled, store.JobQueued)
+	docs, err := s.cfg.Jobs.CancelJob(r.Context(), a.ID, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.refuse(w, r, http.StatusNotFound, CodeNotFound, "no such fax")
 		return
 	case errors.Is(err, store.ErrState):
-		s.refuse(w, r, http.StatusConflict, CodeState, "only a queued fax can be canceled")
+		s.refuse(w, r, http.StatusConflict, CodeState, "only a fax waiting for a call can be canceled (it is final, or a call is in progress)")
 		return
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
 		return
 	}
+	for _, d := range docs {
+		s.cfg.Documents.Destroy(d.Object)
+	}
+	if err := s.audit(r, audit.Entry{Action: "fax.cancel", Object: id, Outcome: "ok", Detail: strconv.Itoa(len(docs)) + " documents destroyed"}); err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		return
+	}
 	j, err := s.cfg.Jobs.Job(r.Context(), a.ID, id)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
-		return
-	}
-	for _, d := range j.Documents {
-		s.cfg.Documents.Destroy(d.Object)
-	}
-	if err := s.audit(r, audit.Entry{Action: "fax.cancel", Object: id, Outcome: "ok", Detail: strconv.Itoa(len(j.Documents)) + " documents destroyed"}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
 		return
 	}
 	writeJSON(w, http.StatusOK, statusOf(j))

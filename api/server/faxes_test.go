@@ -41,7 +41,8 @@ func TestFaxes(t *testing.T) {
 	status, rct, rb := f.sealedDo(c, "acme", tok, "POST", "/v1/faxes", ct, body)
 	var fs FaxStatus
 	json.Unmarshal(rb, &fs)
-	if status != http.StatusCreated || rct != "application/json" || fs.State != "queued" || fs.Documents != 2 || len(fs.To) != 1 || fs.To[0] != "+15550100" {
+	if status != http.StatusCreated || rct != "application/json" || fs.State != "queued" || fs.Documents != 2 || len(fs.To) != 1 || fs.To[0] != "+15550100" ||
+		len(fs.Recipients) != 1 || fs.Recipients[0].To != "+15550100" || fs.Recipients[0].State != "queued" || fs.Recipients[0].Attempts == nil {
 		t.Fatalf("submit: %d %s", status, rb)
 	}
 	if n := f.objects(); n != 2 {

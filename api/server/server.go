@@ -36,6 +36,9 @@ var ErrNotFound = auth.ErrNotFound
 type Directory interface {
 	Account(ctx context.Context, id string) (auth.Account, error)
 	Credential(ctx context.Context, account, name string) (auth.Credential, error)
+	// ChangeSecret replaces a credential's hash and clears its one-time
+	// mark (POST /v1/password).
+	ChangeSecret(ctx context.Context, account, name, hash string) error
 }
 
 // An Auditor records audit entries (*audit.Log).
@@ -60,6 +63,10 @@ type Config struct {
 	// Admin serves the admin resources (/v1/admin); without it they are
 	// not served.
 	Admin Admin
+	// Inbox serves the inbox and the call records (/v1/inbox,
+	// /v1/calls), with Documents holding the images; without it they are
+	// not served.
+	Inbox Inbox
 }
 
 // DefaultMaxBody bounds a request body (documents of a fax included).
@@ -102,8 +109,10 @@ func New(cfg Config) *Server {
 	s.mux.Handle("POST /v1/tokens", s.account(http.HandlerFunc(s.postToken)))
 	s.mux.Handle("GET /v1/seal/key", s.account(http.HandlerFunc(s.getSealKey)))
 	s.mux.Handle("POST /v1/seal/sessions", s.account(s.authed(nil, http.HandlerFunc(s.postSealSession))))
+	s.mux.Handle("POST /v1/password", s.account(s.authedChange(http.HandlerFunc(s.postPassword))))
 	s.faxRoutes()
 	s.adminRoutes()
+	s.inboxRoutes()
 	return s
 }
 
@@ -125,26 +134,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Error codes, the machine-readable part of every error response.
 const (
-	CodeBadRequest    = "bad_request"
-	CodeNoAccount     = "unknown_account"
-	CodeNetwork       = "network_denied"
-	CodeUnauthorized  = "unauthorized"
-	CodeTokenExpired  = "token_expired"
-	CodeLocked        = "locked_out"
-	CodeForbidden     = "forbidden"
-	CodeTooLarge      = "too_large"
-	CodeMediaType     = "unsupported_media_type"
-	CodeSealRequired  = "seal_required"
-	CodeSealSession   = "seal_session"
-	CodeSealReplay    = "seal_replay"
-	CodeSealOpen      = "seal_open"
-	CodeInternal      = "internal"
-	CodeNotFound      = "not_found"
-	CodeMethod        = "method_not_allowed"
-	CodeSealExhausted = "seal_exhausted"
-	CodeDocumentType  = "unsupported_document"
-	CodeState         = "wrong_state"
-	CodeExists        = "exists"
+	CodeBadRequest     = "bad_request"
+	CodeNoAccount      = "unknown_account"
+	CodeNetwork        = "network_denied"
+	CodeUnauthorized   = "unauthorized"
+	CodeTokenExpired   = "token_expired"
+	CodeLocked         = "locked_out"
+	CodeForbidden      = "forbidden"
+	CodeTooLarge       = "too_large"
+	CodeMediaType      = "unsupported_media_type"
+	CodeSealRequired   = "seal_required"
+	CodeSealSession    = "seal_session"
+	CodeSealReplay     = "seal_replay"
+	CodeSealOpen       = "seal_open"
+	CodeInternal       = "internal"
+	CodeNotFound       = "not_found"
+	CodeMethod         = "method_not_allowed"
+	CodeSealExhausted  = "seal_exhausted"
+	CodeDocumentType   = "unsupported_document"
+	CodeState          = "wrong_state"
+	CodeExists         = "exists"
+	CodeChangePassword = "password_change_required"
 )
 
 // ErrorBody is the one shape of every error response.
@@ -257,6 +267,14 @@ func (s *Server) account(next http.Handler) http.Handler {
 // authed checks the bearer token (for the request's account) and that
 // one of its roles allows every action.
 func (s *Server) authed(actions []auth.Action, next http.Handler) http.Handler {
+	return s.authedAs(actions, false, next)
+}
+
+// authedChange admits the tokens of one-time passwords too (the password
+// resource and nothing else).
+func (s *Server) authedChange(next http.Handler) http.Handler { return s.authedAs(nil, true, next) }
+
+func (s *Server) authedAs(actions []auth.Action, change bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, _ := AccountFrom(r.Context())
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -276,6 +294,10 @@ func (s *Server) authed(actions []auth.Action, next http.Handler) http.Handler {
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), keyClaims, c))
+		if c.Change && !change {
+			s.refuse(w, r, http.StatusForbidden, CodeChangePassword, "the password is one-time: change it (POST /v1/password), then log in again")
+			return
+		}
 		for _, act := range actions {
 			if err := auth.Allow(c.Roles, act); err != nil {
 				s.refuse(w, r, http.StatusForbidden, CodeForbidden, fmt.Sprintf("%s is not allowed for this credential", act))

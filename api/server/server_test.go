@@ -55,6 +55,8 @@ type fixture struct {
 	audit string
 	key   []byte
 	vault string
+	st    *store.Store
+	v     *vault.Vault
 }
 
 type testClock struct {
@@ -91,6 +93,9 @@ func newFixture(t testing.TB) *fixture {
 			"beta/sender":  {Account: "beta", Name: "sender", Hash: auth.HashPassword("b3ta", cheap), Roles: []auth.Role{auth.RoleSender}, Kind: "api"},
 			"far/sender":   {Account: "far", Name: "sender", Hash: auth.HashPassword("x", cheap), Roles: []auth.Role{auth.RoleSender}, Kind: "api"},
 			"acme/auditor": {Account: "acme", Name: "auditor", Hash: auth.HashPassword("aud", cheap), Roles: []auth.Role{auth.RoleAuditor}, Kind: "user"},
+			"acme/inbox":   {Account: "acme", Name: "inbox", Hash: auth.HashPassword("r3ad", cheap), Roles: []auth.Role{auth.RoleReceiver}, Kind: "api"},
+			"beta/inbox":   {Account: "beta", Name: "inbox", Hash: auth.HashPassword("b3ta", cheap), Roles: []auth.Role{auth.RoleReceiver}, Kind: "api"},
+			"acme/fresh":   {Account: "acme", Name: "fresh", Hash: auth.HashPassword("one-time", cheap), Roles: []auth.Role{auth.RoleAdmin}, Kind: "user", MustChange: true},
 		},
 	}
 	clk := &testClock{t: time.Now()}
@@ -131,7 +136,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	srv := New(Config{Directory: st, Admin: st, Tokens: tokens, Seal: seal.NewServer(key, seal.Limits{}), Audit: log, Hash: cheap, Now: clk.now, MaxBody: 1 << 20,
-		Guard: &auth.Guard{MaxFailures: 3}, Jobs: st, Documents: v})
+		Guard: &auth.Guard{MaxFailures: 3}, Jobs: st, Documents: v, Inbox: st})
 	// A sealed resource as fax submission will be: it answers with what it
 	// was sent.
 	srv.Handle("POST /v1/echo", auth.FaxSend, true, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -142,7 +147,7 @@ func newFixture(t testing.TB) *fixture {
 	}))
 	ts := httptest.NewTLSServer(srv)
 	t.Cleanup(ts.Close)
-	return &fixture{t: t, ts: ts, srv: srv, clock: clk, audit: path, key: auditKey, vault: vroot}
+	return &fixture{t: t, ts: ts, srv: srv, clock: clk, audit: path, key: auditKey, vault: vroot, st: st, v: v}
 }
 
 func (f *fixture) do(method, path, account, token, ctype string, body []byte, hdr map[string]string) (*http.Response, []byte) {

@@ -3,10 +3,12 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
@@ -24,7 +26,23 @@ type TokenResponse struct {
 	Token   string      `json:"token"`
 	Expires time.Time   `json:"expires"`
 	Roles   []auth.Role `json:"roles"`
+	// ChangeRequired: the password is one-time; the token is good only
+	// for POST /v1/password.
+	ChangeRequired bool `json:"password_change_required"`
 }
+
+// PasswordChange is the body of POST /v1/password.
+type PasswordChange struct {
+	Secret    string `json:"secret"`
+	NewSecret string `json:"new_secret"`
+}
+
+// Password lengths (NIST SP 800-63B §3.1.1.2 asks at least 8 and
+// allows long ones; admins' are held to 12).
+const (
+	minPassword = 12
+	maxPassword = 256
+)
 
 // maxSmallBody bounds bodies that carry no document.
 const maxSmallBody = 16 << 10
@@ -109,7 +127,7 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.Guard.Succeed(credKey)
 	s.cfg.Guard.Succeed(addrKey)
-	tok, claims, err := s.cfg.Tokens.Issue(auth.Claims{Subject: c.Name, Account: a.ID, Roles: c.Roles, Kind: c.Kind})
+	tok, claims, err := s.cfg.Tokens.Issue(auth.Claims{Subject: c.Name, Account: a.ID, Roles: c.Roles, Kind: c.Kind, Change: c.MustChange})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "could not issue a token")
 		return
@@ -118,5 +136,50 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
 		return
 	}
-	writeJSON(w, http.StatusCreated, TokenResponse{Token: tok, Expires: time.Unix(claims.Expires, 0).UTC(), Roles: claims.Roles})
+	writeJSON(w, http.StatusCreated, TokenResponse{Token: tok, Expires: time.Unix(claims.Expires, 0).UTC(), Roles: claims.Roles, ChangeRequired: claims.Change})
+}
+
+// postPassword changes the password of the user the token is for: the
+// current one checked again (a stolen token alone cannot change it),
+// the new one 12 to 256 characters and not the same.
+func (s *Server) postPassword(w http.ResponseWriter, r *http.Request) {
+	a, _ := AccountFrom(r.Context())
+	cl, _ := ClaimsFrom(r.Context())
+	var req PasswordChange
+	if err := decodeJSON(r, maxSmallBody, &req); err != nil {
+		s.badBody(w, r, err)
+		return
+	}
+	if cl.Kind != "user" {
+		s.refuse(w, r, http.StatusForbidden, CodeForbidden, "API credentials get new secrets from an admin")
+		return
+	}
+	if n := utf8.RuneCountInString(req.NewSecret); n < minPassword || n > maxPassword || req.NewSecret == req.Secret {
+		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("the new password is %d to %d characters and not the current one", minPassword, maxPassword))
+		return
+	}
+	credKey := "cred:" + a.ID + "/" + cl.Subject
+	if err := s.cfg.Guard.Check(credKey); err != nil {
+		s.refuse(w, r, http.StatusTooManyRequests, CodeLocked, "too many failed attempts; try later")
+		return
+	}
+	c, err := s.cfg.Directory.Credential(r.Context(), a.ID, cl.Subject)
+	if err != nil {
+		s.refuse(w, r, http.StatusUnauthorized, CodeUnauthorized, "the credential is gone")
+		return
+	}
+	if ok, _, herr := auth.CheckPassword(req.Secret, c.Hash, s.cfg.Hash); herr != nil || !ok {
+		s.cfg.Guard.Fail(credKey)
+		s.refuse(w, r, http.StatusUnauthorized, CodeUnauthorized, "wrong current password")
+		return
+	}
+	if err := s.cfg.Directory.ChangeSecret(r.Context(), a.ID, cl.Subject, auth.HashPassword(req.NewSecret, s.cfg.Hash)); err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		return
+	}
+	if err := s.audit(r, audit.Entry{Action: "password.change", Object: cl.Subject, Outcome: "ok"}); err != nil {
+		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"changed": true})
 }
