@@ -2,5 +2,6 @@
 // resources and the checks in front of them), store (the embedded
 // database), auth (credentials, tokens, roles, network rules, lock-out),
 // seal (message-level encryption), vault (data at rest and its
-// destruction) and audit (the hash-chained audit log).
+// destruction), audit (the hash-chained audit log) and webhook (signed
+// delivery of final fax states to customers' URLs).
 package api
