@@ -58,6 +58,7 @@ import (
 	"github.com/faxd/faxd/api/server"
 	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/vault"
+	"github.com/faxd/faxd/api/webhook"
 	"github.com/faxd/faxd/hal/media"
 	"github.com/faxd/faxd/t30"
 	"github.com/faxd/faxd/t30/document"
@@ -131,6 +132,12 @@ type Config struct {
 	// Poll is how often the queue is looked at for jobs that came due;
 	// 0: 1 s. (Jobs submitted through this process are seen at once.)
 	Poll time.Duration
+	// Webhooks is where webhooks may be delivered (the dial guard's
+	// policy).
+	Webhooks webhook.Policy
+	// WebhookRetry decides whether and when a failed delivery is tried
+	// again; nil: webhook.ShouldRetry (backoff from 10 s, for a day).
+	WebhookRetry func(first, now time.Time, r webhook.Result) (time.Duration, bool)
 }
 
 // A Dispatcher runs the jobs and the inbox: see the package doc.
@@ -138,6 +145,7 @@ type Dispatcher struct {
 	cfg   Config
 	log   hclog.Logger
 	river *river.Client[*sql.Tx]
+	hooks *webhook.Deliverer
 
 	mu   sync.Mutex
 	busy map[string]int // calls in progress by number
@@ -155,7 +163,20 @@ type SendArgs struct {
 // Kind implements river.JobArgs.
 func (SendArgs) Kind() string { return "fax.send" }
 
-const queue = "fax"
+const (
+	queue      = "fax"
+	hooksQueue = "webhook"
+)
+
+// WebhookArgs is the River job that tells a final job's webhook.
+type WebhookArgs struct {
+	Job      string    `json:"job"`
+	Delivery string    `json:"delivery"` // the Faxd-Delivery idempotency key
+	First    time.Time `json:"first"`    // when it was queued: delivery gives up webhook.MaxAge after
+}
+
+// Kind implements river.JobArgs.
+func (WebhookArgs) Kind() string { return "fax.webhook" }
 
 // New migrates River's tables into the store's database and sets the
 // dispatcher up; the store's new jobs are queued from then on.
@@ -178,6 +199,9 @@ func New(cfg Config) (*Dispatcher, error) {
 	if cfg.Retention <= 0 {
 		cfg.Retention = 7 * 24 * time.Hour
 	}
+	if cfg.WebhookRetry == nil {
+		cfg.WebhookRetry = webhook.ShouldRetry
+	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
@@ -191,11 +215,13 @@ func New(cfg Config) (*Dispatcher, error) {
 	if _, err := mig.Migrate(context.Background(), rivermigrate.DirectionUp, nil); err != nil {
 		return nil, fmt.Errorf("dispatch: the job queue's tables: %w", err)
 	}
-	d := &Dispatcher{cfg: cfg, log: cfg.Logger, busy: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	d := &Dispatcher{cfg: cfg, log: cfg.Logger, busy: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{}),
+		hooks: &webhook.Deliverer{Policy: cfg.Webhooks, Now: cfg.Now}}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &sendWorker{d: d})
+	river.AddWorker(workers, &hookWorker{d: d})
 	rc, err := river.NewClient(drv, &river.Config{
-		Queues:            map[string]river.QueueConfig{queue: {MaxWorkers: cfg.Lines}},
+		Queues:            map[string]river.QueueConfig{queue: {MaxWorkers: cfg.Lines}, hooksQueue: {MaxWorkers: 4}},
 		Workers:           workers,
 		JobTimeout:        -1, // a call lasts what it lasts; the media server bounds it
 		MaxAttempts:       25, // errors here are the store's, not the call's (those are snoozed)
@@ -603,7 +629,17 @@ func (d *Dispatcher) send(ctx context.Context, job *river.Job[SendArgs]) error {
 func (d *Dispatcher) complete(ctx context.Context, job *river.Job[SendArgs], j store.Job,
 	do func(then func(tx *sql.Tx, state string, final bool) error) (string, bool, error)) error {
 	state, final, err := do(func(tx *sql.Tx, state string, final bool) error {
-		_, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job)
+		if _, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job); err != nil {
+			return err
+		}
+		if !final {
+			return nil
+		}
+		var req server.FaxRequest
+		if json.Unmarshal(j.Spec, &req) != nil || req.Webhook == "" {
+			return nil
+		}
+		_, err := d.river.InsertTx(ctx, tx, WebhookArgs{Job: j.ID, Delivery: "dlv_" + newObjectID()[4:], First: d.cfg.Now()}, &river.InsertOpts{Queue: hooksQueue})
 		return err
 	})
 	if err != nil {
@@ -704,4 +740,54 @@ func (d *Dispatcher) receive(r *media.Received) {
 	}
 	d.audit(audit.Entry{Account: account, Action: "inbox.receive", Object: e.ID, Outcome: "ok", Detail: fmt.Sprintf("%d pages to %s", len(r.Pages), r.Number)})
 	d.log.Info("received", "number", r.Number, "account", account, "pages", len(r.Pages), "inbox", e.ID)
+}
+
+// hookWorker works WebhookArgs.
+type hookWorker struct {
+	river.WorkerDefaults[WebhookArgs]
+	d *Dispatcher
+}
+
+func (w *hookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) error {
+	return w.d.tell(ctx, job.Args)
+}
+
+// tell delivers a final job's status to its webhook, signed with its
+// account's secret; a delivery to retry is snoozed for the webhook
+// package's backoff, until a day has passed.
+func (d *Dispatcher) tell(ctx context.Context, a WebhookArgs) error {
+	j, err := d.cfg.Store.Delivery(ctx, a.Job)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var req server.FaxRequest
+	if err := json.Unmarshal(j.Spec, &req); err != nil || req.Webhook == "" {
+		return nil
+	}
+	secret, err := d.cfg.Store.WebhookSecret(ctx, j.Account)
+	if err != nil {
+		return err
+	}
+	if secret == "" {
+		d.audit(audit.Entry{Account: j.Account, Action: "webhook", Object: j.ID, Outcome: "failed", Detail: "the account has no webhook secret (POST /v1/admin/webhook-secret)"})
+		return nil
+	}
+	body, err := json.Marshal(server.StatusOf(j))
+	if err != nil {
+		return err
+	}
+	r := d.hooks.Deliver(ctx, req.Webhook, secret, "fax.final", a.Delivery, body)
+	if r.Err == nil {
+		d.audit(audit.Entry{Account: j.Account, Action: "webhook", Object: j.ID, Outcome: "ok", Detail: fmt.Sprintf("%d", r.Status)})
+		return nil
+	}
+	if wait, ok := d.cfg.WebhookRetry(a.First, d.cfg.Now(), r); ok {
+		d.log.Info("webhook to retry", "job", j.ID, "error", r.Err, "in", wait)
+		return river.JobSnooze(wait)
+	}
+	d.audit(audit.Entry{Account: j.Account, Action: "webhook", Object: j.ID, Outcome: "failed", Detail: r.Err.Error()})
+	return nil
 }

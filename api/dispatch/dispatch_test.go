@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/faxd/faxd/api/server"
 	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/vault"
+	"github.com/faxd/faxd/api/webhook"
 	"github.com/faxd/faxd/hal/media"
 	"github.com/faxd/faxd/hal/sched"
 	"github.com/faxd/faxd/hal/sim"
@@ -74,6 +77,13 @@ func newRig(t *testing.T, dir string) *rig {
 		t.Fatal(err)
 	}
 	r.d, err = New(Config{Store: r.st, Vault: r.v, Media: r.media, Audit: r.log, Lines: 2, Poll: 20 * time.Millisecond,
+		Webhooks: webhook.Policy{AllowHTTP: true, AllowPrivate: true},
+		WebhookRetry: func(first, now time.Time, res webhook.Result) (time.Duration, bool) {
+			if _, ok := webhook.ShouldRetry(first, now, res); !ok {
+				return 0, false
+			}
+			return 50 * time.Millisecond, true
+		},
 		Retry: Retry{Busy: 100 * time.Millisecond, NoAnswer: 100 * time.Millisecond, Protocol: 100 * time.Millisecond, Channel: 100 * time.Millisecond, MaxDials: 2}})
 	if err != nil {
 		t.Fatal(err)
@@ -326,5 +336,55 @@ func TestCancelWhileWaiting(t *testing.T) {
 	}
 	if j := r.final(id); j.State != store.JobCanceled || len(j.Recipients[0].Attempts) != 1 {
 		t.Errorf("%+v", j)
+	}
+}
+
+// TestWebhook: a final fax's status is delivered to its webhook, signed
+// with the account's secret, after a first delivery the receiver
+// refused with 503; both carry the same delivery key.
+func TestWebhook(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	r.account()
+	secret := webhook.NewSecret()
+	if err := r.st.SetWebhookSecret(context.Background(), "acme", secret); err != nil {
+		t.Fatal(err)
+	}
+	type hit struct {
+		status   server.FaxStatus
+		delivery string
+		err      error
+	}
+	hits := make(chan hit, 4)
+	var n int
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var h hit
+		h.err = webhook.Verify(secret, req.Header.Get(webhook.HeaderSignature), body, time.Now(), time.Minute)
+		json.Unmarshal(body, &h.status)
+		h.delivery = req.Header.Get(webhook.HeaderDelivery)
+		hits <- h
+		if n++; n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer ts.Close()
+	r.start()
+	id := r.submit(server.FaxRequest{To: []string{acmeNumber}, Webhook: ts.URL + "/hooks/fax"}, letter)
+	r.final(id)
+	var got []hit
+	for len(got) < 2 {
+		select {
+		case h := <-hits:
+			got = append(got, h)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%d deliveries", len(got))
+		}
+	}
+	for _, h := range got {
+		if h.err != nil || h.status.ID != id || h.status.State != "sent" || h.delivery == "" || h.delivery != got[0].delivery {
+			t.Errorf("delivery %+v", h)
+		}
 	}
 }

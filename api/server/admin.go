@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/store"
+	"github.com/faxd/faxd/api/webhook"
 )
 
 // Admin is what the admin resources need of the store (*store.Store).
@@ -250,18 +250,11 @@ func (s *Server) putNumbers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, NumbersBody{Numbers: ns})
 }
 
-// newWebhookSecret is a webhook signing secret: 256 random bits.
-func newWebhookSecret() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return "whsec_" + base64.RawURLEncoding.EncodeToString(b)
-}
-
 // postWebhookSecret makes the account a new webhook signing secret and
 // answers it, this once; the old one signs no more.
 func (s *Server) postWebhookSecret(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
-	sec := newWebhookSecret()
+	sec := webhook.NewSecret()
 	if err := s.cfg.Admin.SetWebhookSecret(r.Context(), a.ID, sec); err != nil {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
 		return

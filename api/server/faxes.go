@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/store"
+	"github.com/faxd/faxd/api/webhook"
 	"github.com/faxd/faxd/t30/document"
 )
 
@@ -88,7 +90,8 @@ type FaxList struct {
 	Next  string      `json:"next,omitempty"`
 }
 
-func statusOf(j store.Job) FaxStatus {
+// StatusOf is a job as the API shows it (and its webhook tells it).
+func StatusOf(j store.Job) FaxStatus {
 	var spec FaxRequest
 	json.Unmarshal(j.Spec, &spec)
 	st := FaxStatus{ID: j.ID, State: j.State, To: spec.To, Documents: len(j.Documents), Priority: j.Priority,
@@ -145,6 +148,11 @@ func (s *Server) postFax(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, err := DecodeFaxRequest(part)
+	if err == nil && req.Webhook != "" {
+		if werr := webhook.CheckURL(req.Webhook, s.cfg.Webhooks); werr != nil {
+			err = fmt.Errorf("%w: webhook: %v", ErrFaxRequest, werr)
+		}
+	}
 	if err != nil {
 		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, err.Error())
 		return
@@ -230,7 +238,7 @@ func (s *Server) postFax(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the job could not be read back")
 		return
 	}
-	writeJSON(w, http.StatusCreated, statusOf(j))
+	writeJSON(w, http.StatusCreated, StatusOf(j))
 }
 
 func (s *Server) getFax(w http.ResponseWriter, r *http.Request) {
@@ -244,7 +252,7 @@ func (s *Server) getFax(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
 		return
 	}
-	writeJSON(w, http.StatusOK, statusOf(j))
+	writeJSON(w, http.StatusOK, StatusOf(j))
 }
 
 func (s *Server) listFaxes(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +278,7 @@ func (s *Server) listFaxes(w http.ResponseWriter, r *http.Request) {
 	}
 	out := FaxList{Faxes: []FaxStatus{}, Next: next}
 	for _, j := range jobs {
-		out.Faxes = append(out.Faxes, statusOf(j))
+		out.Faxes = append(out.Faxes, StatusOf(j))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -304,5 +312,5 @@ func (s *Server) cancelFax(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
 		return
 	}
-	writeJSON(w, http.StatusOK, statusOf(j))
+	writeJSON(w, http.StatusOK, StatusOf(j))
 }

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/faxd/faxd/api/webhook"
 )
 
 // FaxRequest is the metadata of a fax submission (the documents come as
@@ -153,9 +154,10 @@ func DecodeFaxRequest(r io.Reader) (*FaxRequest, error) {
 		return nil, fmt.Errorf("%w: retry.max_attempts %d (1 to 10)", ErrFaxRequest, f.Retry.MaxAttempts)
 	}
 	if f.Webhook != "" {
-		u, err := url.Parse(f.Webhook)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(f.Webhook) > 2048 {
-			return nil, fmt.Errorf("%w: webhook must be an https URL without credentials", ErrFaxRequest)
+		// The form here; where it may lead, by the server's policy, at
+		// submission and again at every dial.
+		if err := webhook.CheckURL(f.Webhook, webhook.Policy{AllowPrivate: true}); err != nil {
+			return nil, fmt.Errorf("%w: webhook: %v", ErrFaxRequest, err)
 		}
 	}
 	return &f, nil

@@ -21,6 +21,7 @@ import (
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/seal"
+	"github.com/faxd/faxd/api/webhook"
 )
 
 // Account and Credential are auth's.
@@ -67,6 +68,9 @@ type Config struct {
 	// /v1/calls), with Documents holding the images; without it they are
 	// not served.
 	Inbox Inbox
+	// Webhooks is where webhook URLs may lead (checked at submission; the
+	// dispatcher checks again at every dial).
+	Webhooks webhook.Policy
 }
 
 // DefaultMaxBody bounds a request body (documents of a fax included).
