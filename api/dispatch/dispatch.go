@@ -45,6 +45,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -290,8 +291,10 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	return nil
 }
 
-// sweep destroys vault objects no job or inbox entry refers to: what a
-// server killed between a vault write and its row left.
+// sweep destroys the documents and images (vault objects doc_... and
+// img_...) no job or inbox entry refers to: what a server killed
+// between a vault write and its row left. Other objects (the server's
+// own secrets) are not its to judge.
 func (d *Dispatcher) sweep(ctx context.Context) error {
 	keep, err := d.cfg.Store.Objects(ctx)
 	if err != nil {
@@ -302,7 +305,7 @@ func (d *Dispatcher) sweep(ctx context.Context) error {
 		return err
 	}
 	for _, id := range ids {
-		if !keep[id] {
+		if !keep[id] && (strings.HasPrefix(id, "doc_") || strings.HasPrefix(id, "img_")) {
 			if err := d.cfg.Vault.Destroy(id); err != nil {
 				return err
 			}

@@ -292,6 +292,7 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.v.Put("img_orphan", strings.NewReader("half a fax"))
+	r.v.Put("token-key", strings.NewReader("the server's own"))
 	r.start()
 	j := r.final(id)
 	rc := j.Recipients[0]
@@ -307,6 +308,9 @@ func TestResumeAfterKill(t *testing.T) {
 	}
 	if r.v.Exists("img_orphan") {
 		t.Error("the orphan object was kept")
+	}
+	if !r.v.Exists("token-key") {
+		t.Error("a secret of the server's was swept away")
 	}
 }
 

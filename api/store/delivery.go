@@ -594,6 +594,24 @@ func (s *Store) Numbers(ctx context.Context, account string) ([]string, error) {
 	return out, rows.Err()
 }
 
+// AllNumbers lists every number an account holds.
+func (s *Store) AllNumbers(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT number FROM numbers ORDER BY number`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
 // NumberOwner returns the account that holds number (ErrNotFound: none).
 func (s *Store) NumberOwner(ctx context.Context, number string) (string, error) {
 	var a string

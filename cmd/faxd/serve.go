@@ -8,15 +8,27 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sys/unix"
+
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
+	"github.com/faxd/faxd/api/dispatch"
 	"github.com/faxd/faxd/api/seal"
 	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/webhook"
+	"github.com/faxd/faxd/hal/media"
+	"github.com/faxd/faxd/hal/sched"
+	"github.com/faxd/faxd/hal/sim"
+	"github.com/faxd/faxd/t30"
 )
 
 // initCommand: faxd init [--data DIR] [--account NAME] [--allow CIDRS] [--host NAMES].
@@ -27,12 +39,21 @@ func initCommand(args []string, stdout, stderr io.Writer) error {
 	account := fs.String("account", "admin", "the first account")
 	allow := fs.String("allow", "127.0.0.0/8, ::1", "networks the first account may connect from")
 	hosts := fs.String("host", "localhost,127.0.0.1,::1", "names and addresses for the self-signed certificate")
+	numbers := fs.String("numbers", "", "E.164 numbers whose faxes go to the first account's inbox, comma-separated")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return fmt.Errorf("%w: init: %v %v", errUsage, err, fs.Args())
 	}
 	rules, err := auth.ParseNetworkRules(*allow)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	var nums []string
+	for _, n := range splitList(*numbers) {
+		e, err := server.ParseE164(n)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		nums = append(nums, e)
 	}
 	d, err := initData(*data, strings.Split(*hosts, ","), time.Now())
 	if err != nil {
@@ -43,39 +64,97 @@ func initCommand(args []string, stdout, stderr io.Writer) error {
 	if err := d.store.CreateAccount(ctx, *account, rules); err != nil {
 		return err
 	}
+	if err := d.store.SetNumbers(ctx, *account, nums); err != nil {
+		return err
+	}
 	pw := oneTimePassword()
-	cred := auth.Credential{Account: *account, Name: "admin", Hash: auth.HashPassword(pw, auth.DefaultParams), Roles: []auth.Role{auth.RoleAdmin}, Kind: "user"}
+	cred := auth.Credential{Account: *account, Name: "admin", Hash: auth.HashPassword(pw, auth.DefaultParams), Roles: []auth.Role{auth.RoleAdmin}, Kind: "user", MustChange: true}
 	if err := d.store.CreateCredential(ctx, cred); err != nil {
 		return err
 	}
 	if _, err := d.audit.Append(audit.Entry{Actor: "faxd init", Account: *account, Action: "init", Object: "admin", Outcome: "ok"}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "data directory:  %s\naccount:         %s (from %s)\nadmin user:      admin\nadmin password:  %s   (shown this once)\ncertificate:     %s\n",
-		*data, *account, rules, pw, server.Fingerprint(d.cert))
+	fmt.Fprintf(stdout, "data directory:  %s\naccount:         %s (from %s)\nnumbers:         %s\nadmin user:      admin\nadmin password:  %s   (shown this once, to be changed at the first login)\ncertificate:     %s\n",
+		*data, *account, rules, strings.Join(nums, ", "), pw, server.Fingerprint(d.cert))
 	return nil
 }
 
-// serveCommand: faxd serve [--data DIR] [--listen ADDR] [--tls12].
+// serveOptions are faxd serve's settings.
+type serveOptions struct {
+	data    string
+	listen  string
+	tls12   bool
+	lines   []string // the sim network's lines that place calls
+	metrics string   // local address of the Prometheus metrics; "": none
+	// Settings tests and faxd demo change.
+	period    time.Duration // the media server's tick; 0: 20 ms
+	poll      time.Duration // the job queue's poll; 0: 1 s
+	retention time.Duration
+	webhooks  webhook.Policy
+	logOut    io.Writer
+	logLevel  hclog.Level
+}
+
+// serveCommand: faxd serve [--data DIR] [--listen ADDR] [--tls12] [--lines NUMBERS] [--metrics ADDR].
 func serveCommand(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	data := fs.String("data", "faxd-data", "the data directory (faxd init makes it)")
-	listen := fs.String("listen", "127.0.0.1:8443", "address to serve HTTPS on")
-	tls12 := fs.Bool("tls12", false, "accept TLS 1.2 too (AEAD suites with forward secrecy only)")
+	o := serveOptions{logOut: stderr, logLevel: hclog.Info}
+	fs.StringVar(&o.data, "data", "faxd-data", "the data directory (faxd init makes it)")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to serve HTTPS on")
+	fs.BoolVar(&o.tls12, "tls12", false, "accept TLS 1.2 too (AEAD suites with forward secrecy only)")
+	lines := fs.String("lines", "+15550190,+15550191,+15550192,+15550193", "the simulated network's lines that place calls (the accounts' numbers answer)")
+	fs.StringVar(&o.metrics, "metrics", "", "local address to serve Prometheus metrics on (/metrics); empty: none")
+	fs.DurationVar(&o.retention, "retention", 7*24*time.Hour, "how long a received fax not acknowledged is kept")
+	private := fs.Bool("private-webhooks", false, "let webhooks reach loopback and private networks (never link-local)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return fmt.Errorf("%w: serve: %v %v", errUsage, err, fs.Args())
 	}
+	o.lines = splitList(*lines)
+	o.webhooks.AllowPrivate = *private
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, *data, *listen, *tls12, func(addr net.Addr, fp string) {
+	return serve(ctx, o, func(addr net.Addr, fp string) {
 		fmt.Fprintf(stdout, "faxd: serving https://%s (certificate %s)\n", addr, fp)
 	})
 }
 
-// serve runs the HTTPS API on the data directory until ctx ends.
-func serve(ctx context.Context, root, listen string, tls12 bool, ready func(net.Addr, string)) error {
-	d, err := openData(root)
+func splitList(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// lockData takes the data directory for this process alone: one server
+// a directory (the job queue's recovery at start counts on it).
+func lockData(root string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(root, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is in use by another faxd: %w", root, err)
+	}
+	return f, nil
+}
+
+// serve runs the HTTPS API, the media server (on the sim network: the
+// lines, and every number an account holds) and the dispatcher between
+// them on the data directory until ctx ends; then it stops the API,
+// the calls (each recorded as cut short) and the queue, in that order.
+func serve(ctx context.Context, o serveOptions, ready func(net.Addr, string)) error {
+	lock, err := lockData(o.data)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	d, err := openData(o.data)
 	if err != nil {
 		return err
 	}
@@ -84,38 +163,99 @@ func serve(ctx context.Context, root, listen string, tls12 bool, ready func(net.
 	if err != nil {
 		return err
 	}
+	if o.logOut == nil {
+		o.logOut = io.Discard
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "faxd", Level: o.logLevel, Output: o.logOut})
+	numbers, err := d.store.AllNumbers(ctx)
+	if err != nil {
+		return err
+	}
+	chans := append(slices.Clone(o.lines), numbers...)
+	slices.Sort(chans)
+	chans = slices.Compact(chans)
+	ms, err := media.New(media.Config{
+		Driver:   sim.New(sim.Config{}),
+		Channels: chans,
+		Sched:    sched.Config{Period: o.period, CatchUp: 8},
+		Logger:   logger.Named("media"),
+		T30:      t30.Config{ECM: true},
+	})
+	if err != nil {
+		return err
+	}
+	if err := ms.Start(); err != nil {
+		return err
+	}
+	mctx, mcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer mcancel()
+	defer ms.Stop(mctx)
+	disp, err := dispatch.New(dispatch.Config{Store: d.store, Vault: d.vault, Media: ms, Audit: d.audit, Logger: logger.Named("dispatch"),
+		Lines: len(o.lines), Retention: o.retention, Poll: o.poll, Webhooks: o.webhooks})
+	if err != nil {
+		return err
+	}
+	if err := disp.Start(ctx); err != nil {
+		return err
+	}
 	api := server.New(server.Config{Directory: d.store, Tokens: tokens, Seal: seal.NewServer(d.seal, seal.Limits{}), Audit: d.audit,
-		Jobs: d.store, Documents: d.vault, Admin: d.store})
+		Jobs: d.store, Documents: d.vault, Admin: d.store, Inbox: d.store, Webhooks: o.webhooks})
 	hs := &http.Server{
 		Handler:           api,
-		TLSConfig:         server.TLSConfig(d.cert, tls12),
+		TLSConfig:         server.TLSConfig(d.cert, o.tls12),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // uploads of documents
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          logger.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
-	ln, err := net.Listen("tcp", listen)
+	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
+	}
+	var metrics *http.Server
+	if o.metrics != "" {
+		mln, err := net.Listen("tcp", o.metrics)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", ms.Handler())
+		metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go metrics.Serve(mln)
+		logger.Info("metrics", "address", mln.Addr().String())
 	}
 	if ready != nil {
 		ready(ln.Addr(), server.Fingerprint(d.cert))
 	}
+	logger.Info("serving", "address", ln.Addr().String(), "channels", len(chans), "numbers", len(numbers))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return err
+	if serr := hs.Shutdown(sctx); serr != nil && err == nil {
+		err = serr
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if metrics != nil {
+		metrics.Shutdown(sctx)
 	}
-	return nil
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if serr := ms.Stop(mctx); serr != nil && err == nil {
+		err = serr
+	}
+	if serr := disp.Stop(mctx); serr != nil && err == nil {
+		err = serr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
 }

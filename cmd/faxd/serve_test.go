@@ -72,7 +72,7 @@ func TestInitServe(t *testing.T) {
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, dir, "127.0.0.1:0", false, func(a net.Addr, got string) {
+		done <- serve(ctx, serveOptions{data: dir, listen: "127.0.0.1:0", lines: []string{"+15550190"}}, func(a net.Addr, got string) {
 			if got != fp[1] {
 				t.Errorf("serve's fingerprint %s, init's %s", got, fp[1])
 			}
