@@ -39,7 +39,7 @@ type command struct {
 var commands = []command{
 	{"hw", "list [--json] [--sysfs DIR] [--procfs DIR]", "telephony cards, drivers, IRQs, DAHDI spans and channels", hwCommand},
 	{"init", "[--data DIR] [--account NAME] [--numbers E164S] [--allow CIDRS] [--host NAMES]", "make a data directory: vault and master key, secrets, certificate, store, audit log, first admin (password printed once)", initCommand},
-	{"serve", "[--data DIR] [--listen ADDR] [--tls12] [--lines NUMBERS] [--metrics ADDR] [--retention D] [--private-webhooks]", "serve the HTTPS API (TLS 1.3, HTTP/2) and the media server (simulated network) from a data directory", serveCommand},
+	{"serve", "[--config FILE] [--data DIR] [--listen ADDR] [--tls12] [--lines NUMBERS] [--metrics ADDR] [--retention D] [--private-webhooks]", "serve the HTTPS API (TLS 1.3, HTTP/2) and the media server (simulated network) from a data directory", serveCommand},
 	{"keys", "rotate [--data DIR]", "a new master key: every data key re-wrapped, the old master key destroyed", keysCommand},
 	{"audit", "verify [--data DIR]", "check the audit log's chain and name the first broken entry", auditCommand},
 }

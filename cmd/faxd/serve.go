@@ -108,7 +108,11 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.metrics, "metrics", "", "local address to serve Prometheus metrics on (/metrics); empty: none")
 	fs.DurationVar(&o.retention, "retention", 7*24*time.Hour, "how long a received fax not acknowledged is kept")
 	private := fs.Bool("private-webhooks", false, "let webhooks reach loopback and private networks (never link-local)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	fs.String("config", "", "a file of settings (name = value, a line each); the command line overrides it")
+	if err := parseWithConfig(fs, args); err != nil || fs.NArg() > 0 {
+		if errors.Is(err, errUsage) {
+			return err
+		}
 		return fmt.Errorf("%w: serve: %v %v", errUsage, err, fs.Args())
 	}
 	o.lines = splitList(*lines)
