@@ -14,6 +14,8 @@ package clienttest
 import (
 	"bytes"
 	"context"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -128,6 +130,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// startTLS serves h over TLS; failed handshakes (a client refusing the
+// certificate, as tests make some do) are not logged.
+func startTLS(h http.Handler) *httptest.Server {
+	ts := httptest.NewUnstartedServer(h)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.StartTLS()
+	return ts
+}
+
 // Options shape a Server.
 type Options struct {
 	Seal  seal.Limits // the seal server's limits
@@ -199,7 +210,7 @@ func NewServer(t testing.TB, o Options) *Server {
 		Hash: Cheap, Now: clk.Now, Guard: &auth.Guard{MaxFailures: 1 << 20},
 	})
 	s := &Server{Clock: clk, Store: st}
-	s.TLS = httptest.NewTLSServer(s.wrap(api))
+	s.TLS = startTLS(s.wrap(api))
 	t.Cleanup(s.TLS.Close)
 	s.URL = s.TLS.URL
 	s.Fingerprint = server.Fingerprint(s.TLS.TLS.Certificates[0])

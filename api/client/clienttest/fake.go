@@ -212,7 +212,7 @@ func NewFake(t testing.TB) *Fake {
 	mux.Handle("GET /v1/admin/numbers", f.authed(admin, http.HandlerFunc(f.getNumbers)))
 	mux.Handle("PUT /v1/admin/numbers", f.authed(admin, http.HandlerFunc(f.putNumbers)))
 	mux.Handle("POST /v1/admin/webhook-secret", f.authed(admin, http.HandlerFunc(f.postWebhookSecret)))
-	f.TLS = httptest.NewTLSServer(f.wrap(f.account(mux)))
+	f.TLS = startTLS(f.wrap(f.account(mux)))
 	t.Cleanup(f.TLS.Close)
 	f.URL = f.TLS.URL
 	f.Fingerprint = server.Fingerprint(f.TLS.TLS.Certificates[0])
@@ -473,19 +473,20 @@ func (f *Fake) status(fx *fakeFax) fakeStatus {
 		st.Pages = 2
 	}
 	sent := 0
-	for _, to := range fx.to {
+	for i, to := range fx.to {
+		call := func(n int) string { return "call_" + fx.id + "_" + strconv.Itoa(i+1) + "_" + strconv.Itoa(n) }
 		rc := fakeRecipient{To: to, State: "queued", Attempts: []fakeAttempt{}}
 		fail := to == FailNumber
 		busy := func() fakeAttempt {
 			e := at(2)
-			return fakeAttempt{N: 1, Started: at(1), Ended: &e, Result: "busy", FirstPage: 1, Call: "call_" + fx.id + "_1"}
+			return fakeAttempt{N: 1, Started: at(1), Ended: &e, Result: "busy", FirstPage: 1, Call: call(1)}
 		}
 		switch {
 		case fx.canceled:
 			rc.State = "canceled"
 		case fx.step == 1:
 			rc.State = "sending"
-			rc.Attempts = append(rc.Attempts, fakeAttempt{N: 1, Started: at(1), FirstPage: 1, Call: "call_" + fx.id + "_1"})
+			rc.Attempts = append(rc.Attempts, fakeAttempt{N: 1, Started: at(1), FirstPage: 1, Call: call(1)})
 		case fx.step == 2:
 			next := at(5)
 			rc.NextAttempt = &next
@@ -493,11 +494,11 @@ func (f *Fake) status(fx *fakeFax) fakeStatus {
 		case fx.step >= 3 && fail:
 			rc.State = "failed"
 			e := at(3)
-			rc.Attempts = append(rc.Attempts, busy(), fakeAttempt{N: 2, Started: at(2), Ended: &e, Result: "no_answer", FirstPage: 1, Call: "call_" + fx.id + "_2"})
+			rc.Attempts = append(rc.Attempts, busy(), fakeAttempt{N: 2, Started: at(2), Ended: &e, Result: "no_answer", FirstPage: 1, Call: call(2)})
 		case fx.step >= 3:
 			rc.State, rc.PagesSent = "sent", 2
 			e := at(3)
-			rc.Attempts = append(rc.Attempts, busy(), fakeAttempt{N: 2, Started: at(2), Ended: &e, Result: "ok", PagesSent: 2, FirstPage: 1, Call: "call_" + fx.id + "_2"})
+			rc.Attempts = append(rc.Attempts, busy(), fakeAttempt{N: 2, Started: at(2), Ended: &e, Result: "ok", PagesSent: 2, FirstPage: 1, Call: call(2)})
 			sent++
 		}
 		st.Recipients = append(st.Recipients, rc)
