@@ -110,7 +110,9 @@ func (c *Client) Send(ctx context.Context, req server.FaxRequest, docs ...Docume
 }
 
 // SendProgress is Send telling progress how many octets of the sealed
-// body have gone out, of how many.
+// body have gone out, of how many. It is called from the goroutine that
+// writes the body (not the caller's); a retry, after a session ran out,
+// starts again from 0.
 func (c *Client) SendProgress(ctx context.Context, req server.FaxRequest, progress func(sent, total int64), docs ...Document) (*Fax, error) {
 	if len(docs) == 0 || len(docs) > server.MaxDocuments {
 		return nil, fmt.Errorf("%w: %d documents, 1 to %d", ErrConfig, len(docs), server.MaxDocuments)

@@ -479,3 +479,21 @@ func TestReadLine(t *testing.T) {
 		t.Errorf("empty: %v", err)
 	}
 }
+
+// TestPinFollowsURL: the config file's fingerprint is the config file's
+// server's; another URL given goes without it, or with its own.
+func TestPinFollowsURL(t *testing.T) {
+	s := clienttest.NewServer(t, clienttest.Options{})
+	h := newHarness(t, map[string]string{"FAXCTL_SECRET": clienttest.SenderSecret})
+	path := filepath.Join(h.env["XDG_CONFIG_HOME"], "faxctl", "config.json")
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	os.WriteFile(path, []byte(`{"url":"https://127.0.0.1:1","account":"acme","name":"sender","fingerprint":"sha256:`+strings.Repeat("00", 32)+`"}`), 0o600)
+	c := &cli{getenv: func(k string) string { return h.env[k] }}
+	c.g.url = s.URL
+	st, err := c.settings()
+	if err != nil || st.Fingerprint != "" || st.URL != s.URL || st.Name != "sender" {
+		t.Errorf("another URL: %+v %v", st, err)
+	}
+	h.must("list", "--url", s.URL, "--fingerprint", s.Fingerprint)
+	h.fails(1, "not the pinned one", "list", "--url", s.URL, "--fingerprint", "sha256:"+strings.Repeat("00", 32))
+}

@@ -75,6 +75,7 @@ func (c *cli) settings() (settings, error) {
 			return s, fmt.Errorf("config: %w", err)
 		}
 	}
+	fileURL := s.URL
 	for _, v := range []struct {
 		field      *string
 		env, flagv string
@@ -90,6 +91,10 @@ func (c *cli) settings() (settings, error) {
 		if v.flagv != "" {
 			*v.field = v.flagv
 		}
+	}
+	// A pin belongs to its server: the file's is not taken for another.
+	if s.URL != fileURL && s.Fingerprint != "" && c.getenv("FAXCTL_FINGERPRINT") == "" && c.g.fingerprint == "" {
+		s.Fingerprint = ""
 	}
 	var missing []string
 	for _, m := range []struct{ v, what string }{{s.URL, "--url"}, {s.Account, "--account"}, {s.Name, "--name"}} {
