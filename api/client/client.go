@@ -428,13 +428,10 @@ func decode(method, path string, resp *response, out any) error {
 	return nil
 }
 
-// Token is an access token as POST /v1/tokens answers it.
-type Token struct {
-	server.TokenResponse
-	// PasswordChangeRequired: the password is one-time; the token is good
-	// for ChangePassword only.
-	PasswordChangeRequired bool `json:"password_change_required"`
-}
+// Token is an access token as POST /v1/tokens answers it; with
+// ChangeRequired, the password is one-time and the token good for
+// ChangePassword only.
+type Token = server.TokenResponse
 
 // Login exchanges the credential for a new token, which the client keeps
 // for the requests after, and returns it.

@@ -78,7 +78,7 @@ func TestLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.Token == "" || !slices.Equal(tok.Roles, []auth.Role{auth.RoleSender}) || tok.PasswordChangeRequired || !tok.Expires.After(s.Clock.Now()) {
+	if tok.Token == "" || !slices.Equal(tok.Roles, []auth.Role{auth.RoleSender}) || tok.ChangeRequired || !tok.Expires.After(s.Clock.Now()) {
 		t.Errorf("token: %+v", tok)
 	}
 	_, err = realClient(t, s, clienttest.SenderName, "wrong").Login(ctx)

@@ -24,7 +24,7 @@ func TestPasswordChange(t *testing.T) {
 	f := clienttest.NewFake(t)
 	c := fakeClient(t, f, clienttest.FirstName, clienttest.FirstPassword)
 	tok, err := c.Login(ctx)
-	if err != nil || !tok.PasswordChangeRequired || !slices.Equal(tok.Roles, []auth.Role{auth.RoleAdmin}) {
+	if err != nil || !tok.ChangeRequired || !slices.Equal(tok.Roles, []auth.Role{auth.RoleAdmin}) {
 		t.Fatalf("login: %+v %v", tok, err)
 	}
 	_, err = c.Numbers(ctx)

@@ -35,8 +35,8 @@ func loginCommand(c *cli, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	changed := false
-	if tok.PasswordChangeRequired || *newFile != "" {
-		nw, err := c.newPassword(*newFile, tok.PasswordChangeRequired)
+	if tok.ChangeRequired || *newFile != "" {
+		nw, err := c.newPassword(*newFile, tok.ChangeRequired)
 		if err != nil {
 			return err
 		}

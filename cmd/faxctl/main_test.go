@@ -217,7 +217,7 @@ func TestFaxes(t *testing.T) {
 	if r.stdout != f.ID+" canceled; its documents are destroyed\n" {
 		t.Errorf("cancel: %q", r.stdout)
 	}
-	h.fails(1, "faxctl: cancel: wrong_state: only a queued fax can be canceled\n", "cancel", f.ID)
+	h.fails(1, "faxctl: cancel: wrong_state: only a fax waiting for a call can be canceled (it is final, or a call is in progress)\n", "cancel", f.ID)
 	r = h.must("list", "--state", "canceled")
 	if !strings.Contains(r.stdout, f.ID) || strings.Count(r.stdout, "\n") != 2 {
 		t.Errorf("canceled: %q", r.stdout)
