@@ -495,7 +495,7 @@ func (d *Dispatcher) send(ctx context.Context, job *river.Job[SendArgs]) error {
 		return river.JobSnooze(wait) // a retry recorded before a crash let River know
 	}
 	if !d.acquire(rcpt.Number) {
-		return river.JobSnooze(15 * time.Second)
+		return river.JobSnooze(time.Second) // the number has all the calls it may have: soon again
 	}
 	defer d.release(rcpt.Number)
 	var req server.FaxRequest

@@ -122,7 +122,7 @@ func TestHWListUnreadable(t *testing.T) {
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"nonsense"}, {"hw"}, {"hw", "nonsense"}, {"hw", "list", "extra"}, {"hw", "list", "--bogus"},
-		{"hw", "list", "--sysfs"}, {"init", "extra"}, {"init", "--bogus"}, {"serve", "--bogus"}, {"serve", "extra"}, {"keys"}, {"keys", "rotate", "x"}, {"audit"}, {"audit", "verify", "--bogus"}, {"demo"},
+		{"hw", "list", "--sysfs"}, {"init", "extra"}, {"init", "--bogus"}, {"serve", "--bogus"}, {"serve", "extra"}, {"keys"}, {"keys", "rotate", "x"}, {"audit"}, {"audit", "verify", "--bogus"}, {"demo", "--bogus"}, {"demo", "a", "b"},
 	} {
 		status, out, errs := runFaxd(args...)
 		if status != 2 || out != "" || !strings.Contains(errs, "usage:\n  faxd hw list") {

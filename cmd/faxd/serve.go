@@ -109,6 +109,8 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.retention, "retention", 7*24*time.Hour, "how long a received fax not acknowledged is kept")
 	private := fs.Bool("private-webhooks", false, "let webhooks reach loopback and private networks (never link-local)")
 	fs.String("config", "", "a file of settings (name = value, a line each); the command line overrides it")
+	fs.DurationVar(&o.period, "tick", 0, "the media server's tick, 20 ms of audio each; below 20 ms the calls run faster than real time (tests, demos)")
+	fs.DurationVar(&o.poll, "poll", 0, "how often the job queue looks for jobs come due (0: 1 s)")
 	if err := parseWithConfig(fs, args); err != nil || fs.NArg() > 0 {
 		if errors.Is(err, errUsage) {
 			return err
@@ -191,9 +193,14 @@ func serve(ctx context.Context, o serveOptions, ready func(net.Addr, string)) er
 	if err := ms.Start(); err != nil {
 		return err
 	}
-	mctx, mcancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer mcancel()
-	defer ms.Stop(mctx)
+	stopping := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), 30*time.Second)
+	}
+	defer func() { // on the way out early; the orderly stop below has stopped it already
+		c, cancel := stopping()
+		defer cancel()
+		ms.Stop(c)
+	}()
 	disp, err := dispatch.New(dispatch.Config{Store: d.store, Vault: d.vault, Media: ms, Audit: d.audit, Logger: logger.Named("dispatch"),
 		Lines: len(o.lines), Retention: o.retention, Poll: o.poll, Webhooks: o.webhooks})
 	if err != nil {
@@ -252,6 +259,8 @@ func serve(ctx context.Context, o serveOptions, ready func(net.Addr, string)) er
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
+	mctx, mcancel := stopping()
+	defer mcancel()
 	if serr := ms.Stop(mctx); serr != nil && err == nil {
 		err = serr
 	}
