@@ -253,6 +253,24 @@ func (s *Store) Account(ctx context.Context, id string) (auth.Account, error) {
 	return auth.Account{ID: id, Rules: rs, Disabled: disabled}, nil
 }
 
+// ListAccounts lists the accounts' IDs in order.
+func (s *Store) ListAccounts(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM accounts ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // CreateCredential adds an API credential (kind "api") or an admin login
 // ("user") to an account, with its secret's hash and its roles.
 func (s *Store) CreateCredential(ctx context.Context, c auth.Credential) error {

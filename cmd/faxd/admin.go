@@ -59,6 +59,11 @@ func keysCommand(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
 		return fmt.Errorf("%w: keys rotate: %v %v", errUsage, err, fs.Args())
 	}
+	lock, err := lockData(*data)
+	if err != nil {
+		return fmt.Errorf("%w (stop the server first)", err)
+	}
+	defer lock.Close()
 	d, err := openData(*data)
 	if err != nil {
 		return err

@@ -47,13 +47,9 @@ func initCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	var nums []string
-	for _, n := range splitList(*numbers) {
-		e, err := server.ParseE164(n)
-		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		nums = append(nums, e)
+	nums, err := parseNumbers(*numbers)
+	if err != nil {
+		return err
 	}
 	d, err := initData(*data, strings.Split(*hosts, ","), time.Now())
 	if err != nil {
@@ -61,15 +57,8 @@ func initCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	defer d.Close()
 	ctx := context.Background()
-	if err := d.store.CreateAccount(ctx, *account, rules); err != nil {
-		return err
-	}
-	if err := d.store.SetNumbers(ctx, *account, nums); err != nil {
-		return err
-	}
-	pw := oneTimePassword()
-	cred := auth.Credential{Account: *account, Name: "admin", Hash: auth.HashPassword(pw, auth.DefaultParams), Roles: []auth.Role{auth.RoleAdmin}, Kind: "user", MustChange: true}
-	if err := d.store.CreateCredential(ctx, cred); err != nil {
+	pw, err := addAccount(ctx, d, *account, rules, nums)
+	if err != nil {
 		return err
 	}
 	if _, err := d.audit.Append(audit.Entry{Actor: "faxd init", Account: *account, Action: "init", Object: "admin", Outcome: "ok"}); err != nil {
