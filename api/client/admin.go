@@ -7,21 +7,21 @@ import (
 	"net/url"
 
 	"github.com/faxd/faxd/api/auth"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // CreateCredential makes an API credential (roles sender, receiver,
 // auditor; never admin) and returns it with its secret, shown this once.
-func (c *Client) CreateCredential(ctx context.Context, name string, roles ...auth.Role) (*server.CredentialView, error) {
-	var v server.CredentialView
-	if err := c.call(ctx, "POST", "/v1/admin/credentials", server.NewCredential{Name: name, Roles: roles}, &v); err != nil {
+func (c *Client) CreateCredential(ctx context.Context, name string, roles ...auth.Role) (*wire.CredentialView, error) {
+	var v wire.CredentialView
+	if err := c.call(ctx, "POST", "/v1/admin/credentials", wire.NewCredential{Name: name, Roles: roles}, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil
 }
 
 // Credentials lists the account's credentials, secrets not included.
-func (c *Client) Credentials(ctx context.Context) ([]server.CredentialView, error) {
+func (c *Client) Credentials(ctx context.Context) ([]wire.CredentialView, error) {
 	resp, err := c.do(ctx, request{method: "GET", path: "/v1/admin/credentials"})
 	if err != nil {
 		return nil, err
@@ -29,11 +29,11 @@ func (c *Client) Credentials(ctx context.Context) ([]server.CredentialView, erro
 	// API.md says {"credentials": [...]}; the server as it stands answers
 	// the bare list. Both are taken.
 	if b := bytes.TrimSpace(resp.body); len(b) > 0 && b[0] == '[' {
-		var list []server.CredentialView
+		var list []wire.CredentialView
 		return list, decode("GET", "/v1/admin/credentials", resp, &list)
 	}
 	var out struct {
-		Credentials []server.CredentialView `json:"credentials"`
+		Credentials []wire.CredentialView `json:"credentials"`
 	}
 	return out.Credentials, decode("GET", "/v1/admin/credentials", resp, &out)
 }
@@ -47,7 +47,7 @@ func (c *Client) DeleteCredential(ctx context.Context, name string) error {
 // NetworkRules returns the account's network rules: the prefixes
 // requests may come from, "192.0.2.0/24, ::1".
 func (c *Client) NetworkRules(ctx context.Context) (string, error) {
-	var b server.NetworkRulesBody
+	var b wire.NetworkRulesBody
 	err := c.call(ctx, "GET", "/v1/admin/network-rules", nil, &b)
 	return b.Rules, err
 }
@@ -56,8 +56,8 @@ func (c *Client) NetworkRules(ctx context.Context) (string, error) {
 // as the server reads them. Rules that would shut out the client's own
 // address are refused (wrong_state).
 func (c *Client) SetNetworkRules(ctx context.Context, rules string) (string, error) {
-	var b server.NetworkRulesBody
-	err := c.call(ctx, "PUT", "/v1/admin/network-rules", server.NetworkRulesBody{Rules: rules}, &b)
+	var b wire.NetworkRulesBody
+	err := c.call(ctx, "PUT", "/v1/admin/network-rules", wire.NetworkRulesBody{Rules: rules}, &b)
 	return b.Rules, err
 }
 

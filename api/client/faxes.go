@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/faxd/faxd/api/seal"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // States of a fax and of each of its recipients (a recipient is never
@@ -56,7 +56,7 @@ const (
 // Fax is a fax's status: the server's FaxStatus with its pages and, per
 // recipient, its state and attempts.
 type Fax struct {
-	server.FaxStatus
+	wire.FaxStatus
 	Pages      int         `json:"pages"` // 0 until the documents are rendered for the first attempt
 	Recipients []Recipient `json:"recipients,omitempty"`
 }
@@ -102,10 +102,10 @@ type Document struct {
 	Size int64 // 0 or less: unknown; else checked against MaxUpload before anything is read
 }
 
-// Send submits a fax: req, then docs (1 to server.MaxDocuments), as a
+// Send submits a fax: req, then docs (1 to wire.MaxDocuments), as a
 // sealed multipart body. The whole body is built in memory first; more
 // than MaxUpload is refused with ErrTooLarge before anything is sent.
-func (c *Client) Send(ctx context.Context, req server.FaxRequest, docs ...Document) (*Fax, error) {
+func (c *Client) Send(ctx context.Context, req wire.FaxRequest, docs ...Document) (*Fax, error) {
 	return c.SendProgress(ctx, req, nil, docs...)
 }
 
@@ -113,9 +113,9 @@ func (c *Client) Send(ctx context.Context, req server.FaxRequest, docs ...Docume
 // body have gone out, of how many. It is called from the goroutine that
 // writes the body (not the caller's); a retry, after a session ran out,
 // starts again from 0.
-func (c *Client) SendProgress(ctx context.Context, req server.FaxRequest, progress func(sent, total int64), docs ...Document) (*Fax, error) {
-	if len(docs) == 0 || len(docs) > server.MaxDocuments {
-		return nil, fmt.Errorf("%w: %d documents, 1 to %d", ErrConfig, len(docs), server.MaxDocuments)
+func (c *Client) SendProgress(ctx context.Context, req wire.FaxRequest, progress func(sent, total int64), docs ...Document) (*Fax, error) {
+	if len(docs) == 0 || len(docs) > wire.MaxDocuments {
+		return nil, fmt.Errorf("%w: %d documents, 1 to %d", ErrConfig, len(docs), wire.MaxDocuments)
 	}
 	// Room for the inner content type line and the seal; the multipart
 	// framing is counted as it is written.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/client"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // loginCommand: faxctl login [--save] [--new-password-file FILE].
@@ -129,10 +129,10 @@ func sendCommand(c *cli, fs *flag.FlagSet, args []string) error {
 	if len(files) == 0 {
 		return usagef("no document to send")
 	}
-	if len(files) > server.MaxDocuments {
-		return usagef("%d documents, at most %d", len(files), server.MaxDocuments)
+	if len(files) > wire.MaxDocuments {
+		return usagef("%d documents, at most %d", len(files), wire.MaxDocuments)
 	}
-	req := server.FaxRequest{To: to, Header: *header, Ident: *ident, Resolution: *resolution, MaxRate: *maxRate, Webhook: *webhook}
+	req := wire.FaxRequest{To: to, Header: *header, Ident: *ident, Resolution: *resolution, MaxRate: *maxRate, Webhook: *webhook}
 	if *noECM {
 		off := false
 		req.ECM = &off
@@ -148,7 +148,7 @@ func sendCommand(c *cli, fs *flag.FlagSet, args []string) error {
 		req.NotBefore = &t
 	}
 	if *attempts != 0 {
-		req.Retry = &server.RetryRules{MaxAttempts: *attempts}
+		req.Retry = &wire.RetryRules{MaxAttempts: *attempts}
 	}
 	if *poll <= 0 {
 		return usagef("--poll must be positive")
@@ -557,7 +557,7 @@ func credentialsCommand(c *cli, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if list == nil {
-		list = []server.CredentialView{}
+		list = []wire.CredentialView{}
 	}
 	if c.g.json {
 		return c.printJSON(map[string]any{"credentials": list})
@@ -614,7 +614,7 @@ func networkRulesCommand(c *cli, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if c.g.json {
-		return c.printJSON(server.NetworkRulesBody{Rules: rules})
+		return c.printJSON(wire.NetworkRulesBody{Rules: rules})
 	}
 	fmt.Fprintln(c.stdout, orDash(rules))
 	return nil

@@ -25,6 +25,7 @@ import (
 	"github.com/faxd/faxd/api/seal"
 	"github.com/faxd/faxd/api/server"
 	"github.com/faxd/faxd/api/webhook"
+	"github.com/faxd/faxd/api/wire"
 	"github.com/faxd/faxd/hal/media"
 	"github.com/faxd/faxd/hal/sched"
 	"github.com/faxd/faxd/hal/sim"
@@ -49,7 +50,7 @@ func initCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	var nums []string
 	for _, n := range splitList(*numbers) {
-		e, err := server.ParseE164(n)
+		e, err := wire.ParseE164(n)
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}

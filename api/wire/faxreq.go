@@ -1,4 +1,4 @@
-package server
+package wire
 
 import (
 	"bytes"
@@ -36,6 +36,7 @@ type RetryRules struct {
 // Limits of a submission.
 const (
 	MaxRecipients = 100
+	MaxDocuments  = 20 // documents of one fax
 	maxHeader     = 50 // characters a page header line holds
 	maxIdent      = 20 // T.30 §5.3.6.2.4: 20 characters
 	maxFaxRequest = 64 << 10
