@@ -26,15 +26,13 @@ func (c *Client) Credentials(ctx context.Context) ([]wire.CredentialView, error)
 	if err != nil {
 		return nil, err
 	}
-	// API.md says {"credentials": [...]}; the server as it stands answers
-	// the bare list. Both are taken.
+	// API.md and the server say {"credentials": [...]}; servers of before
+	// answered the bare list. Both are taken.
 	if b := bytes.TrimSpace(resp.body); len(b) > 0 && b[0] == '[' {
 		var list []wire.CredentialView
 		return list, decode("GET", "/v1/admin/credentials", resp, &list)
 	}
-	var out struct {
-		Credentials []wire.CredentialView `json:"credentials"`
-	}
+	var out wire.CredentialList
 	return out.Credentials, decode("GET", "/v1/admin/credentials", resp, &out)
 }
 
@@ -61,15 +59,10 @@ func (c *Client) SetNetworkRules(ctx context.Context, rules string) (string, err
 	return b.Rules, err
 }
 
-// numbersBody is the body of the numbers resource.
-type numbersBody struct {
-	Numbers []string `json:"numbers"`
-}
-
 // Numbers returns the numbers whose received faxes go to the account's
 // inbox.
 func (c *Client) Numbers(ctx context.Context) ([]string, error) {
-	var b numbersBody
+	var b wire.NumbersBody
 	err := c.call(ctx, "GET", "/v1/admin/numbers", nil, &b)
 	return b.Numbers, err
 }
@@ -80,17 +73,15 @@ func (c *Client) SetNumbers(ctx context.Context, numbers []string) ([]string, er
 	if numbers == nil {
 		numbers = []string{}
 	}
-	var b numbersBody
-	err := c.call(ctx, "PUT", "/v1/admin/numbers", numbersBody{Numbers: numbers}, &b)
+	var b wire.NumbersBody
+	err := c.call(ctx, "PUT", "/v1/admin/numbers", wire.NumbersBody{Numbers: numbers}, &b)
 	return b.Numbers, err
 }
 
 // NewWebhookSecret makes the account a new webhook signing secret, shown
 // this once; the old one stops signing.
 func (c *Client) NewWebhookSecret(ctx context.Context) (string, error) {
-	var b struct {
-		Secret string `json:"secret"`
-	}
+	var b wire.WebhookSecret
 	if err := c.call(ctx, "POST", "/v1/admin/webhook-secret", nil, &b); err != nil {
 		return "", err
 	}

@@ -488,12 +488,6 @@ func (c *Client) dropToken(tok string) {
 	c.authMu.Unlock()
 }
 
-// passwordChange is the body of POST /v1/password.
-type passwordChange struct {
-	Secret    string `json:"secret"`
-	NewSecret string `json:"new_secret"`
-}
-
 // ChangePassword replaces the password of the client's user, old with
 // new (12 to 256 characters). The client logs in with the new one from
 // then on: a token that was limited to this change stays so.
@@ -501,7 +495,7 @@ func (c *Client) ChangePassword(ctx context.Context, old, new string) error {
 	var out struct {
 		Changed bool `json:"changed"`
 	}
-	if err := c.call(ctx, "POST", "/v1/password", passwordChange{Secret: old, NewSecret: new}, &out); err != nil {
+	if err := c.call(ctx, "POST", "/v1/password", wire.PasswordChange{Secret: old, NewSecret: new}, &out); err != nil {
 		return err
 	}
 	if !out.Changed {

@@ -76,7 +76,7 @@ func TestWait(t *testing.T) {
 	r0, r1 := final.Recipients[0], final.Recipients[1]
 	if final.Pages != 2 || r0.PagesSent != 2 || len(r0.Attempts) != 2 || r0.Attempts[0].Result != client.ResultBusy ||
 		r0.Attempts[1].Result != client.ResultOK || r0.Attempts[1].PagesSent != 2 || r0.Attempts[1].N != 2 ||
-		r0.Attempts[1].Ended.IsZero() || r0.Attempts[1].Call == "" || r0.Attempts[1].FirstPage != 1 {
+		r0.Attempts[1].Ended == nil || r0.Attempts[1].Call == "" || r0.Attempts[1].FirstPage != 1 {
 		t.Errorf("sent recipient: %+v", r0)
 	}
 	if r1.State != client.StateFailed || r1.Attempts[1].Result != client.ResultNoAnswer {
@@ -88,7 +88,7 @@ func TestWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err = c.Fax(ctx, clienttest.FaxID)
-	if err != nil || g.Recipients[0].NextAttempt.IsZero() || !g.Recipients[0].Attempts[0].Ended.After(g.Recipients[0].Attempts[0].Started) {
+	if err != nil || g.Recipients[0].NextAttempt == nil || g.Recipients[0].Attempts[0].Ended == nil || !g.Recipients[0].Attempts[0].Ended.After(g.Recipients[0].Attempts[0].Started) {
 		t.Errorf("retry pending: %+v %v", g, err)
 	}
 	if _, err := c.Cancel(ctx, clienttest.FaxID); err != nil {
@@ -162,7 +162,7 @@ func TestCalls(t *testing.T) {
 	f := clienttest.NewFake(t)
 	c := fakeClient(t, f, clienttest.AuditorName, clienttest.AuditorSecret)
 	p, err := c.Calls(ctx, client.CallOptions{Direction: "out"})
-	if err != nil || len(p.Calls) != 2 || p.Calls[1].Fax != clienttest.FaxID || p.Calls[1].Rate != 14400 || p.Calls[1].Modem != "V.17" || !p.Calls[1].ECM || p.Calls[1].Answered.IsZero() {
+	if err != nil || len(p.Calls) != 2 || p.Calls[1].Fax != clienttest.FaxID || p.Calls[1].Rate != 14400 || p.Calls[1].Modem != "V.17" || !p.Calls[1].ECM || p.Calls[1].Answered == nil || p.Calls[0].Answered != nil {
 		t.Fatalf("out: %+v %v", p, err)
 	}
 	var ids []string

@@ -25,7 +25,7 @@ const (
 	StateSent     = "sent"
 	StateFailed   = "failed"
 	StateCanceled = "canceled"
-	StatePartial  = "partial"
+	StatePartial  = wire.StatePartial
 )
 
 // Final reports whether a fax in state will change no more.
@@ -53,40 +53,20 @@ const (
 	ResultRender      = "render" // the documents could not be rendered: final
 )
 
-// Fax is a fax's status: the server's FaxStatus with its pages and, per
-// recipient, its state and attempts.
-type Fax struct {
-	wire.FaxStatus
-	Pages      int         `json:"pages"` // 0 until the documents are rendered for the first attempt
-	Recipients []Recipient `json:"recipients,omitempty"`
-}
-
-// Recipient is one number of a fax.
-type Recipient struct {
-	To          string    `json:"to"`
-	State       string    `json:"state"`
-	PagesSent   int       `json:"pages_sent"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-	Attempts    []Attempt `json:"attempts"`
-}
-
-// Attempt is one call made for a recipient.
-type Attempt struct {
-	N         int       `json:"n"`
-	Started   time.Time `json:"started,omitzero"`
-	Ended     time.Time `json:"ended,omitzero"`
-	Result    string    `json:"result"`
-	PagesSent int       `json:"pages_sent"`
-	FirstPage int       `json:"first_page"`
-	Call      string    `json:"call"`
-}
-
-// FaxPage is a page of faxes; Next is the cursor of the following page,
-// "" after the last.
-type FaxPage struct {
-	Faxes []Fax  `json:"faxes"`
-	Next  string `json:"next,omitempty"`
-}
+// The fax resources' bodies are package wire's, under the client's
+// names.
+type (
+	// Fax is a fax's status, with its pages and, per recipient, its
+	// state and attempts.
+	Fax = wire.FaxStatus
+	// Recipient is one number of a fax.
+	Recipient = wire.RecipientStatus
+	// Attempt is one call made for a recipient.
+	Attempt = wire.AttemptStatus
+	// FaxPage is a page of faxes; Next is the cursor of the following
+	// page, "" after the last.
+	FaxPage = wire.FaxList
+)
 
 // ListOptions filter and page the list of faxes.
 type ListOptions struct {

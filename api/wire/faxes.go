@@ -12,7 +12,7 @@ type FaxStatus struct {
 	NotBefore  time.Time         `json:"not_before"`
 	Created    time.Time         `json:"created"`
 	Updated    time.Time         `json:"updated"`
-	Pages      int               `json:"pages"` // 0 until the documents are rendered
+	Pages      int               `json:"pages"` // 0 until the documents are rendered for the first attempt
 	Recipients []RecipientStatus `json:"recipients"`
 }
 
@@ -29,7 +29,7 @@ type RecipientStatus struct {
 type AttemptStatus struct {
 	N         int        `json:"n"`
 	Started   time.Time  `json:"started"`
-	Ended     *time.Time `json:"ended,omitempty"`
+	Ended     *time.Time `json:"ended,omitempty"` // nil: in progress
 	Result    string     `json:"result,omitempty"`
 	PagesSent int        `json:"pages_sent"`
 	FirstPage int        `json:"first_page"`

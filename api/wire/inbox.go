@@ -4,13 +4,15 @@ import "time"
 
 // InboxEntry is a received fax as the API shows it.
 type InboxEntry struct {
-	ID           string     `json:"id"`
-	Number       string     `json:"number"`
-	RemoteIdent  string     `json:"remote_ident"`
-	Pages        int        `json:"pages"`
-	Received     time.Time  `json:"received"`
-	Complete     bool       `json:"complete"`
-	Call         string     `json:"call"`
+	ID          string    `json:"id"`
+	Number      string    `json:"number"` // ours, that it came to
+	RemoteIdent string    `json:"remote_ident"`
+	Pages       int       `json:"pages"`
+	Received    time.Time `json:"received"`
+	Complete    bool      `json:"complete"`
+	Call        string    `json:"call"`
+	// Acknowledged is when the entry was acknowledged and its image
+	// destroyed; nil until then.
 	Acknowledged *time.Time `json:"acknowledged"`
 }
 
@@ -23,14 +25,14 @@ type InboxList struct {
 // CallRecord is a call detail record as the API shows it.
 type CallRecord struct {
 	ID          string     `json:"id"`
-	Direction   string     `json:"direction"`
-	Fax         string     `json:"fax,omitempty"`
-	Inbox       string     `json:"inbox,omitempty"`
+	Direction   string     `json:"direction"`       // "in" or "out"
+	Fax         string     `json:"fax,omitempty"`   // the fax sent, for a call out
+	Inbox       string     `json:"inbox,omitempty"` // the inbox entry, for a call in
 	Local       string     `json:"local"`
 	Remote      string     `json:"remote"`
 	RemoteIdent string     `json:"remote_ident"`
 	Started     time.Time  `json:"started"`
-	Answered    *time.Time `json:"answered,omitempty"`
+	Answered    *time.Time `json:"answered,omitempty"` // nil: not answered
 	Ended       time.Time  `json:"ended"`
 	Pages       int        `json:"pages"`
 	Rate        int        `json:"rate"`

@@ -131,22 +131,22 @@ type (
 		image        bool
 	}
 	fakeCall struct {
-		ID          string    `json:"id"`
-		Direction   string    `json:"direction"`
-		Fax         string    `json:"fax"`
-		Inbox       string    `json:"inbox"`
-		Local       string    `json:"local"`
-		Remote      string    `json:"remote"`
-		RemoteIdent string    `json:"remote_ident"`
-		Started     time.Time `json:"started"`
-		Answered    time.Time `json:"answered"`
-		Ended       time.Time `json:"ended"`
-		Pages       int       `json:"pages"`
-		Rate        int       `json:"rate"`
-		Modem       string    `json:"modem"`
-		ECM         bool      `json:"ecm"`
-		Result      string    `json:"result"`
-		Detail      string    `json:"detail"`
+		ID          string     `json:"id"`
+		Direction   string     `json:"direction"`
+		Fax         string     `json:"fax"`
+		Inbox       string     `json:"inbox"`
+		Local       string     `json:"local"`
+		Remote      string     `json:"remote"`
+		RemoteIdent string     `json:"remote_ident"`
+		Started     time.Time  `json:"started"`
+		Answered    *time.Time `json:"answered,omitempty"`
+		Ended       time.Time  `json:"ended"`
+		Pages       int        `json:"pages"`
+		Rate        int        `json:"rate"`
+		Modem       string     `json:"modem"`
+		ECM         bool       `json:"ecm"`
+		Result      string     `json:"result"`
+		Detail      string     `json:"detail"`
 	}
 )
 
@@ -184,6 +184,7 @@ func NewFake(t testing.TB) *Fake {
 		numbers: []string{"+15550100", "+15550101"},
 	}
 	h := func(d time.Duration) time.Time { return now.Add(-d) }
+	hp := func(d time.Duration) *time.Time { t := h(d); return &t }
 	f.inbox = []*fakeEntry{
 		{ID: "rcv_3", Number: "+15550100", RemoteIdent: "+1 555 0177", Pages: 3, Received: h(time.Hour), Complete: true, Call: "call_4", image: true},
 		{ID: "rcv_2", Number: "+15550101", RemoteIdent: "", Pages: 1, Received: h(2 * time.Hour), Complete: false, Call: "call_2", image: true},
@@ -191,8 +192,8 @@ func NewFake(t testing.TB) *Fake {
 	}
 	f.calls = []fakeCall{
 		{ID: "call_3", Direction: "out", Fax: "fax_other", Local: "+15550199", Remote: "+15550102", Started: h(30 * time.Minute), Ended: h(29 * time.Minute), Result: "busy", Detail: "busy tone"},
-		{ID: "call_2", Direction: "in", Inbox: "rcv_1", Local: "+15550100", Remote: "+15550177", RemoteIdent: "+1 555 0199", Started: h(3 * time.Hour), Answered: h(3 * time.Hour), Ended: h(3*time.Hour - 90*time.Second), Pages: 2, Rate: 9600, Modem: "V.29", ECM: true, Result: "ok"},
-		{ID: "call_1", Direction: "out", Fax: FaxID, Local: "+15550199", Remote: "+15550100", RemoteIdent: "+1 555 0100", Started: h(time.Hour), Answered: h(time.Hour), Ended: h(time.Hour - 70*time.Second), Pages: 2, Rate: 14400, Modem: "V.17", ECM: true, Result: "ok"},
+		{ID: "call_2", Direction: "in", Inbox: "rcv_1", Local: "+15550100", Remote: "+15550177", RemoteIdent: "+1 555 0199", Started: h(3 * time.Hour), Answered: hp(3 * time.Hour), Ended: h(3*time.Hour - 90*time.Second), Pages: 2, Rate: 9600, Modem: "V.29", ECM: true, Result: "ok"},
+		{ID: "call_1", Direction: "out", Fax: FaxID, Local: "+15550199", Remote: "+15550100", RemoteIdent: "+1 555 0100", Started: h(time.Hour), Answered: hp(time.Hour), Ended: h(time.Hour - 70*time.Second), Pages: 2, Rate: 14400, Modem: "V.17", ECM: true, Result: "ok"},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/tokens", f.postToken)
