@@ -168,7 +168,7 @@ func TestFaxes(t *testing.T) {
 		t.Fatalf("fax: %+v %v", g, err)
 	}
 	for i := range 4 {
-		if _, err := c.Send(ctx, wire.FaxRequest{To: []string{"+15550101"}, Priority: i + 1}, textDoc("page")); err != nil {
+		if _, err := c.Send(ctx, wire.FaxRequest{To: []string{"+15550101"}, Priority: new(i + 1)}, textDoc("page")); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -177,7 +177,7 @@ func (s *Server) postFax(w http.ResponseWriter, r *http.Request) {
 	for i, n := range req.To {
 		rcpts[i].Number = n
 	}
-	id, err := s.cfg.Jobs.CreateJob(r.Context(), store.Job{Account: a.ID, Submitter: c.Subject, Spec: spec, Priority: req.Priority, NotBefore: nb,
+	id, err := s.cfg.Jobs.CreateJob(r.Context(), store.Job{Account: a.ID, Submitter: c.Subject, Spec: spec, Priority: *req.Priority, NotBefore: nb,
 		Documents: docs, Recipients: rcpts})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the job could not be stored")

@@ -113,7 +113,7 @@ func sendCommand(c *cli, fs *flag.FlagSet, args []string) error {
 	resolution := fs.String("resolution", "", "standard, fine or superfine (default fine)")
 	noECM := fs.Bool("no-ecm", false, "send without error correction mode")
 	maxRate := fs.Int("max-rate", 0, "the highest rate in bit/s: 2400 to 14400 (default 14400)")
-	priority := fs.Int("priority", -1, "0 (lowest) to 9 (default 5)")
+	priority := fs.Int("priority", 0, "0 (lowest) to 9 (default 5)")
 	notBefore := fs.String("not-before", "", "not sent before this time (RFC 3339)")
 	attempts := fs.Int("attempts", 0, "attempts per number, 1 to 10 (default 3)")
 	webhook := fs.String("webhook", "", "an https URL told of the fax's end")
@@ -137,9 +137,11 @@ func sendCommand(c *cli, fs *flag.FlagSet, args []string) error {
 		off := false
 		req.ECM = &off
 	}
-	if *priority >= 0 {
-		req.Priority = *priority
-	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "priority" {
+			req.Priority = priority // 0 too: the lowest, not the default
+		}
+	})
 	if *notBefore != "" {
 		t, err := time.Parse(time.RFC3339, *notBefore)
 		if err != nil {
