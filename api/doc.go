@@ -3,5 +3,7 @@
 // database), auth (credentials, tokens, roles, network rules, lock-out),
 // seal (message-level encryption), vault (data at rest and its
 // destruction), audit (the hash-chained audit log) and webhook (signed
-// delivery of final fax states to customers' URLs).
+// delivery of final fax states to customers' URLs); wire holds the
+// resources' bodies, headers and error codes, which client shares without
+// linking the server.
 package api

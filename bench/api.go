@@ -25,6 +25,7 @@ import (
 	"github.com/faxd/faxd/api/server"
 	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/vault"
+	"github.com/faxd/faxd/api/wire"
 	"github.com/faxd/faxd/t30/document"
 )
 
@@ -238,19 +239,19 @@ type clientSession struct {
 
 func newClientSession(c *http.Client, base string) (*clientSession, error) {
 	cs := &clientSession{c: c, base: base}
-	body, _ := json.Marshal(server.TokenRequest{Name: "sender", Secret: "bench-secret"})
+	body, _ := json.Marshal(wire.TokenRequest{Name: "sender", Secret: "bench-secret"})
 	b, err := cs.do("POST", "/v1/tokens", "application/json", body, nil, http.StatusCreated)
 	if err != nil {
 		return nil, err
 	}
-	var tr server.TokenResponse
+	var tr wire.TokenResponse
 	json.Unmarshal(b, &tr)
 	cs.token = tr.Token
 	b, err = cs.do("GET", "/v1/seal/key", "", nil, nil, http.StatusOK)
 	if err != nil {
 		return nil, err
 	}
-	var k server.SealKey
+	var k wire.SealKey
 	json.Unmarshal(b, &k)
 	if cs.pub, err = base64.StdEncoding.DecodeString(k.PublicKey); err != nil {
 		return nil, err
@@ -267,7 +268,7 @@ func (cs *clientSession) openSession() error {
 	if err != nil {
 		return err
 	}
-	var ss server.SealSession
+	var ss wire.SealSession
 	json.Unmarshal(b, &ss)
 	proof, _ := base64.StdEncoding.DecodeString(ss.Confirm)
 	if err := c.Confirm(proof); err != nil {
@@ -282,8 +283,8 @@ func (cs *clientSession) submit(inner, buf []byte) error {
 	if err != nil {
 		return err
 	}
-	hdr := map[string]string{server.HeaderSealSession: cs.seal.ID().String(), server.HeaderSealSeq: strconv.FormatUint(seq, 10)}
-	b, err := cs.do("POST", "/v1/faxes", server.ContentTypeSealed, sealed, hdr, http.StatusCreated)
+	hdr := map[string]string{wire.HeaderSealSession: cs.seal.ID().String(), wire.HeaderSealSeq: strconv.FormatUint(seq, 10)}
+	b, err := cs.do("POST", "/v1/faxes", wire.ContentTypeSealed, sealed, hdr, http.StatusCreated)
 	if err != nil {
 		return err
 	}
@@ -293,7 +294,7 @@ func (cs *clientSession) submit(inner, buf []byte) error {
 
 func (cs *clientSession) do(method, path, ctype string, body []byte, hdr map[string]string, want int) ([]byte, error) {
 	req, _ := http.NewRequest(method, cs.base+path, bytes.NewReader(body))
-	req.Header.Set(server.HeaderAccount, "bench")
+	req.Header.Set(wire.HeaderAccount, "bench")
 	if cs.token != "" {
 		req.Header.Set("Authorization", "Bearer "+cs.token)
 	}

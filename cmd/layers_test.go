@@ -1,8 +1,9 @@
 // Package cmd_test checks the module's architecture rules: the layers
 // dsp ← t30 ← t38 ← hal ← api ← cmd only ever import downwards (tests
 // excepted), nothing but
-// cmd/faxbench imports bench, and cgo appears only in files built with the
-// spandsp tag (so every shipped binary builds with CGO_ENABLED=0).
+// cmd/faxbench imports bench, cgo appears only in files built with the
+// spandsp tag (so every shipped binary builds with CGO_ENABLED=0), and
+// faxctl links the API's client without its server (TestClientDeps).
 package cmd_test
 
 import (

@@ -7,34 +7,32 @@ import (
 	"net/url"
 
 	"github.com/faxd/faxd/api/auth"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // CreateCredential makes an API credential (roles sender, receiver,
 // auditor; never admin) and returns it with its secret, shown this once.
-func (c *Client) CreateCredential(ctx context.Context, name string, roles ...auth.Role) (*server.CredentialView, error) {
-	var v server.CredentialView
-	if err := c.call(ctx, "POST", "/v1/admin/credentials", server.NewCredential{Name: name, Roles: roles}, &v); err != nil {
+func (c *Client) CreateCredential(ctx context.Context, name string, roles ...auth.Role) (*wire.CredentialView, error) {
+	var v wire.CredentialView
+	if err := c.call(ctx, "POST", "/v1/admin/credentials", wire.NewCredential{Name: name, Roles: roles}, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil
 }
 
 // Credentials lists the account's credentials, secrets not included.
-func (c *Client) Credentials(ctx context.Context) ([]server.CredentialView, error) {
+func (c *Client) Credentials(ctx context.Context) ([]wire.CredentialView, error) {
 	resp, err := c.do(ctx, request{method: "GET", path: "/v1/admin/credentials"})
 	if err != nil {
 		return nil, err
 	}
-	// API.md says {"credentials": [...]}; the server as it stands answers
-	// the bare list. Both are taken.
+	// API.md and the server say {"credentials": [...]}; servers of before
+	// answered the bare list. Both are taken.
 	if b := bytes.TrimSpace(resp.body); len(b) > 0 && b[0] == '[' {
-		var list []server.CredentialView
+		var list []wire.CredentialView
 		return list, decode("GET", "/v1/admin/credentials", resp, &list)
 	}
-	var out struct {
-		Credentials []server.CredentialView `json:"credentials"`
-	}
+	var out wire.CredentialList
 	return out.Credentials, decode("GET", "/v1/admin/credentials", resp, &out)
 }
 
@@ -47,7 +45,7 @@ func (c *Client) DeleteCredential(ctx context.Context, name string) error {
 // NetworkRules returns the account's network rules: the prefixes
 // requests may come from, "192.0.2.0/24, ::1".
 func (c *Client) NetworkRules(ctx context.Context) (string, error) {
-	var b server.NetworkRulesBody
+	var b wire.NetworkRulesBody
 	err := c.call(ctx, "GET", "/v1/admin/network-rules", nil, &b)
 	return b.Rules, err
 }
@@ -56,20 +54,15 @@ func (c *Client) NetworkRules(ctx context.Context) (string, error) {
 // as the server reads them. Rules that would shut out the client's own
 // address are refused (wrong_state).
 func (c *Client) SetNetworkRules(ctx context.Context, rules string) (string, error) {
-	var b server.NetworkRulesBody
-	err := c.call(ctx, "PUT", "/v1/admin/network-rules", server.NetworkRulesBody{Rules: rules}, &b)
+	var b wire.NetworkRulesBody
+	err := c.call(ctx, "PUT", "/v1/admin/network-rules", wire.NetworkRulesBody{Rules: rules}, &b)
 	return b.Rules, err
-}
-
-// numbersBody is the body of the numbers resource.
-type numbersBody struct {
-	Numbers []string `json:"numbers"`
 }
 
 // Numbers returns the numbers whose received faxes go to the account's
 // inbox.
 func (c *Client) Numbers(ctx context.Context) ([]string, error) {
-	var b numbersBody
+	var b wire.NumbersBody
 	err := c.call(ctx, "GET", "/v1/admin/numbers", nil, &b)
 	return b.Numbers, err
 }
@@ -80,17 +73,15 @@ func (c *Client) SetNumbers(ctx context.Context, numbers []string) ([]string, er
 	if numbers == nil {
 		numbers = []string{}
 	}
-	var b numbersBody
-	err := c.call(ctx, "PUT", "/v1/admin/numbers", numbersBody{Numbers: numbers}, &b)
+	var b wire.NumbersBody
+	err := c.call(ctx, "PUT", "/v1/admin/numbers", wire.NumbersBody{Numbers: numbers}, &b)
 	return b.Numbers, err
 }
 
 // NewWebhookSecret makes the account a new webhook signing secret, shown
 // this once; the old one stops signing.
 func (c *Client) NewWebhookSecret(ctx context.Context) (string, error) {
-	var b struct {
-		Secret string `json:"secret"`
-	}
+	var b wire.WebhookSecret
 	if err := c.call(ctx, "POST", "/v1/admin/webhook-secret", nil, &b); err != nil {
 		return "", err
 	}

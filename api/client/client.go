@@ -36,7 +36,7 @@ import (
 	"time"
 
 	"github.com/faxd/faxd/api/seal"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // Sentinel errors; returned errors wrap them with the values that
@@ -53,7 +53,7 @@ var (
 // MaxUpload bounds a sealed request body, as the server bounds it by
 // default: a submission's documents, multipart framing and seal
 // included. A seal is one AES-GCM message, so the whole body is in memory.
-const MaxUpload = server.DefaultMaxBody
+const MaxUpload = wire.DefaultMaxBody
 
 // maxResponse bounds an answer read into memory (an image included).
 const maxResponse = 64 << 20
@@ -228,7 +228,7 @@ func IsCode(err error, code string) bool {
 
 // errorFrom reads an error answer.
 func errorFrom(status int, body []byte) *Error {
-	var eb server.ErrorBody
+	var eb wire.ErrorBody
 	if json.Unmarshal(body, &eb) == nil && eb.Error.Code != "" {
 		return &Error{Status: status, Code: eb.Error.Code, Message: eb.Error.Message}
 	}
@@ -301,11 +301,11 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 		}
 		e := errorFrom(resp.status, resp.body)
 		switch {
-		case e.Code == server.CodeTokenExpired && !r.noAuth && !relogged:
+		case e.Code == wire.CodeTokenExpired && !r.noAuth && !relogged:
 			relogged = true
 			c.dropToken(tok)
 			continue
-		case (e.Code == server.CodeSealExhausted || e.Code == server.CodeSealSession) && r.sealed && !reopened:
+		case (e.Code == wire.CodeSealExhausted || e.Code == wire.CodeSealSession) && r.sealed && !reopened:
 			reopened = true
 			c.dropSession(s)
 			continue
@@ -333,9 +333,9 @@ func (c *Client) exchange(ctx context.Context, r request, tok string, s *session
 		if seq, body, err = s.c.SealRequest((*buf)[:0], r.method, uri, plain); err != nil {
 			return nil, err
 		}
-		ctype = server.ContentTypeSealed
-		req.Header.Set(server.HeaderSealSession, s.id)
-		req.Header.Set(server.HeaderSealSeq, strconv.FormatUint(seq, 10))
+		ctype = wire.ContentTypeSealed
+		req.Header.Set(wire.HeaderSealSession, s.id)
+		req.Header.Set(wire.HeaderSealSeq, strconv.FormatUint(seq, 10))
 	}
 	if body != nil {
 		req.ContentLength = int64(len(body))
@@ -349,7 +349,7 @@ func (c *Client) exchange(ctx context.Context, r request, tok string, s *session
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	req.Header.Set(server.HeaderAccount, c.account)
+	req.Header.Set(wire.HeaderAccount, c.account)
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
@@ -366,7 +366,7 @@ func (c *Client) exchange(ctx context.Context, r request, tok string, s *session
 		return nil, fmt.Errorf("%w: %s %s: more than %d octets", ErrResponse, r.method, uri, maxResponse)
 	}
 	rct := resp.Header.Get("Content-Type")
-	if s == nil || rct != server.ContentTypeSealed {
+	if s == nil || rct != wire.ContentTypeSealed {
 		if s != nil && resp.StatusCode < 400 {
 			return nil, fmt.Errorf("%w: %s %s: answered %d unsealed", ErrSeal, r.method, uri, resp.StatusCode)
 		}
@@ -431,7 +431,7 @@ func decode(method, path string, resp *response, out any) error {
 // Token is an access token as POST /v1/tokens answers it; with
 // ChangeRequired, the password is one-time and the token good for
 // ChangePassword only.
-type Token = server.TokenResponse
+type Token = wire.TokenResponse
 
 // Login exchanges the credential for a new token, which the client keeps
 // for the requests after, and returns it.
@@ -446,7 +446,7 @@ func (c *Client) login(ctx context.Context) (*Token, error) {
 	if c.secret == "" {
 		return nil, ErrNoSecret
 	}
-	b, err := json.Marshal(server.TokenRequest{Name: c.name, Secret: c.secret})
+	b, err := json.Marshal(wire.TokenRequest{Name: c.name, Secret: c.secret})
 	if err != nil {
 		return nil, err
 	}
@@ -488,12 +488,6 @@ func (c *Client) dropToken(tok string) {
 	c.authMu.Unlock()
 }
 
-// passwordChange is the body of POST /v1/password.
-type passwordChange struct {
-	Secret    string `json:"secret"`
-	NewSecret string `json:"new_secret"`
-}
-
 // ChangePassword replaces the password of the client's user, old with
 // new (12 to 256 characters). The client logs in with the new one from
 // then on: a token that was limited to this change stays so.
@@ -501,7 +495,7 @@ func (c *Client) ChangePassword(ctx context.Context, old, new string) error {
 	var out struct {
 		Changed bool `json:"changed"`
 	}
-	if err := c.call(ctx, "POST", "/v1/password", passwordChange{Secret: old, NewSecret: new}, &out); err != nil {
+	if err := c.call(ctx, "POST", "/v1/password", wire.PasswordChange{Secret: old, NewSecret: new}, &out); err != nil {
 		return err
 	}
 	if !out.Changed {
@@ -522,7 +516,7 @@ func (c *Client) session(ctx context.Context) (*session, error) {
 		return s, nil
 	}
 	s, err := c.openSession(ctx)
-	if err != nil && c.pub != nil && (errors.Is(err, ErrSeal) || IsCode(err, server.CodeSealSession) || IsCode(err, server.CodeSealReplay)) {
+	if err != nil && c.pub != nil && (errors.Is(err, ErrSeal) || IsCode(err, wire.CodeSealSession) || IsCode(err, wire.CodeSealReplay)) {
 		// The server may have a new key since it was fetched.
 		c.pub = nil
 		s, err = c.openSession(ctx)
@@ -537,7 +531,7 @@ func (c *Client) session(ctx context.Context) (*session, error) {
 // openSession sets up a session, with sealMu held.
 func (c *Client) openSession(ctx context.Context) (*session, error) {
 	if c.pub == nil {
-		var k server.SealKey
+		var k wire.SealKey
 		resp, err := c.do(ctx, request{method: "GET", path: "/v1/seal/key", noAuth: true})
 		if err != nil {
 			return nil, err
@@ -559,7 +553,7 @@ func (c *Client) openSession(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ss server.SealSession
+	var ss wire.SealSession
 	if err := decode("POST", "/v1/seal/sessions", resp, &ss); err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/faxd/faxd/api/client"
 	"github.com/faxd/faxd/api/client/clienttest"
 	"github.com/faxd/faxd/api/seal"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 var ctx = context.Background()
@@ -82,7 +82,7 @@ func TestLogin(t *testing.T) {
 		t.Errorf("token: %+v", tok)
 	}
 	_, err = realClient(t, s, clienttest.SenderName, "wrong").Login(ctx)
-	if e := apiError(t, err); e.Status != 401 || e.Code != server.CodeUnauthorized {
+	if e := apiError(t, err); e.Status != 401 || e.Code != wire.CodeUnauthorized {
 		t.Errorf("wrong secret: %+v", e)
 	}
 	wrong := "sha256:" + strings.Repeat("ab", 32)
@@ -109,7 +109,7 @@ func TestLogin(t *testing.T) {
 		t.Errorf("HTTP client trusting the certificate: %v", err)
 	}
 	_, err = newClient(t, s.URL, s.Fingerprint, "x", "y", nil).Faxes(ctx, client.ListOptions{})
-	if e := apiError(t, err); e.Code != server.CodeUnauthorized {
+	if e := apiError(t, err); e.Code != wire.CodeUnauthorized {
 		t.Errorf("unknown credential: %+v", e)
 	}
 }
@@ -152,7 +152,7 @@ func TestFaxes(t *testing.T) {
 		mu.Unlock()
 	}
 	ecm := false
-	req := server.FaxRequest{To: []string{"+1 555 0100"}, Header: "ACME", ECM: &ecm, Resolution: "standard", Retry: &server.RetryRules{MaxAttempts: 2}}
+	req := wire.FaxRequest{To: []string{"+1 555 0100"}, Header: "ACME", ECM: &ecm, Resolution: "standard", Retry: &wire.RetryRules{MaxAttempts: 2}}
 	f, err := c.SendProgress(ctx, req, progress, textDoc("Dear Ms. Hansen,\n"), client.Document{Name: "dot.png", Body: bytes.NewReader(pngDoc(t))})
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestFaxes(t *testing.T) {
 		t.Fatalf("fax: %+v %v", g, err)
 	}
 	for i := range 4 {
-		if _, err := c.Send(ctx, server.FaxRequest{To: []string{"+15550101"}, Priority: i + 1}, textDoc("page")); err != nil {
+		if _, err := c.Send(ctx, wire.FaxRequest{To: []string{"+15550101"}, Priority: new(i + 1)}, textDoc("page")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -202,7 +202,7 @@ func TestFaxes(t *testing.T) {
 		t.Errorf("AllFaxes: %v, pages gave %v", all, ids)
 	}
 	for x, err := range c.AllFaxes(ctx, client.ListOptions{Limit: 1000}) {
-		if e := apiError(t, err); e.Code != server.CodeBadRequest {
+		if e := apiError(t, err); e.Code != wire.CodeBadRequest {
 			t.Errorf("bad limit: %v %+v", x, e)
 		}
 	}
@@ -214,11 +214,11 @@ func TestFaxes(t *testing.T) {
 		t.Errorf("canceled ones: %+v %v", p, err)
 	}
 	_, err = c.Cancel(ctx, f.ID)
-	if e := apiError(t, err); e.Status != 409 || e.Code != server.CodeState {
+	if e := apiError(t, err); e.Status != 409 || e.Code != wire.CodeState {
 		t.Errorf("cancel twice: %+v", e)
 	}
 	_, err = c.Fax(ctx, "fax_nosuch")
-	if !client.IsCode(err, server.CodeNotFound) {
+	if !client.IsCode(err, wire.CodeNotFound) {
 		t.Errorf("no such fax: %v", err)
 	}
 	if n := s.Count("POST", "/v1/tokens", 0); n != 1 {
@@ -235,33 +235,33 @@ func TestFaxes(t *testing.T) {
 func TestErrors(t *testing.T) {
 	s := clienttest.NewServer(t, clienttest.Options{})
 	c := realClient(t, s, clienttest.SenderName, clienttest.SenderSecret)
-	_, err := c.Send(ctx, server.FaxRequest{To: []string{"5550100"}}, textDoc("x"))
-	if e := apiError(t, err); e.Status != 400 || e.Code != server.CodeBadRequest || !strings.Contains(e.Message, "E.164") {
+	_, err := c.Send(ctx, wire.FaxRequest{To: []string{"5550100"}}, textDoc("x"))
+	if e := apiError(t, err); e.Status != 400 || e.Code != wire.CodeBadRequest || !strings.Contains(e.Message, "E.164") {
 		t.Errorf("not E.164 (answered sealed): %+v", e)
 	}
-	_, err = c.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}, client.Document{Body: bytes.NewReader([]byte{0, 1, 2, 0})})
+	_, err = c.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}, client.Document{Body: bytes.NewReader([]byte{0, 1, 2, 0})})
 	if e := apiError(t, err); e.Code != "unsupported_document" {
 		t.Errorf("binary junk: %+v", e)
 	}
 	_, err = c.Credentials(ctx)
-	if e := apiError(t, err); e.Status != 403 || e.Code != server.CodeForbidden {
+	if e := apiError(t, err); e.Status != 403 || e.Code != wire.CodeForbidden {
 		t.Errorf("sender lists credentials: %+v", e)
 	}
 	admin := realClient(t, s, clienttest.AdminName, clienttest.AdminPassword)
-	_, err = admin.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}, textDoc("x"))
-	if !client.IsCode(err, server.CodeForbidden) {
+	_, err = admin.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}, textDoc("x"))
+	if !client.IsCode(err, wire.CodeForbidden) {
 		t.Errorf("admin sends: %v", err)
 	}
 	n := s.Count("POST", "/v1/faxes", 0)
-	_, err = c.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}, client.Document{Body: strings.NewReader("x"), Size: 40 << 20})
+	_, err = c.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}, client.Document{Body: strings.NewReader("x"), Size: 40 << 20})
 	if !errors.Is(err, client.ErrTooLarge) {
 		t.Errorf("40 MiB said: %v", err)
 	}
-	_, err = c.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}, client.Document{Body: io.LimitReader(zeros{}, client.MaxUpload)})
+	_, err = c.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}, client.Document{Body: io.LimitReader(zeros{}, client.MaxUpload)})
 	if !errors.Is(err, client.ErrTooLarge) {
 		t.Errorf("32 MiB read: %v", err)
 	}
-	if _, err = c.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}); !errors.Is(err, client.ErrConfig) {
+	if _, err = c.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}); !errors.Is(err, client.ErrConfig) {
 		t.Errorf("no document: %v", err)
 	}
 	if s.Count("POST", "/v1/faxes", 0) != n {
@@ -299,35 +299,35 @@ func TestAdmin(t *testing.T) {
 		t.Errorf("the new credential: %v", err)
 	}
 	_, err = c.CreateCredential(ctx, "billing", auth.RoleReceiver)
-	if e := apiError(t, err); e.Status != 409 || e.Code != server.CodeExists {
+	if e := apiError(t, err); e.Status != 409 || e.Code != wire.CodeExists {
 		t.Errorf("twice: %+v", e)
 	}
 	_, err = c.CreateCredential(ctx, "root", auth.RoleAdmin)
-	if !client.IsCode(err, server.CodeBadRequest) {
+	if !client.IsCode(err, wire.CodeBadRequest) {
 		t.Errorf("admin role: %v", err)
 	}
 	list, err := c.Credentials(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(list, func(v server.CredentialView) bool { return v.Name == "billing" })
+	i := slices.IndexFunc(list, func(v wire.CredentialView) bool { return v.Name == "billing" })
 	if len(list) != 5 || i < 0 || list[i].Secret != "" || !slices.Equal(list[i].Roles, []auth.Role{auth.RoleReceiver, auth.RoleAuditor}) {
 		t.Errorf("list: %+v", list)
 	}
 	if err := c.DeleteCredential(ctx, "billing"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.DeleteCredential(ctx, "billing"); !client.IsCode(err, server.CodeNotFound) {
+	if err := c.DeleteCredential(ctx, "billing"); !client.IsCode(err, wire.CodeNotFound) {
 		t.Errorf("delete twice: %v", err)
 	}
-	if err := c.DeleteCredential(ctx, clienttest.AdminName); !client.IsCode(err, server.CodeState) {
+	if err := c.DeleteCredential(ctx, clienttest.AdminName); !client.IsCode(err, wire.CodeState) {
 		t.Errorf("delete itself: %v", err)
 	}
 	rules, err := c.NetworkRules(ctx)
 	if err != nil || rules != "127.0.0.0/8, ::1/128" {
 		t.Errorf("rules: %q %v", rules, err)
 	}
-	if _, err := c.SetNetworkRules(ctx, "192.0.2.0/24"); !client.IsCode(err, server.CodeState) {
+	if _, err := c.SetNetworkRules(ctx, "192.0.2.0/24"); !client.IsCode(err, wire.CodeState) {
 		t.Errorf("rules shutting the admin out: %v", err)
 	}
 	if rules, err = c.SetNetworkRules(ctx, "127.0.0.1, 192.0.2.0/24"); err != nil || rules != "127.0.0.1/32, 192.0.2.0/24" {
@@ -357,7 +357,7 @@ func TestTokenRenewal(t *testing.T) {
 	// This client's clock stands still; the server's goes on.
 	at := s.Clock.Now()
 	lag := newClient(t, s.URL, s.Fingerprint, clienttest.SenderName, clienttest.SenderSecret, func() time.Time { return at })
-	if _, err := lag.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}, textDoc("x")); err != nil {
+	if _, err := lag.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}, textDoc("x")); err != nil {
 		t.Fatal(err)
 	}
 	s.Clock.Add(auth.DefaultTokenTTL + time.Second)
@@ -368,7 +368,7 @@ func TestTokenRenewal(t *testing.T) {
 		t.Errorf("renewed after a refusal: %d logins, %d refusals", n, m)
 	}
 	// The session outlives the token: a sealed request after the refusal.
-	if _, err := lag.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}, textDoc("x")); err != nil {
+	if _, err := lag.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}, textDoc("x")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -381,7 +381,7 @@ func TestSealRenewal(t *testing.T) {
 		s := clienttest.NewServer(t, clienttest.Options{Seal: seal.Limits{MaxMessages: 2}})
 		c := realClient(t, s, clienttest.SenderName, clienttest.SenderSecret)
 		for range 5 {
-			if _, err := c.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}, textDoc("x")); err != nil {
+			if _, err := c.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}, textDoc("x")); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -396,7 +396,7 @@ func TestSealRenewal(t *testing.T) {
 		s := clienttest.NewServer(t, clienttest.Options{Seal: seal.Limits{Lifetime: 5 * time.Minute}})
 		c := realClient(t, s, clienttest.SenderName, clienttest.SenderSecret)
 		for range 3 {
-			if _, err := c.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}, textDoc("x")); err != nil {
+			if _, err := c.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}, textDoc("x")); err != nil {
 				t.Fatal(err)
 			}
 			s.Clock.Add(4*time.Minute + 30*time.Second)
@@ -417,7 +417,7 @@ func TestConcurrent(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 3 {
-				_, err := c.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}, textDoc("x"))
+				_, err := c.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}, textDoc("x"))
 				errs <- err
 			}
 		})

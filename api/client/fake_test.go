@@ -12,7 +12,7 @@ import (
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/client"
 	"github.com/faxd/faxd/api/client/clienttest"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // The resources below are API.md's that the server does not serve yet;
@@ -31,10 +31,10 @@ func TestPasswordChange(t *testing.T) {
 	if e := apiError(t, err); e.Status != 403 || e.Code != "password_change_required" {
 		t.Errorf("before the change: %+v", e)
 	}
-	if err := c.ChangePassword(ctx, clienttest.FirstPassword, "short"); !client.IsCode(err, server.CodeBadRequest) {
+	if err := c.ChangePassword(ctx, clienttest.FirstPassword, "short"); !client.IsCode(err, wire.CodeBadRequest) {
 		t.Errorf("short password: %v", err)
 	}
-	if err := c.ChangePassword(ctx, "not it", "a long enough password"); !client.IsCode(err, server.CodeUnauthorized) {
+	if err := c.ChangePassword(ctx, "not it", "a long enough password"); !client.IsCode(err, wire.CodeUnauthorized) {
 		t.Errorf("wrong password: %v", err)
 	}
 	if err := c.ChangePassword(ctx, clienttest.FirstPassword, "a long enough password"); err != nil {
@@ -56,7 +56,7 @@ func TestPasswordChange(t *testing.T) {
 func TestWait(t *testing.T) {
 	f := clienttest.NewFake(t)
 	c := fakeClient(t, f, clienttest.SenderName, clienttest.SenderSecret)
-	fx, err := c.Send(ctx, server.FaxRequest{To: []string{"+15550100", clienttest.FailNumber}}, textDoc("hello"))
+	fx, err := c.Send(ctx, wire.FaxRequest{To: []string{"+15550100", clienttest.FailNumber}}, textDoc("hello"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestWait(t *testing.T) {
 	r0, r1 := final.Recipients[0], final.Recipients[1]
 	if final.Pages != 2 || r0.PagesSent != 2 || len(r0.Attempts) != 2 || r0.Attempts[0].Result != client.ResultBusy ||
 		r0.Attempts[1].Result != client.ResultOK || r0.Attempts[1].PagesSent != 2 || r0.Attempts[1].N != 2 ||
-		r0.Attempts[1].Ended.IsZero() || r0.Attempts[1].Call == "" || r0.Attempts[1].FirstPage != 1 {
+		r0.Attempts[1].Ended == nil || r0.Attempts[1].Call == "" || r0.Attempts[1].FirstPage != 1 {
 		t.Errorf("sent recipient: %+v", r0)
 	}
 	if r1.State != client.StateFailed || r1.Attempts[1].Result != client.ResultNoAnswer {
@@ -88,14 +88,14 @@ func TestWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err = c.Fax(ctx, clienttest.FaxID)
-	if err != nil || g.Recipients[0].NextAttempt.IsZero() || !g.Recipients[0].Attempts[0].Ended.After(g.Recipients[0].Attempts[0].Started) {
+	if err != nil || g.Recipients[0].NextAttempt == nil || g.Recipients[0].Attempts[0].Ended == nil || !g.Recipients[0].Attempts[0].Ended.After(g.Recipients[0].Attempts[0].Started) {
 		t.Errorf("retry pending: %+v %v", g, err)
 	}
 	if _, err := c.Cancel(ctx, clienttest.FaxID); err != nil {
 		t.Errorf("cancel while waiting for a retry: %v", err)
 	}
 	// A wait cut short gives what it saw.
-	fx, _ = c.Send(ctx, server.FaxRequest{To: []string{"+15550100"}}, textDoc("hello"))
+	fx, _ = c.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}}, textDoc("hello"))
 	cctx, cancel := context.WithCancel(ctx)
 	last, err := c.Wait(cctx, fx.ID, time.Hour, func(client.Fax) { cancel() })
 	if !errors.Is(err, client.ErrWait) || !errors.Is(err, context.Canceled) || last == nil || last.State != client.StateSending {
@@ -149,10 +149,10 @@ func TestInbox(t *testing.T) {
 		t.Fatalf("ack: %+v %v", e, err)
 	}
 	_, _, err = c.Fetch(ctx, "rcv_1", "")
-	if e := apiError(t, err); e.Status != 404 || e.Code != server.CodeNotFound {
+	if e := apiError(t, err); e.Status != 404 || e.Code != wire.CodeNotFound {
 		t.Errorf("fetched after the ack (answered sealed): %+v", e)
 	}
-	if _, err := c.Calls(ctx, client.CallOptions{}); !client.IsCode(err, server.CodeForbidden) {
+	if _, err := c.Calls(ctx, client.CallOptions{}); !client.IsCode(err, wire.CodeForbidden) {
 		t.Errorf("receiver reads calls: %v", err)
 	}
 }
@@ -162,7 +162,7 @@ func TestCalls(t *testing.T) {
 	f := clienttest.NewFake(t)
 	c := fakeClient(t, f, clienttest.AuditorName, clienttest.AuditorSecret)
 	p, err := c.Calls(ctx, client.CallOptions{Direction: "out"})
-	if err != nil || len(p.Calls) != 2 || p.Calls[1].Fax != clienttest.FaxID || p.Calls[1].Rate != 14400 || p.Calls[1].Modem != "V.17" || !p.Calls[1].ECM || p.Calls[1].Answered.IsZero() {
+	if err != nil || len(p.Calls) != 2 || p.Calls[1].Fax != clienttest.FaxID || p.Calls[1].Rate != 14400 || p.Calls[1].Modem != "V.17" || !p.Calls[1].ECM || p.Calls[1].Answered == nil || p.Calls[0].Answered != nil {
 		t.Fatalf("out: %+v %v", p, err)
 	}
 	var ids []string
@@ -175,7 +175,7 @@ func TestCalls(t *testing.T) {
 	if !slices.Equal(ids, []string{"call_3/out", "call_2/in", "call_1/out"}) {
 		t.Errorf("all: %v", ids)
 	}
-	if _, err := c.Calls(ctx, client.CallOptions{Direction: "sideways"}); !client.IsCode(err, server.CodeBadRequest) {
+	if _, err := c.Calls(ctx, client.CallOptions{Direction: "sideways"}); !client.IsCode(err, wire.CodeBadRequest) {
 		t.Errorf("bad direction: %v", err)
 	}
 }
@@ -192,7 +192,7 @@ func TestNumbers(t *testing.T) {
 	if nums, err = c.SetNumbers(ctx, []string{"+1 555 0102", "+15550102", "+15550103"}); err != nil || !slices.Equal(nums, []string{"+15550102", "+15550103"}) {
 		t.Errorf("set: %v %v", nums, err)
 	}
-	if _, err := c.SetNumbers(ctx, []string{"0800 FAX"}); !client.IsCode(err, server.CodeBadRequest) {
+	if _, err := c.SetNumbers(ctx, []string{"0800 FAX"}); !client.IsCode(err, wire.CodeBadRequest) {
 		t.Errorf("bad number: %v", err)
 	}
 	if nums, err = c.SetNumbers(ctx, nil); err != nil || len(nums) != 0 {

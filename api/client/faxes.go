@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/faxd/faxd/api/seal"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // States of a fax and of each of its recipients (a recipient is never
@@ -25,7 +25,7 @@ const (
 	StateSent     = "sent"
 	StateFailed   = "failed"
 	StateCanceled = "canceled"
-	StatePartial  = "partial"
+	StatePartial  = wire.StatePartial
 )
 
 // Final reports whether a fax in state will change no more.
@@ -53,40 +53,20 @@ const (
 	ResultRender      = "render" // the documents could not be rendered: final
 )
 
-// Fax is a fax's status: the server's FaxStatus with its pages and, per
-// recipient, its state and attempts.
-type Fax struct {
-	server.FaxStatus
-	Pages      int         `json:"pages"` // 0 until the documents are rendered for the first attempt
-	Recipients []Recipient `json:"recipients,omitempty"`
-}
-
-// Recipient is one number of a fax.
-type Recipient struct {
-	To          string    `json:"to"`
-	State       string    `json:"state"`
-	PagesSent   int       `json:"pages_sent"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-	Attempts    []Attempt `json:"attempts"`
-}
-
-// Attempt is one call made for a recipient.
-type Attempt struct {
-	N         int       `json:"n"`
-	Started   time.Time `json:"started,omitzero"`
-	Ended     time.Time `json:"ended,omitzero"`
-	Result    string    `json:"result"`
-	PagesSent int       `json:"pages_sent"`
-	FirstPage int       `json:"first_page"`
-	Call      string    `json:"call"`
-}
-
-// FaxPage is a page of faxes; Next is the cursor of the following page,
-// "" after the last.
-type FaxPage struct {
-	Faxes []Fax  `json:"faxes"`
-	Next  string `json:"next,omitempty"`
-}
+// The fax resources' bodies are package wire's, under the client's
+// names.
+type (
+	// Fax is a fax's status, with its pages and, per recipient, its
+	// state and attempts.
+	Fax = wire.FaxStatus
+	// Recipient is one number of a fax.
+	Recipient = wire.RecipientStatus
+	// Attempt is one call made for a recipient.
+	Attempt = wire.AttemptStatus
+	// FaxPage is a page of faxes; Next is the cursor of the following
+	// page, "" after the last.
+	FaxPage = wire.FaxList
+)
 
 // ListOptions filter and page the list of faxes.
 type ListOptions struct {
@@ -102,10 +82,10 @@ type Document struct {
 	Size int64 // 0 or less: unknown; else checked against MaxUpload before anything is read
 }
 
-// Send submits a fax: req, then docs (1 to server.MaxDocuments), as a
+// Send submits a fax: req, then docs (1 to wire.MaxDocuments), as a
 // sealed multipart body. The whole body is built in memory first; more
 // than MaxUpload is refused with ErrTooLarge before anything is sent.
-func (c *Client) Send(ctx context.Context, req server.FaxRequest, docs ...Document) (*Fax, error) {
+func (c *Client) Send(ctx context.Context, req wire.FaxRequest, docs ...Document) (*Fax, error) {
 	return c.SendProgress(ctx, req, nil, docs...)
 }
 
@@ -113,9 +93,9 @@ func (c *Client) Send(ctx context.Context, req server.FaxRequest, docs ...Docume
 // body have gone out, of how many. It is called from the goroutine that
 // writes the body (not the caller's); a retry, after a session ran out,
 // starts again from 0.
-func (c *Client) SendProgress(ctx context.Context, req server.FaxRequest, progress func(sent, total int64), docs ...Document) (*Fax, error) {
-	if len(docs) == 0 || len(docs) > server.MaxDocuments {
-		return nil, fmt.Errorf("%w: %d documents, 1 to %d", ErrConfig, len(docs), server.MaxDocuments)
+func (c *Client) SendProgress(ctx context.Context, req wire.FaxRequest, progress func(sent, total int64), docs ...Document) (*Fax, error) {
+	if len(docs) == 0 || len(docs) > wire.MaxDocuments {
+		return nil, fmt.Errorf("%w: %d documents, 1 to %d", ErrConfig, len(docs), wire.MaxDocuments)
 	}
 	// Room for the inner content type line and the seal; the multipart
 	// framing is counted as it is written.

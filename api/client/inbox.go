@@ -6,29 +6,18 @@ import (
 	"iter"
 	"net/url"
 	"strconv"
-	"time"
+
+	"github.com/faxd/faxd/api/wire"
 )
 
-// InboxEntry is a fax received on one of the account's numbers.
-type InboxEntry struct {
-	ID          string    `json:"id"`
-	Number      string    `json:"number"` // ours, that it came to
-	RemoteIdent string    `json:"remote_ident"`
-	Pages       int       `json:"pages"`
-	Received    time.Time `json:"received"`
-	Complete    bool      `json:"complete"`
-	Call        string    `json:"call"`
-	// Acknowledged is when the entry was acknowledged and its image
-	// destroyed; nil until then.
-	Acknowledged *time.Time `json:"acknowledged"`
-}
-
-// InboxPage is a page of the inbox; Next is the cursor of the following
-// page, "" after the last.
-type InboxPage struct {
-	Faxes []InboxEntry `json:"faxes"`
-	Next  string       `json:"next"`
-}
+// The inbox's bodies are package wire's, under the client's names.
+type (
+	// InboxEntry is a fax received on one of the account's numbers.
+	InboxEntry = wire.InboxEntry
+	// InboxPage is a page of the inbox; Next is the cursor of the
+	// following page, "" after the last.
+	InboxPage = wire.InboxList
+)
 
 // InboxOptions filter and page the inbox.
 type InboxOptions struct {
@@ -107,32 +96,14 @@ func (c *Client) Ack(ctx context.Context, id string) (*InboxEntry, error) {
 	return &e, nil
 }
 
-// CallRecord is one call, made or taken.
-type CallRecord struct {
-	ID          string    `json:"id"`
-	Direction   string    `json:"direction"` // "in" or "out"
-	Fax         string    `json:"fax"`       // the fax sent, for a call out
-	Inbox       string    `json:"inbox"`     // the inbox entry, for a call in
-	Local       string    `json:"local"`
-	Remote      string    `json:"remote"`
-	RemoteIdent string    `json:"remote_ident"`
-	Started     time.Time `json:"started"`
-	Answered    time.Time `json:"answered,omitzero"`
-	Ended       time.Time `json:"ended,omitzero"`
-	Pages       int       `json:"pages"`
-	Rate        int       `json:"rate"`
-	Modem       string    `json:"modem"`
-	ECM         bool      `json:"ecm"`
-	Result      string    `json:"result"`
-	Detail      string    `json:"detail"`
-}
-
-// CallPage is a page of call records; Next is the cursor of the
-// following page, "" after the last.
-type CallPage struct {
-	Calls []CallRecord `json:"calls"`
-	Next  string       `json:"next"`
-}
+// The call records' bodies are package wire's, under the client's names.
+type (
+	// CallRecord is one call, made or taken.
+	CallRecord = wire.CallRecord
+	// CallPage is a page of call records; Next is the cursor of the
+	// following page, "" after the last.
+	CallPage = wire.CallList
+)
 
 // CallOptions filter and page the call records.
 type CallOptions struct {

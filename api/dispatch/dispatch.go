@@ -60,6 +60,7 @@ import (
 	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/vault"
 	"github.com/faxd/faxd/api/webhook"
+	"github.com/faxd/faxd/api/wire"
 	"github.com/faxd/faxd/hal/media"
 	"github.com/faxd/faxd/t30"
 	"github.com/faxd/faxd/t30/document"
@@ -374,7 +375,7 @@ func (d *Dispatcher) release(number string) {
 }
 
 // render turns a job's documents into pages.
-func (d *Dispatcher) render(ctx context.Context, j store.Job, req *server.FaxRequest) ([]*document.Page, error) {
+func (d *Dispatcher) render(ctx context.Context, j store.Job, req *wire.FaxRequest) ([]*document.Page, error) {
 	o := d.cfg.Render
 	switch req.Resolution {
 	case "standard":
@@ -498,7 +499,7 @@ func (d *Dispatcher) send(ctx context.Context, job *river.Job[SendArgs]) error {
 		return river.JobSnooze(time.Second) // the number has all the calls it may have: soon again
 	}
 	defer d.release(rcpt.Number)
-	var req server.FaxRequest
+	var req wire.FaxRequest
 	if err := json.Unmarshal(j.Spec, &req); err != nil {
 		return river.JobCancel(fmt.Errorf("dispatch: job %s: its request: %w", j.ID, err))
 	}
@@ -638,7 +639,7 @@ func (d *Dispatcher) complete(ctx context.Context, job *river.Job[SendArgs], j s
 		if !final {
 			return nil
 		}
-		var req server.FaxRequest
+		var req wire.FaxRequest
 		if json.Unmarshal(j.Spec, &req) != nil || req.Webhook == "" {
 			return nil
 		}
@@ -766,7 +767,7 @@ func (d *Dispatcher) tell(ctx context.Context, a WebhookArgs) error {
 	if err != nil {
 		return err
 	}
-	var req server.FaxRequest
+	var req wire.FaxRequest
 	if err := json.Unmarshal(j.Spec, &req); err != nil || req.Webhook == "" {
 		return nil
 	}

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/faxd/faxd/api/audit"
-	"github.com/faxd/faxd/api/server"
 	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/vault"
 	"github.com/faxd/faxd/api/webhook"
+	"github.com/faxd/faxd/api/wire"
 	"github.com/faxd/faxd/hal/media"
 	"github.com/faxd/faxd/hal/sched"
 	"github.com/faxd/faxd/hal/sim"
@@ -121,7 +121,7 @@ func (r *rig) account() {
 const letter = "Dear customer,\n\nyour statement is enclosed.\n\nfaxd dispatch test\n"
 
 // submit stores a job of the text documents to numbers, as the API does.
-func (r *rig) submit(req server.FaxRequest, docs ...string) string {
+func (r *rig) submit(req wire.FaxRequest, docs ...string) string {
 	r.t.Helper()
 	var ds []store.Document
 	for _, doc := range docs {
@@ -210,7 +210,7 @@ func TestSendAndReceive(t *testing.T) {
 	r.account()
 	r.start()
 	long := letter + strings.Repeat("\n", 80) + "page two\n"
-	id := r.submit(server.FaxRequest{To: []string{acmeNumber}, Ident: "+1 555 0199", ECM: ecm(true), MaxRate: 14400}, long)
+	id := r.submit(wire.FaxRequest{To: []string{acmeNumber}, Ident: "+1 555 0199", ECM: ecm(true), MaxRate: 14400}, long)
 	j := r.final(id)
 	rc := j.Recipients[0]
 	if j.State != store.JobSent || j.Pages != 2 || rc.PagesSent != 2 || rc.Tries != 1 || len(rc.Attempts) != 1 || rc.Attempts[0].Result != "ok" || rc.Attempts[0].Call == "" {
@@ -250,7 +250,7 @@ func TestRetryThenFail(t *testing.T) {
 	r := newRig(t, t.TempDir())
 	r.account()
 	r.start()
-	id := r.submit(server.FaxRequest{To: []string{busyNumber, "+15550999"}}, letter)
+	id := r.submit(wire.FaxRequest{To: []string{busyNumber, "+15550999"}}, letter)
 	j := r.final(id)
 	if j.State != store.JobFailed {
 		t.Fatalf("%+v", j)
@@ -278,7 +278,7 @@ func TestResumeAfterKill(t *testing.T) {
 	r := newRig(t, dir)
 	r.account()
 	long := letter + strings.Repeat("\n", 80) + "page two\n"
-	id := r.submit(server.FaxRequest{To: []string{acmeNumber}, ECM: ecm(true)}, long)
+	id := r.submit(wire.FaxRequest{To: []string{acmeNumber}, ECM: ecm(true)}, long)
 	ctx := context.Background()
 	// What the killed server left: its River job running, the attempt
 	// open with page one confirmed, an object half written.
@@ -321,7 +321,7 @@ func TestCancelWhileWaiting(t *testing.T) {
 	r.d.cfg.Retry.Busy = time.Hour
 	r.account()
 	r.start()
-	id := r.submit(server.FaxRequest{To: []string{busyNumber}}, letter)
+	id := r.submit(wire.FaxRequest{To: []string{busyNumber}}, letter)
 	ctx := context.Background()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -354,7 +354,7 @@ func TestWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	type hit struct {
-		status   server.FaxStatus
+		status   wire.FaxStatus
 		delivery string
 		err      error
 	}
@@ -375,7 +375,7 @@ func TestWebhook(t *testing.T) {
 	}))
 	defer ts.Close()
 	r.start()
-	id := r.submit(server.FaxRequest{To: []string{acmeNumber}, Webhook: ts.URL + "/hooks/fax"}, letter)
+	id := r.submit(wire.FaxRequest{To: []string{acmeNumber}, Webhook: ts.URL + "/hooks/fax"}, letter)
 	r.final(id)
 	var got []hit
 	for len(got) < 2 {

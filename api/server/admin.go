@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/webhook"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // Admin is what the admin resources need of the store (*store.Store).
@@ -25,43 +25,6 @@ type Admin interface {
 	SetNumbers(ctx context.Context, account string, numbers []string) error
 	Numbers(ctx context.Context, account string) ([]string, error)
 	SetWebhookSecret(ctx context.Context, account, secret string) error
-}
-
-// CredentialList is the body of GET /v1/admin/credentials.
-type CredentialList struct {
-	Credentials []CredentialView `json:"credentials"`
-}
-
-// NumbersBody is the body of the numbers resource: the E.164 numbers
-// whose received faxes go to the account's inbox.
-type NumbersBody struct {
-	Numbers []string `json:"numbers"`
-}
-
-// WebhookSecret is the answer to POST /v1/admin/webhook-secret.
-type WebhookSecret struct {
-	Secret string `json:"secret"`
-}
-
-// NewCredential is the body of POST /v1/admin/credentials.
-type NewCredential struct {
-	Name  string      `json:"name"`
-	Roles []auth.Role `json:"roles"`
-}
-
-// CredentialView is a credential as the API shows it; Secret only in the
-// answer that made it, once.
-type CredentialView struct {
-	Name    string      `json:"name"`
-	Roles   []auth.Role `json:"roles"`
-	Kind    string      `json:"kind"`
-	Created time.Time   `json:"created,omitzero"`
-	Secret  string      `json:"secret,omitempty"`
-}
-
-// NetworkRulesBody is the body of the network rules resource.
-type NetworkRulesBody struct {
-	Rules string `json:"rules"` // "192.0.2.0/24, 2001:db8::/32"
 }
 
 func (s *Server) adminRoutes() {
@@ -89,48 +52,48 @@ func newSecret() string {
 // API credentials are apart) and answers its secret, this once.
 func (s *Server) postCredential(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
-	var req NewCredential
+	var req wire.NewCredential
 	if err := decodeJSON(r, maxSmallBody, &req); err != nil {
 		s.badBody(w, r, err)
 		return
 	}
 	if req.Name == "" || len(req.Name) > 128 || strings.ContainsAny(req.Name, "/ \t\n") || len(req.Roles) == 0 {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "a name (up to 128 octets, no spaces or slashes) and roles are required")
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "a name (up to 128 octets, no spaces or slashes) and roles are required")
 		return
 	}
 	for _, role := range req.Roles {
 		if role == auth.RoleAdmin || !auth.ValidRole(role) {
-			s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "API credentials take the roles sender, receiver and auditor")
+			s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "API credentials take the roles sender, receiver and auditor")
 			return
 		}
 	}
 	secret := newSecret()
 	err := s.cfg.Admin.CreateCredential(r.Context(), auth.Credential{Account: a.ID, Name: req.Name, Hash: auth.HashPassword(secret, s.cfg.Hash), Roles: req.Roles, Kind: "api"})
 	if errors.Is(err, store.ErrExists) {
-		s.refuse(w, r, http.StatusConflict, CodeExists, "a credential of that name exists")
+		s.refuse(w, r, http.StatusConflict, wire.CodeExists, "a credential of that name exists")
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
 	if err := s.audit(r, audit.Entry{Action: "admin.credential.create", Object: req.Name, Outcome: "ok"}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
-	writeJSON(w, http.StatusCreated, CredentialView{Name: req.Name, Roles: req.Roles, Kind: "api", Secret: secret})
+	writeJSON(w, http.StatusCreated, wire.CredentialView{Name: req.Name, Roles: req.Roles, Kind: "api", Secret: secret})
 }
 
 func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
 	cs, err := s.cfg.Admin.ListCredentials(r.Context(), a.ID)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
-	out := CredentialList{Credentials: []CredentialView{}}
+	out := wire.CredentialList{Credentials: []wire.CredentialView{}}
 	for _, c := range cs {
-		out.Credentials = append(out.Credentials, CredentialView{Name: c.Name, Roles: c.Roles, Kind: c.Kind, Created: c.Created})
+		out.Credentials = append(out.Credentials, wire.CredentialView{Name: c.Name, Roles: c.Roles, Kind: c.Kind, Created: c.Created})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -142,20 +105,20 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) {
 	c, _ := ClaimsFrom(r.Context())
 	name := r.PathValue("name")
 	if name == c.Subject {
-		s.refuse(w, r, http.StatusConflict, CodeState, "a credential cannot delete itself")
+		s.refuse(w, r, http.StatusConflict, wire.CodeState, "a credential cannot delete itself")
 		return
 	}
 	err := s.cfg.Admin.DeleteCredential(r.Context(), a.ID, name)
 	if errors.Is(err, store.ErrNotFound) {
-		s.refuse(w, r, http.StatusNotFound, CodeNotFound, "no such credential")
+		s.refuse(w, r, http.StatusNotFound, wire.CodeNotFound, "no such credential")
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
 	if err := s.audit(r, audit.Entry{Action: "admin.credential.delete", Object: name, Outcome: "ok"}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -163,46 +126,46 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getNetworkRules(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
-	writeJSON(w, http.StatusOK, NetworkRulesBody{Rules: a.Rules.String()})
+	writeJSON(w, http.StatusOK, wire.NetworkRulesBody{Rules: a.Rules.String()})
 }
 
 // putNetworkRules replaces the account's network rules; rules that would
 // shut out the address making the change are refused.
 func (s *Server) putNetworkRules(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
-	var req NetworkRulesBody
+	var req wire.NetworkRulesBody
 	if err := decodeJSON(r, maxSmallBody, &req); err != nil {
 		s.badBody(w, r, err)
 		return
 	}
 	rules, err := auth.ParseNetworkRules(req.Rules)
 	if err != nil {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, err.Error())
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, err.Error())
 		return
 	}
 	if err := rules.Check(remoteAddr(r)); err != nil {
-		s.refuse(w, r, http.StatusConflict, CodeState, "the new rules would shut out the address making the change")
+		s.refuse(w, r, http.StatusConflict, wire.CodeState, "the new rules would shut out the address making the change")
 		return
 	}
 	if err := s.cfg.Admin.SetNetworkRules(r.Context(), a.ID, rules); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
 	if err := s.audit(r, audit.Entry{Action: "admin.network-rules", Object: a.ID, Outcome: "ok", Detail: rules.String()}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
-	writeJSON(w, http.StatusOK, NetworkRulesBody{Rules: rules.String()})
+	writeJSON(w, http.StatusOK, wire.NetworkRulesBody{Rules: rules.String()})
 }
 
 func (s *Server) getNumbers(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
 	ns, err := s.cfg.Admin.Numbers(r.Context(), a.ID)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
-	writeJSON(w, http.StatusOK, NumbersBody{Numbers: ns})
+	writeJSON(w, http.StatusOK, wire.NumbersBody{Numbers: ns})
 }
 
 // maxNumbers bounds the numbers of one account.
@@ -212,21 +175,21 @@ const maxNumbers = 1000
 // holds is refused.
 func (s *Server) putNumbers(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
-	var req NumbersBody
+	var req wire.NumbersBody
 	if err := decodeJSON(r, 64<<10, &req); err != nil {
 		s.badBody(w, r, err)
 		return
 	}
 	if len(req.Numbers) > maxNumbers {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "at most "+strconv.Itoa(maxNumbers)+" numbers")
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "at most "+strconv.Itoa(maxNumbers)+" numbers")
 		return
 	}
 	ns := make([]string, 0, len(req.Numbers))
 	seen := map[string]bool{}
 	for _, n := range req.Numbers {
-		e, err := ParseE164(n)
+		e, err := wire.ParseE164(n)
 		if err != nil {
-			s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, err.Error())
+			s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, err.Error())
 			return
 		}
 		if !seen[e] {
@@ -236,18 +199,18 @@ func (s *Server) putNumbers(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.cfg.Admin.SetNumbers(r.Context(), a.ID, ns)
 	if errors.Is(err, store.ErrExists) {
-		s.refuse(w, r, http.StatusConflict, CodeExists, "a number is held by another account")
+		s.refuse(w, r, http.StatusConflict, wire.CodeExists, "a number is held by another account")
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
 	if err := s.audit(r, audit.Entry{Action: "admin.numbers", Object: a.ID, Outcome: "ok", Detail: strings.Join(ns, ",")}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
-	writeJSON(w, http.StatusOK, NumbersBody{Numbers: ns})
+	writeJSON(w, http.StatusOK, wire.NumbersBody{Numbers: ns})
 }
 
 // postWebhookSecret makes the account a new webhook signing secret and
@@ -256,12 +219,12 @@ func (s *Server) postWebhookSecret(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
 	sec := webhook.NewSecret()
 	if err := s.cfg.Admin.SetWebhookSecret(r.Context(), a.ID, sec); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
 	if err := s.audit(r, audit.Entry{Action: "admin.webhook-secret", Object: a.ID, Outcome: "ok"}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
-	writeJSON(w, http.StatusCreated, WebhookSecret{Secret: sec})
+	writeJSON(w, http.StatusCreated, wire.WebhookSecret{Secret: sec})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/faxd/faxd/api/auth"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // TestAdmin: an admin makes an API credential whose secret it sees once
@@ -21,20 +22,20 @@ func TestAdmin(t *testing.T) {
 		b, _ := json.Marshal(v)
 		return f.do("POST", "/v1/admin/credentials", "acme", tok, "application/json", b, nil)
 	}
-	resp, b := post(admin, NewCredential{Name: "billing", Roles: []auth.Role{auth.RoleReceiver}})
-	var cv CredentialView
+	resp, b := post(admin, wire.NewCredential{Name: "billing", Roles: []auth.Role{auth.RoleReceiver}})
+	var cv wire.CredentialView
 	json.Unmarshal(b, &cv)
 	if resp.StatusCode != 201 || cv.Secret == "" || cv.Kind != "api" {
 		t.Fatalf("create: %d %s", resp.StatusCode, b)
 	}
 	f.token("acme", "billing", cv.Secret)
-	if resp, b := post(admin, NewCredential{Name: "billing", Roles: []auth.Role{auth.RoleReceiver}}); resp.StatusCode != 409 || errCode(t, b) != CodeExists {
+	if resp, b := post(admin, wire.NewCredential{Name: "billing", Roles: []auth.Role{auth.RoleReceiver}}); resp.StatusCode != 409 || errCode(t, b) != wire.CodeExists {
 		t.Errorf("twice: %d %s", resp.StatusCode, b)
 	}
-	if resp, b := post(admin, NewCredential{Name: "root", Roles: []auth.Role{auth.RoleAdmin}}); resp.StatusCode != 400 {
+	if resp, b := post(admin, wire.NewCredential{Name: "root", Roles: []auth.Role{auth.RoleAdmin}}); resp.StatusCode != 400 {
 		t.Errorf("admin role: %d %s", resp.StatusCode, b)
 	}
-	if resp, b := post(sender, NewCredential{Name: "x", Roles: []auth.Role{auth.RoleSender}}); resp.StatusCode != 403 || errCode(t, b) != CodeForbidden {
+	if resp, b := post(sender, wire.NewCredential{Name: "x", Roles: []auth.Role{auth.RoleSender}}); resp.StatusCode != 403 || errCode(t, b) != wire.CodeForbidden {
 		t.Errorf("by a sender: %d %s", resp.StatusCode, b)
 	}
 	resp, b = f.do("GET", "/v1/admin/credentials", "acme", admin, "", nil, nil)
@@ -54,10 +55,10 @@ func TestAdmin(t *testing.T) {
 		t.Errorf("delete twice: %d", resp.StatusCode)
 	}
 	put := func(rules string) (*http.Response, []byte) {
-		b, _ := json.Marshal(NetworkRulesBody{Rules: rules})
+		b, _ := json.Marshal(wire.NetworkRulesBody{Rules: rules})
 		return f.do("PUT", "/v1/admin/network-rules", "acme", admin, "application/json", b, nil)
 	}
-	if resp, b := put("192.0.2.0/24"); resp.StatusCode != 409 || errCode(t, b) != CodeState {
+	if resp, b := put("192.0.2.0/24"); resp.StatusCode != 409 || errCode(t, b) != wire.CodeState {
 		t.Errorf("rules shutting the admin out: %d %s", resp.StatusCode, b)
 	}
 	if resp, b := put("10.0.0.1/8"); resp.StatusCode != 400 {

@@ -19,6 +19,7 @@ import (
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/webhook"
+	"github.com/faxd/faxd/api/wire"
 	"github.com/faxd/faxd/t30/document"
 )
 
@@ -37,46 +38,6 @@ type Documents interface {
 	Destroy(id string) error
 }
 
-// MaxDocuments bounds the documents of one fax.
-const MaxDocuments = 20
-
-// FaxStatus is a fax job as the API shows it.
-type FaxStatus struct {
-	ID         string            `json:"id"`
-	State      string            `json:"state"` // queued, sending, sent, failed, canceled, partial
-	To         []string          `json:"to"`
-	Documents  int               `json:"documents"`
-	Priority   int               `json:"priority"`
-	NotBefore  time.Time         `json:"not_before"`
-	Created    time.Time         `json:"created"`
-	Updated    time.Time         `json:"updated"`
-	Pages      int               `json:"pages"` // 0 until the documents are rendered
-	Recipients []RecipientStatus `json:"recipients"`
-}
-
-// RecipientStatus is one destination of a fax, with its attempts.
-type RecipientStatus struct {
-	To          string          `json:"to"`
-	State       string          `json:"state"`
-	PagesSent   int             `json:"pages_sent"`
-	NextAttempt *time.Time      `json:"next_attempt,omitempty"`
-	Attempts    []AttemptStatus `json:"attempts"`
-}
-
-// AttemptStatus is one call placed for a recipient.
-type AttemptStatus struct {
-	N         int        `json:"n"`
-	Started   time.Time  `json:"started"`
-	Ended     *time.Time `json:"ended,omitempty"`
-	Result    string     `json:"result,omitempty"`
-	PagesSent int        `json:"pages_sent"`
-	FirstPage int        `json:"first_page"`
-	Call      string     `json:"call,omitempty"`
-}
-
-// StatePartial is the state of a failed fax that some recipients got.
-const StatePartial = "partial"
-
 func timePtr(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -84,26 +45,20 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// FaxList is a page of faxes; Next is the cursor for the next page.
-type FaxList struct {
-	Faxes []FaxStatus `json:"faxes"`
-	Next  string      `json:"next,omitempty"`
-}
-
 // StatusOf is a job as the API shows it (and its webhook tells it).
-func StatusOf(j store.Job) FaxStatus {
-	var spec FaxRequest
+func StatusOf(j store.Job) wire.FaxStatus {
+	var spec wire.FaxRequest
 	json.Unmarshal(j.Spec, &spec)
-	st := FaxStatus{ID: j.ID, State: j.State, To: spec.To, Documents: len(j.Documents), Priority: j.Priority,
-		NotBefore: j.NotBefore, Created: j.Created, Updated: j.Updated, Pages: j.Pages, Recipients: []RecipientStatus{}}
+	st := wire.FaxStatus{ID: j.ID, State: j.State, To: spec.To, Documents: len(j.Documents), Priority: j.Priority,
+		NotBefore: j.NotBefore, Created: j.Created, Updated: j.Updated, Pages: j.Pages, Recipients: []wire.RecipientStatus{}}
 	for _, r := range j.Recipients {
-		rs := RecipientStatus{To: r.Number, State: r.State, PagesSent: r.PagesSent, NextAttempt: timePtr(r.NextAttempt), Attempts: []AttemptStatus{}}
+		rs := wire.RecipientStatus{To: r.Number, State: r.State, PagesSent: r.PagesSent, NextAttempt: timePtr(r.NextAttempt), Attempts: []wire.AttemptStatus{}}
 		for _, a := range r.Attempts {
-			rs.Attempts = append(rs.Attempts, AttemptStatus{N: a.N, Started: a.Started, Ended: timePtr(a.Ended), Result: a.Result,
+			rs.Attempts = append(rs.Attempts, wire.AttemptStatus{N: a.N, Started: a.Started, Ended: timePtr(a.Ended), Result: a.Result,
 				PagesSent: a.PagesSent, FirstPage: a.FirstPage, Call: a.Call})
 		}
 		if r.State == store.RecipientSent && j.State == store.JobFailed {
-			st.State = StatePartial
+			st.State = wire.StatePartial
 		}
 		st.Recipients = append(st.Recipients, rs)
 	}
@@ -129,7 +84,7 @@ func newObjectID() string {
 }
 
 // postFax takes a submission: multipart/form-data (inside the seal) with
-// a "request" part (FaxRequest JSON) first and one "document" part per
+// a "request" part (wire.FaxRequest JSON) first and one "document" part per
 // document, each of a format the document package reads. The documents go
 // encrypted into the vault as they stream in; the job is queued once all
 // are in, or nothing is kept.
@@ -138,23 +93,23 @@ func (s *Server) postFax(w http.ResponseWriter, r *http.Request) {
 	c, _ := ClaimsFrom(r.Context())
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		s.refuse(w, r, http.StatusUnsupportedMediaType, CodeMediaType, "a submission is multipart/form-data")
+		s.refuse(w, r, http.StatusUnsupportedMediaType, wire.CodeMediaType, "a submission is multipart/form-data")
 		return
 	}
 	mr, _ := r.MultipartReader()
 	part, err := mr.NextPart()
 	if err != nil || part.FormName() != "request" {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, `the first part must be "request"`)
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, `the first part must be "request"`)
 		return
 	}
-	req, err := DecodeFaxRequest(part)
+	req, err := wire.DecodeFaxRequest(part)
 	if err == nil && req.Webhook != "" {
 		if werr := webhook.CheckURL(req.Webhook, s.cfg.Webhooks); werr != nil {
-			err = fmt.Errorf("%w: webhook: %v", ErrFaxRequest, werr)
+			err = fmt.Errorf("%w: webhook: %v", wire.ErrFaxRequest, werr)
 		}
 	}
 	if err != nil {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, err.Error())
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, err.Error())
 		return
 	}
 	var docs []store.Document
@@ -174,21 +129,21 @@ func (s *Server) postFax(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				s.refuse(w, r, http.StatusRequestEntityTooLarge, CodeTooLarge, "body too large")
+				s.refuse(w, r, http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "body too large")
 				return
 			}
-			s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "malformed multipart body")
+			s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "malformed multipart body")
 			return
 		}
-		if part.FormName() != "document" || len(docs) == MaxDocuments {
-			s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "documents come as up to "+strconv.Itoa(MaxDocuments)+` "document" parts`)
+		if part.FormName() != "document" || len(docs) == wire.MaxDocuments {
+			s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "documents come as up to "+strconv.Itoa(wire.MaxDocuments)+` "document" parts`)
 			return
 		}
 		br := bufio.NewReaderSize(part, 8192)
 		head, _ := br.Peek(8192)
 		f := document.Sniff(head)
 		if f == document.Unknown {
-			s.refuse(w, r, http.StatusUnsupportedMediaType, CodeDocumentType, "a document is of no format faxd reads (PDF, PostScript, TIFF, PNG, JPEG, GIF, text)")
+			s.refuse(w, r, http.StatusUnsupportedMediaType, wire.CodeDocumentType, "a document is of no format faxd reads (PDF, PostScript, TIFF, PNG, JPEG, GIF, text)")
 			return
 		}
 		id := newObjectID()
@@ -197,20 +152,20 @@ func (s *Server) postFax(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Documents.Destroy(id)
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				s.refuse(w, r, http.StatusRequestEntityTooLarge, CodeTooLarge, "body too large")
+				s.refuse(w, r, http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "body too large")
 				return
 			}
-			s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "a document could not be read")
+			s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "a document could not be read")
 			return
 		}
 		docs = append(docs, store.Document{Object: id, ContentType: f.String(), Size: n})
 		if n == 0 {
-			s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "an empty document")
+			s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "an empty document")
 			return
 		}
 	}
 	if len(docs) == 0 {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "no document")
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "no document")
 		return
 	}
 	spec, _ := json.Marshal(req)
@@ -222,20 +177,20 @@ func (s *Server) postFax(w http.ResponseWriter, r *http.Request) {
 	for i, n := range req.To {
 		rcpts[i].Number = n
 	}
-	id, err := s.cfg.Jobs.CreateJob(r.Context(), store.Job{Account: a.ID, Submitter: c.Subject, Spec: spec, Priority: req.Priority, NotBefore: nb,
+	id, err := s.cfg.Jobs.CreateJob(r.Context(), store.Job{Account: a.ID, Submitter: c.Subject, Spec: spec, Priority: *req.Priority, NotBefore: nb,
 		Documents: docs, Recipients: rcpts})
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the job could not be stored")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the job could not be stored")
 		return
 	}
 	keep = true
 	if err := s.audit(r, audit.Entry{Action: "fax.submit", Object: id, Outcome: "ok", Detail: strconv.Itoa(len(docs)) + " documents, " + strconv.Itoa(len(req.To)) + " numbers"}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
 	j, err := s.cfg.Jobs.Job(r.Context(), a.ID, id)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the job could not be read back")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the job could not be read back")
 		return
 	}
 	writeJSON(w, http.StatusCreated, StatusOf(j))
@@ -245,11 +200,11 @@ func (s *Server) getFax(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
 	j, err := s.cfg.Jobs.Job(r.Context(), a.ID, r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		s.refuse(w, r, http.StatusNotFound, CodeNotFound, "no such fax")
+		s.refuse(w, r, http.StatusNotFound, wire.CodeNotFound, "no such fax")
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
 	writeJSON(w, http.StatusOK, StatusOf(j))
@@ -262,21 +217,21 @@ func (s *Server) listFaxes(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil {
-			s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "limit is a number from 1 to 500")
+			s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "limit is a number from 1 to 500")
 			return
 		}
 		o.Limit = n
 	}
 	jobs, next, err := s.cfg.Jobs.ListJobs(r.Context(), a.ID, o)
 	if errors.Is(err, store.ErrInvalid) {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "limit is 1 to 500 and after a cursor a page gave")
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "limit is 1 to 500 and after a cursor a page gave")
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
-	out := FaxList{Faxes: []FaxStatus{}, Next: next}
+	out := wire.FaxList{Faxes: []wire.FaxStatus{}, Next: next}
 	for _, j := range jobs {
 		out.Faxes = append(out.Faxes, StatusOf(j))
 	}
@@ -291,25 +246,25 @@ func (s *Server) cancelFax(w http.ResponseWriter, r *http.Request) {
 	docs, err := s.cfg.Jobs.CancelJob(r.Context(), a.ID, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.refuse(w, r, http.StatusNotFound, CodeNotFound, "no such fax")
+		s.refuse(w, r, http.StatusNotFound, wire.CodeNotFound, "no such fax")
 		return
 	case errors.Is(err, store.ErrState):
-		s.refuse(w, r, http.StatusConflict, CodeState, "only a fax waiting for a call can be canceled (it is final, or a call is in progress)")
+		s.refuse(w, r, http.StatusConflict, wire.CodeState, "only a fax waiting for a call can be canceled (it is final, or a call is in progress)")
 		return
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
 	for _, d := range docs {
 		s.cfg.Documents.Destroy(d.Object)
 	}
 	if err := s.audit(r, audit.Entry{Action: "fax.cancel", Object: id, Outcome: "ok", Detail: strconv.Itoa(len(docs)) + " documents destroyed"}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
 	j, err := s.cfg.Jobs.Job(r.Context(), a.ID, id)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
 	writeJSON(w, http.StatusOK, StatusOf(j))

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/faxd/faxd/api/wire"
 )
 
 // multipartBody makes a submission: the request part, then documents.
@@ -39,7 +41,7 @@ func TestFaxes(t *testing.T) {
 	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("confidential "), 300)...)
 	ct, body := multipartBody(t, `{"to":["+1 555 0100"],"header":"ACME Bank"}`, pdf, []byte("Dear Ms. Hansen,\nplease find enclosed...\n"))
 	status, rct, rb := f.sealedDo(c, "acme", tok, "POST", "/v1/faxes", ct, body)
-	var fs FaxStatus
+	var fs wire.FaxStatus
 	json.Unmarshal(rb, &fs)
 	if status != http.StatusCreated || rct != "application/json" || fs.State != "queued" || fs.Documents != 2 || len(fs.To) != 1 || fs.To[0] != "+15550100" ||
 		len(fs.Recipients) != 1 || fs.Recipients[0].To != "+15550100" || fs.Recipients[0].State != "queued" || fs.Recipients[0].Attempts == nil {
@@ -59,14 +61,14 @@ func TestFaxes(t *testing.T) {
 		t.Fatalf("get: %d %s", resp.StatusCode, b)
 	}
 	btok := f.token("beta", "sender", "b3ta")
-	if resp, b := f.do("GET", "/v1/faxes/"+fs.ID, "beta", btok, "", nil, nil); resp.StatusCode != 404 || errCode(t, b) != CodeNotFound {
+	if resp, b := f.do("GET", "/v1/faxes/"+fs.ID, "beta", btok, "", nil, nil); resp.StatusCode != 404 || errCode(t, b) != wire.CodeNotFound {
 		t.Errorf("another account's fax: %d %s", resp.StatusCode, b)
 	}
 	if resp, b := f.do("DELETE", "/v1/faxes/"+fs.ID, "beta", btok, "", nil, nil); resp.StatusCode != 404 {
 		t.Errorf("another account cancels: %d %s", resp.StatusCode, b)
 	}
 	resp, b = f.do("GET", "/v1/faxes?limit=10", "acme", tok, "", nil, nil)
-	var list FaxList
+	var list wire.FaxList
 	json.Unmarshal(b, &list)
 	if resp.StatusCode != 200 || len(list.Faxes) != 1 {
 		t.Fatalf("list: %d %s", resp.StatusCode, b)
@@ -85,9 +87,9 @@ func TestFaxes(t *testing.T) {
 		status  int
 		code    string
 	}{
-		"unknown format": {`{"to":["+15550100"]}`, [][]byte{pdf, junk}, 415, CodeDocumentType},
-		"bad number":     {`{"to":["555 0100"]}`, [][]byte{pdf}, 400, CodeBadRequest},
-		"no document":    {`{"to":["+15550100"]}`, nil, 400, CodeBadRequest},
+		"unknown format": {`{"to":["+15550100"]}`, [][]byte{pdf, junk}, 415, wire.CodeDocumentType},
+		"bad number":     {`{"to":["555 0100"]}`, [][]byte{pdf}, 400, wire.CodeBadRequest},
+		"no document":    {`{"to":["+15550100"]}`, nil, 400, wire.CodeBadRequest},
 	} {
 		ct, body := multipartBody(t, sub.request, sub.docs...)
 		status, _, rb := f.sealedDo(c, "acme", tok, "POST", "/v1/faxes", ct, body)
@@ -99,7 +101,7 @@ func TestFaxes(t *testing.T) {
 		}
 	}
 	// Unsealed submission refused.
-	if resp, b := f.do("POST", "/v1/faxes", "acme", tok, ct, body, nil); resp.StatusCode != 400 || errCode(t, b) != CodeSealRequired {
+	if resp, b := f.do("POST", "/v1/faxes", "acme", tok, ct, body, nil); resp.StatusCode != 400 || errCode(t, b) != wire.CodeSealRequired {
 		t.Errorf("unsealed: %d %s", resp.StatusCode, b)
 	}
 	// Canceled: its documents destroyed; twice is a conflict.
@@ -107,7 +109,7 @@ func TestFaxes(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Contains(b, []byte(`"state":"canceled"`)) || f.objects() != 0 {
 		t.Fatalf("cancel: %d %s, %d objects left", resp.StatusCode, b, f.objects())
 	}
-	if resp, b := f.do("DELETE", "/v1/faxes/"+fs.ID, "acme", tok, "", nil, nil); resp.StatusCode != 409 || errCode(t, b) != CodeState {
+	if resp, b := f.do("DELETE", "/v1/faxes/"+fs.ID, "acme", tok, "", nil, nil); resp.StatusCode != 409 || errCode(t, b) != wire.CodeState {
 		t.Errorf("canceled twice: %d %s", resp.StatusCode, b)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/faxd/faxd/api/wire"
 )
 
 // FuzzTokenBody: any body to POST /v1/tokens is answered with a status
@@ -16,7 +18,7 @@ func FuzzTokenBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest("POST", "/v1/tokens", bytes.NewReader(body))
 		req.RemoteAddr = "127.0.0.1:1234"
-		req.Header.Set(HeaderAccount, "acme")
+		req.Header.Set(wire.HeaderAccount, "acme")
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		fx.srv.ServeHTTP(rec, req)

@@ -13,6 +13,7 @@ import (
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/store"
+	"github.com/faxd/faxd/api/wire"
 	"github.com/faxd/faxd/t30/document"
 	"github.com/faxd/faxd/t30/tiff"
 )
@@ -26,52 +27,8 @@ type Inbox interface {
 	ListCalls(ctx context.Context, account string, o store.CallOptions) ([]store.CallRecord, string, error)
 }
 
-// InboxEntry is a received fax as the API shows it.
-type InboxEntry struct {
-	ID           string     `json:"id"`
-	Number       string     `json:"number"`
-	RemoteIdent  string     `json:"remote_ident"`
-	Pages        int        `json:"pages"`
-	Received     time.Time  `json:"received"`
-	Complete     bool       `json:"complete"`
-	Call         string     `json:"call"`
-	Acknowledged *time.Time `json:"acknowledged"`
-}
-
-// InboxList is a page of the inbox.
-type InboxList struct {
-	Faxes []InboxEntry `json:"faxes"`
-	Next  string       `json:"next,omitempty"`
-}
-
-// CallRecord is a call detail record as the API shows it.
-type CallRecord struct {
-	ID          string     `json:"id"`
-	Direction   string     `json:"direction"`
-	Fax         string     `json:"fax,omitempty"`
-	Inbox       string     `json:"inbox,omitempty"`
-	Local       string     `json:"local"`
-	Remote      string     `json:"remote"`
-	RemoteIdent string     `json:"remote_ident"`
-	Started     time.Time  `json:"started"`
-	Answered    *time.Time `json:"answered,omitempty"`
-	Ended       time.Time  `json:"ended"`
-	Pages       int        `json:"pages"`
-	Rate        int        `json:"rate"`
-	Modem       string     `json:"modem"`
-	ECM         bool       `json:"ecm"`
-	Result      string     `json:"result"`
-	Detail      string     `json:"detail,omitempty"`
-}
-
-// CallList is a page of call records.
-type CallList struct {
-	Calls []CallRecord `json:"calls"`
-	Next  string       `json:"next,omitempty"`
-}
-
-func inboxView(e store.InboxEntry) InboxEntry {
-	return InboxEntry{ID: e.ID, Number: e.Number, RemoteIdent: e.RemoteIdent, Pages: e.Pages, Received: e.Received,
+func inboxView(e store.InboxEntry) wire.InboxEntry {
+	return wire.InboxEntry{ID: e.ID, Number: e.Number, RemoteIdent: e.RemoteIdent, Pages: e.Pages, Received: e.Received,
 		Complete: e.Complete, Call: e.Call, Acknowledged: timePtr(e.Acknowledged)}
 }
 
@@ -92,7 +49,7 @@ func (s *Server) pageQuery(w http.ResponseWriter, r *http.Request) (limit int, a
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 500 {
-			s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "limit is a number from 1 to 500")
+			s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "limit is a number from 1 to 500")
 			return 0, "", false
 		}
 		limit = n
@@ -108,14 +65,14 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	es, next, err := s.cfg.Inbox.ListInbox(r.Context(), a.ID, store.InboxOptions{Number: r.URL.Query().Get("number"), After: after, Limit: limit})
 	if errors.Is(err, store.ErrInvalid) {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "after takes a cursor a page gave")
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "after takes a cursor a page gave")
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
-	out := InboxList{Faxes: []InboxEntry{}, Next: next}
+	out := wire.InboxList{Faxes: []wire.InboxEntry{}, Next: next}
 	for _, e := range es {
 		out.Faxes = append(out.Faxes, inboxView(e))
 	}
@@ -126,11 +83,11 @@ func (s *Server) inboxEntry(w http.ResponseWriter, r *http.Request) (store.Inbox
 	a, _ := AccountFrom(r.Context())
 	e, err := s.cfg.Inbox.Inbox(r.Context(), a.ID, r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		s.refuse(w, r, http.StatusNotFound, CodeNotFound, "no such fax in the inbox")
+		s.refuse(w, r, http.StatusNotFound, wire.CodeNotFound, "no such fax in the inbox")
 		return e, false
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return e, false
 	}
 	return e, true
@@ -153,7 +110,7 @@ func (s *Server) getInboxImage(w http.ResponseWriter, r *http.Request) {
 		format = "tiff"
 	}
 	if format != "tiff" && format != "pdf" {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "format is tiff or pdf")
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "format is tiff or pdf")
 		return
 	}
 	e, ok := s.inboxEntry(w, r)
@@ -161,30 +118,30 @@ func (s *Server) getInboxImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e.Object == "" {
-		s.refuse(w, r, http.StatusNotFound, CodeNotFound, "the image was destroyed (acknowledged or past retention)")
+		s.refuse(w, r, http.StatusNotFound, wire.CodeNotFound, "the image was destroyed (acknowledged or past retention)")
 		return
 	}
 	rc, err := s.cfg.Documents.Get(e.Object)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the image could not be opened")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the image could not be opened")
 		return
 	}
 	img, err := io.ReadAll(io.LimitReader(rc, maxImage))
 	rc.Close()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the image could not be read")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the image could not be read")
 		return
 	}
 	ctype := "image/tiff"
 	if format == "pdf" {
 		if img, err = TIFFToPDF(img); err != nil {
-			writeError(w, http.StatusInternalServerError, CodeInternal, "the image could not be made a PDF")
+			writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the image could not be made a PDF")
 			return
 		}
 		ctype = "application/pdf"
 	}
 	if err := s.audit(r, audit.Entry{Action: "inbox.fetch", Object: e.ID, Outcome: "ok", Detail: format}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
 	w.Header().Set("Content-Type", ctype)
@@ -230,23 +187,23 @@ func (s *Server) ackInbox(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
 	e, obj, err := s.cfg.Inbox.AckInbox(r.Context(), a.ID, r.PathValue("id"), s.cfg.Now())
 	if errors.Is(err, store.ErrNotFound) {
-		s.refuse(w, r, http.StatusNotFound, CodeNotFound, "no such fax in the inbox")
+		s.refuse(w, r, http.StatusNotFound, wire.CodeNotFound, "no such fax in the inbox")
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
 	detail := "acknowledged before"
 	if obj != "" {
 		if err := s.cfg.Documents.Destroy(obj); err != nil {
-			writeError(w, http.StatusInternalServerError, CodeInternal, "the image could not be destroyed")
+			writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the image could not be destroyed")
 			return
 		}
 		detail = "image destroyed"
 	}
 	if err := s.audit(r, audit.Entry{Action: "inbox.ack", Object: e.ID, Outcome: "ok", Detail: detail}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
 	writeJSON(w, http.StatusOK, inboxView(e))
@@ -260,16 +217,16 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	cs, next, err := s.cfg.Inbox.ListCalls(r.Context(), a.ID, store.CallOptions{Direction: r.URL.Query().Get("direction"), After: after, Limit: limit})
 	if errors.Is(err, store.ErrInvalid) {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "direction is in or out, after a cursor a page gave")
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "direction is in or out, after a cursor a page gave")
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
-	out := CallList{Calls: []CallRecord{}, Next: next}
+	out := wire.CallList{Calls: []wire.CallRecord{}, Next: next}
 	for _, c := range cs {
-		out.Calls = append(out.Calls, CallRecord{ID: c.ID, Direction: c.Direction, Fax: c.Fax, Inbox: c.Inbox, Local: c.Local, Remote: c.Remote,
+		out.Calls = append(out.Calls, wire.CallRecord{ID: c.ID, Direction: c.Direction, Fax: c.Fax, Inbox: c.Inbox, Local: c.Local, Remote: c.Remote,
 			RemoteIdent: c.RemoteIdent, Started: c.Started, Answered: timePtr(c.Answered), Ended: c.Ended, Pages: c.Pages, Rate: c.Rate,
 			Modem: c.Modem, ECM: c.ECM, Result: c.Result, Detail: c.Detail})
 	}

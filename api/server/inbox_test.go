@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/faxd/faxd/api/store"
+	"github.com/faxd/faxd/api/wire"
 	"github.com/faxd/faxd/t30/document"
 	"github.com/faxd/faxd/t30/tiff"
 )
@@ -64,13 +65,13 @@ func TestInbox(t *testing.T) {
 	}
 	rd := f.token("acme", "inbox", "r3ad")
 	resp, b := f.do("GET", "/v1/inbox?limit=2", "acme", rd, "", nil, nil)
-	var list InboxList
+	var list wire.InboxList
 	json.Unmarshal(b, &list)
 	if resp.StatusCode != 200 || len(list.Faxes) != 2 || list.Next == "" || list.Faxes[0].ID != ids[2] || list.Faxes[0].Pages != 2 || list.Faxes[0].Acknowledged != nil {
 		t.Fatalf("list: %d %s", resp.StatusCode, b)
 	}
 	_, b = f.do("GET", "/v1/inbox?limit=2&after="+list.Next, "acme", rd, "", nil, nil)
-	list = InboxList{}
+	list = wire.InboxList{}
 	json.Unmarshal(b, &list)
 	if len(list.Faxes) != 1 || list.Faxes[0].ID != ids[0] || list.Next != "" {
 		t.Fatalf("page two: %s", b)
@@ -79,7 +80,7 @@ func TestInbox(t *testing.T) {
 		t.Errorf("get: %d %s", resp.StatusCode, b)
 	}
 	// The image only sealed.
-	if resp, b := f.do("GET", "/v1/inbox/"+ids[0]+"/image", "acme", rd, "", nil, nil); resp.StatusCode != 400 || errCode(t, b) != CodeSealRequired {
+	if resp, b := f.do("GET", "/v1/inbox/"+ids[0]+"/image", "acme", rd, "", nil, nil); resp.StatusCode != 400 || errCode(t, b) != wire.CodeSealRequired {
 		t.Errorf("unsealed fetch: %d %s", resp.StatusCode, b)
 	}
 	c := f.openSession("acme", rd)
@@ -91,7 +92,7 @@ func TestInbox(t *testing.T) {
 	if status != 200 || ct != "application/pdf" || !bytes.HasPrefix(body, []byte("%PDF-")) || bytes.Count(body, []byte("/Type /Page\n"))+bytes.Count(body, []byte("/Type /Page ")) == 0 && bytes.Count(body, []byte("/Type/Page")) == 0 {
 		t.Fatalf("pdf: %d %q %.40s", status, ct, body)
 	}
-	if status, _, body := f.sealedDo(c, "acme", rd, "GET", "/v1/inbox/"+ids[0]+"/image?format=png", "", nil); status != 400 || errCode(t, body) != CodeBadRequest {
+	if status, _, body := f.sealedDo(c, "acme", rd, "GET", "/v1/inbox/"+ids[0]+"/image?format=png", "", nil); status != 400 || errCode(t, body) != wire.CodeBadRequest {
 		t.Errorf("png: %d %s", status, body)
 	}
 	// Another account, another role.
@@ -103,12 +104,12 @@ func TestInbox(t *testing.T) {
 		t.Errorf("beta acknowledges acme's fax: %d %s", resp.StatusCode, b)
 	}
 	sender := f.token("acme", "sender", "s3cret")
-	if resp, b := f.do("GET", "/v1/inbox", "acme", sender, "", nil, nil); resp.StatusCode != 403 || errCode(t, b) != CodeForbidden {
+	if resp, b := f.do("GET", "/v1/inbox", "acme", sender, "", nil, nil); resp.StatusCode != 403 || errCode(t, b) != wire.CodeForbidden {
 		t.Errorf("a sender reads the inbox: %d %s", resp.StatusCode, b)
 	}
 	// Acknowledged: destroyed, the entry kept.
 	resp, b = f.do("POST", "/v1/inbox/"+ids[0]+"/ack", "acme", rd, "", nil, nil)
-	var e InboxEntry
+	var e wire.InboxEntry
 	json.Unmarshal(b, &e)
 	if resp.StatusCode != 200 || e.Acknowledged == nil {
 		t.Fatalf("ack: %d %s", resp.StatusCode, b)
@@ -116,7 +117,7 @@ func TestInbox(t *testing.T) {
 	if f.v.Exists("img_testa") {
 		t.Error("the image outlived its acknowledgement")
 	}
-	if status, _, body := f.sealedDo(c, "acme", rd, "GET", "/v1/inbox/"+ids[0]+"/image", "", nil); status != 404 || errCode(t, body) != CodeNotFound {
+	if status, _, body := f.sealedDo(c, "acme", rd, "GET", "/v1/inbox/"+ids[0]+"/image", "", nil); status != 404 || errCode(t, body) != wire.CodeNotFound {
 		t.Errorf("fetch after ack: %d %s", status, body)
 	}
 	if resp, _ := f.do("POST", "/v1/inbox/"+ids[0]+"/ack", "acme", rd, "", nil, nil); resp.StatusCode != 200 {
@@ -125,7 +126,7 @@ func TestInbox(t *testing.T) {
 	// Call records: the auditor's, not the receiver's.
 	aud := f.token("acme", "auditor", "aud")
 	resp, b = f.do("GET", "/v1/calls?direction=in", "acme", aud, "", nil, nil)
-	var calls CallList
+	var calls wire.CallList
 	json.Unmarshal(b, &calls)
 	if resp.StatusCode != 200 || len(calls.Calls) != 3 || calls.Calls[0].Inbox != ids[2] || calls.Calls[0].Modem != "V.17" {
 		t.Fatalf("calls: %d %s", resp.StatusCode, b)
@@ -148,21 +149,21 @@ func TestInbox(t *testing.T) {
 // and a new one long enough; after it the login is an ordinary one.
 func TestOneTimePassword(t *testing.T) {
 	f := newFixture(t)
-	b, _ := json.Marshal(TokenRequest{Name: "fresh", Secret: "one-time"})
+	b, _ := json.Marshal(wire.TokenRequest{Name: "fresh", Secret: "one-time"})
 	resp, body := f.do("POST", "/v1/tokens", "acme", "", "application/json", b, nil)
-	var tr TokenResponse
+	var tr wire.TokenResponse
 	json.Unmarshal(body, &tr)
 	if resp.StatusCode != 201 || !tr.ChangeRequired {
 		t.Fatalf("token: %d %s", resp.StatusCode, body)
 	}
-	if resp, b := f.do("GET", "/v1/admin/credentials", "acme", tr.Token, "", nil, nil); resp.StatusCode != 403 || errCode(t, b) != CodeChangePassword {
+	if resp, b := f.do("GET", "/v1/admin/credentials", "acme", tr.Token, "", nil, nil); resp.StatusCode != 403 || errCode(t, b) != wire.CodeChangePassword {
 		t.Errorf("admin with a one-time password: %d %s", resp.StatusCode, b)
 	}
-	if resp, b := f.do("POST", "/v1/seal/sessions", "acme", tr.Token, "application/octet-stream", []byte("x"), nil); resp.StatusCode != 403 || errCode(t, b) != CodeChangePassword {
+	if resp, b := f.do("POST", "/v1/seal/sessions", "acme", tr.Token, "application/octet-stream", []byte("x"), nil); resp.StatusCode != 403 || errCode(t, b) != wire.CodeChangePassword {
 		t.Errorf("a session with a one-time password: %d %s", resp.StatusCode, b)
 	}
 	change := func(tok, cur, next string) (*http.Response, []byte) {
-		b, _ := json.Marshal(PasswordChange{Secret: cur, NewSecret: next})
+		b, _ := json.Marshal(wire.PasswordChange{Secret: cur, NewSecret: next})
 		return f.do("POST", "/v1/password", "acme", tok, "application/json", b, nil)
 	}
 	if resp, b := change(tr.Token, "wrong", "a long new password"); resp.StatusCode != 401 {
@@ -174,7 +175,7 @@ func TestOneTimePassword(t *testing.T) {
 	if resp, b := change(tr.Token, "one-time", "a long new password"); resp.StatusCode != 200 {
 		t.Fatalf("change: %d %s", resp.StatusCode, b)
 	}
-	b, _ = json.Marshal(TokenRequest{Name: "fresh", Secret: "a long new password"})
+	b, _ = json.Marshal(wire.TokenRequest{Name: "fresh", Secret: "a long new password"})
 	resp, body = f.do("POST", "/v1/tokens", "acme", "", "application/json", b, nil)
 	json.Unmarshal(body, &tr)
 	if resp.StatusCode != 201 || tr.ChangeRequired {
@@ -209,14 +210,14 @@ func TestNumbersAndWebhookSecret(t *testing.T) {
 	if resp, b := put(`{"numbers": ["5550100"]}`); resp.StatusCode != 400 {
 		t.Errorf("not E.164: %d %s", resp.StatusCode, b)
 	}
-	if resp, b := put(`{"numbers": ["+15550200"]}`); resp.StatusCode != 409 || errCode(t, b) != CodeExists {
+	if resp, b := put(`{"numbers": ["+15550200"]}`); resp.StatusCode != 409 || errCode(t, b) != wire.CodeExists {
 		t.Errorf("beta's number: %d %s", resp.StatusCode, b)
 	}
 	if resp, b := f.do("GET", "/v1/admin/numbers", "acme", admin, "", nil, nil); resp.StatusCode != 200 || !strings.Contains(string(b), "+15550101") {
 		t.Errorf("get: %d %s", resp.StatusCode, b)
 	}
 	resp, b := f.do("POST", "/v1/admin/webhook-secret", "acme", admin, "", nil, nil)
-	var ws WebhookSecret
+	var ws wire.WebhookSecret
 	json.Unmarshal(b, &ws)
 	if resp.StatusCode != 201 || !strings.HasPrefix(ws.Secret, "whsec_") || len(ws.Secret) != 6+43 {
 		t.Fatalf("webhook secret: %d %s", resp.StatusCode, b)

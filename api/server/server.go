@@ -3,8 +3,9 @@
 // guard, authentication (an access token, taken for an API credential or
 // an admin login), the role check, and for everything that carries a
 // document or an image, message-level encryption (package seal). Every
-// refusal is answered in one JSON shape with a machine-readable code and
-// written to the audit log.
+// refusal is answered in one JSON shape (wire.ErrorBody) with a
+// machine-readable code and written to the audit log. The bodies, headers
+// and codes are package wire's.
 package server
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/seal"
 	"github.com/faxd/faxd/api/webhook"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // Account and Credential are auth's.
@@ -56,7 +58,7 @@ type Config struct {
 	Guard     *auth.Guard      // nil: a default Guard
 	Hash      auth.Params      // costs new hashes should have (zero: auth.DefaultParams)
 	Now       func() time.Time // nil: time.Now
-	MaxBody   int64            // largest request body; 0: DefaultMaxBody
+	MaxBody   int64            // largest request body; 0: wire.DefaultMaxBody
 	// Jobs and Documents serve the fax resources (/v1/faxes); without
 	// them those are not served.
 	Jobs      Jobs
@@ -72,18 +74,6 @@ type Config struct {
 	// dispatcher checks again at every dial).
 	Webhooks webhook.Policy
 }
-
-// DefaultMaxBody bounds a request body (documents of a fax included).
-const DefaultMaxBody = 32 << 20
-
-// Headers of the protocol.
-const (
-	HeaderAccount     = "Faxd-Account"
-	HeaderSealSession = "Faxd-Seal-Session"
-	HeaderSealSeq     = "Faxd-Seal-Seq"
-	// ContentTypeSealed marks a sealed body.
-	ContentTypeSealed = "application/vnd.faxd.sealed"
-)
 
 // A Server serves the API.
 type Server struct {
@@ -104,7 +94,7 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxBody
+		cfg.MaxBody = wire.DefaultMaxBody
 	}
 	if cfg.Guard.Now == nil {
 		cfg.Guard.Now = cfg.Now
@@ -136,39 +126,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Error codes, the machine-readable part of every error response.
-const (
-	CodeBadRequest     = "bad_request"
-	CodeNoAccount      = "unknown_account"
-	CodeNetwork        = "network_denied"
-	CodeUnauthorized   = "unauthorized"
-	CodeTokenExpired   = "token_expired"
-	CodeLocked         = "locked_out"
-	CodeForbidden      = "forbidden"
-	CodeTooLarge       = "too_large"
-	CodeMediaType      = "unsupported_media_type"
-	CodeSealRequired   = "seal_required"
-	CodeSealSession    = "seal_session"
-	CodeSealReplay     = "seal_replay"
-	CodeSealOpen       = "seal_open"
-	CodeInternal       = "internal"
-	CodeNotFound       = "not_found"
-	CodeMethod         = "method_not_allowed"
-	CodeSealExhausted  = "seal_exhausted"
-	CodeDocumentType   = "unsupported_document"
-	CodeState          = "wrong_state"
-	CodeExists         = "exists"
-	CodeChangePassword = "password_change_required"
-)
-
-// ErrorBody is the one shape of every error response.
-type ErrorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -177,7 +134,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	var b ErrorBody
+	var b wire.ErrorBody
 	b.Error.Code, b.Error.Message = code, msg
 	writeJSON(w, status, b)
 }
@@ -237,7 +194,7 @@ func (s *Server) audit(r *http.Request, e audit.Entry) error {
 // refuse answers an error and audits it.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	if err := s.audit(r, audit.Entry{Action: r.Method + " " + r.URL.Path, Outcome: "denied", Detail: code + ": " + msg}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
 	writeError(w, status, code, msg)
@@ -247,21 +204,21 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, code
 // be enabled, and allow the client's address.
 func (s *Server) account(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(HeaderAccount)
+		id := r.Header.Get(wire.HeaderAccount)
 		if id == "" || len(id) > 64 {
-			s.refuse(w, r, http.StatusBadRequest, CodeNoAccount, "the "+HeaderAccount+" header names no account")
+			s.refuse(w, r, http.StatusBadRequest, wire.CodeNoAccount, "the "+wire.HeaderAccount+" header names no account")
 			return
 		}
 		a, err := s.cfg.Directory.Account(r.Context(), id)
 		if err != nil || a.Disabled {
 			// Unknown and disabled answer alike: no probing for names.
-			s.refuse(w, r, http.StatusForbidden, CodeNetwork, "not allowed from this address")
+			s.refuse(w, r, http.StatusForbidden, wire.CodeNetwork, "not allowed from this address")
 			return
 		}
 		ctx := context.WithValue(r.Context(), keyAccount, a)
 		r = r.WithContext(ctx)
 		if err := a.Rules.Check(remoteAddr(r)); err != nil {
-			s.refuse(w, r, http.StatusForbidden, CodeNetwork, "not allowed from this address")
+			s.refuse(w, r, http.StatusForbidden, wire.CodeNetwork, "not allowed from this address")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -284,27 +241,27 @@ func (s *Server) authedAs(actions []auth.Action, change bool, next http.Handler)
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="faxd"`)
-			s.refuse(w, r, http.StatusUnauthorized, CodeUnauthorized, "a bearer token is required")
+			s.refuse(w, r, http.StatusUnauthorized, wire.CodeUnauthorized, "a bearer token is required")
 			return
 		}
 		c, err := s.cfg.Tokens.Verify(tok)
 		switch {
 		case errors.Is(err, auth.ErrTokenExpired):
-			s.refuse(w, r, http.StatusUnauthorized, CodeTokenExpired, "the token has expired")
+			s.refuse(w, r, http.StatusUnauthorized, wire.CodeTokenExpired, "the token has expired")
 			return
 		case err != nil || c.Account != a.ID:
 			// A token of another account is as bad as a forged one.
-			s.refuse(w, r, http.StatusUnauthorized, CodeUnauthorized, "invalid token")
+			s.refuse(w, r, http.StatusUnauthorized, wire.CodeUnauthorized, "invalid token")
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), keyClaims, c))
 		if c.Change && !change {
-			s.refuse(w, r, http.StatusForbidden, CodeChangePassword, "the password is one-time: change it (POST /v1/password), then log in again")
+			s.refuse(w, r, http.StatusForbidden, wire.CodeChangePassword, "the password is one-time: change it (POST /v1/password), then log in again")
 			return
 		}
 		for _, act := range actions {
 			if err := auth.Allow(c.Roles, act); err != nil {
-				s.refuse(w, r, http.StatusForbidden, CodeForbidden, fmt.Sprintf("%s is not allowed for this credential", act))
+				s.refuse(w, r, http.StatusForbidden, wire.CodeForbidden, fmt.Sprintf("%s is not allowed for this credential", act))
 				return
 			}
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/faxd/faxd/api/seal"
 	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/vault"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // directory is an in-memory Directory for the tests.
@@ -154,7 +155,7 @@ func (f *fixture) do(method, path, account, token, ctype string, body []byte, hd
 	f.t.Helper()
 	req, _ := http.NewRequest(method, f.ts.URL+path, bytes.NewReader(body))
 	if account != "" {
-		req.Header.Set(HeaderAccount, account)
+		req.Header.Set(wire.HeaderAccount, account)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -176,19 +177,19 @@ func (f *fixture) do(method, path, account, token, ctype string, body []byte, hd
 
 func (f *fixture) token(account, name, secret string) string {
 	f.t.Helper()
-	b, _ := json.Marshal(TokenRequest{Name: name, Secret: secret})
+	b, _ := json.Marshal(wire.TokenRequest{Name: name, Secret: secret})
 	resp, body := f.do("POST", "/v1/tokens", account, "", "application/json", b, nil)
 	if resp.StatusCode != http.StatusCreated {
 		f.t.Fatalf("token: %d %s", resp.StatusCode, body)
 	}
-	var tr TokenResponse
+	var tr wire.TokenResponse
 	json.Unmarshal(body, &tr)
 	return tr.Token
 }
 
 func errCode(t testing.TB, body []byte) string {
 	t.Helper()
-	var e ErrorBody
+	var e wire.ErrorBody
 	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
 		t.Fatalf("not the error shape: %s", body)
 	}
@@ -199,7 +200,7 @@ func errCode(t testing.TB, body []byte) string {
 func (f *fixture) openSession(account, token string) *seal.Client {
 	f.t.Helper()
 	resp, body := f.do("GET", "/v1/seal/key", account, "", "", nil, nil)
-	var k SealKey
+	var k wire.SealKey
 	json.Unmarshal(body, &k)
 	pub, err := base64.StdEncoding.DecodeString(k.PublicKey)
 	if resp.StatusCode != 200 || err != nil {
@@ -210,7 +211,7 @@ func (f *fixture) openSession(account, token string) *seal.Client {
 		f.t.Fatal(err)
 	}
 	resp, body = f.do("POST", "/v1/seal/sessions", account, token, "application/octet-stream", c.Setup(), nil)
-	var ss SealSession
+	var ss wire.SealSession
 	json.Unmarshal(body, &ss)
 	proof, _ := base64.StdEncoding.DecodeString(ss.Confirm)
 	if resp.StatusCode != http.StatusCreated || ss.Session != c.ID().String() || c.Confirm(proof) != nil {
@@ -226,9 +227,9 @@ func (f *fixture) sealedDo(c *seal.Client, account, token, method, uri, ctype st
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	resp, rb := f.do(method, uri, account, token, ContentTypeSealed, sealed,
-		map[string]string{HeaderSealSession: c.ID().String(), HeaderSealSeq: strconv.FormatUint(seq, 10)})
-	if resp.Header.Get("Content-Type") != ContentTypeSealed {
+	resp, rb := f.do(method, uri, account, token, wire.ContentTypeSealed, sealed,
+		map[string]string{wire.HeaderSealSession: c.ID().String(), wire.HeaderSealSeq: strconv.FormatUint(seq, 10)})
+	if resp.Header.Get("Content-Type") != wire.ContentTypeSealed {
 		return resp.StatusCode, resp.Header.Get("Content-Type"), rb
 	}
 	plain, err := c.OpenResponse(nil, seq, method, uri, resp.StatusCode, rb)
@@ -254,34 +255,34 @@ func TestSealedRoundTrip(t *testing.T) {
 	}
 	// Replayed: the same sealed bytes and number again.
 	seq, sealed, _ := c.SealRequest(nil, "POST", "/v1/echo", []byte("text/plain\nhi"))
-	hdr := map[string]string{HeaderSealSession: c.ID().String(), HeaderSealSeq: strconv.FormatUint(seq, 10)}
-	if resp, _ := f.do("POST", "/v1/echo", "acme", tok, ContentTypeSealed, sealed, hdr); resp.StatusCode != http.StatusAccepted {
+	hdr := map[string]string{wire.HeaderSealSession: c.ID().String(), wire.HeaderSealSeq: strconv.FormatUint(seq, 10)}
+	if resp, _ := f.do("POST", "/v1/echo", "acme", tok, wire.ContentTypeSealed, sealed, hdr); resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("first: %d", resp.StatusCode)
 	}
-	resp, b := f.do("POST", "/v1/echo", "acme", tok, ContentTypeSealed, sealed, hdr)
-	if resp.StatusCode != http.StatusConflict || errCode(t, b) != CodeSealReplay {
+	resp, b := f.do("POST", "/v1/echo", "acme", tok, wire.ContentTypeSealed, sealed, hdr)
+	if resp.StatusCode != http.StatusConflict || errCode(t, b) != wire.CodeSealReplay {
 		t.Errorf("replay: %d %s", resp.StatusCode, b)
 	}
 	// Tampered, or sent to another path.
 	seq, sealed, _ = c.SealRequest(nil, "POST", "/v1/echo", []byte("text/plain\nhi"))
-	hdr[HeaderSealSeq] = strconv.FormatUint(seq, 10)
+	hdr[wire.HeaderSealSeq] = strconv.FormatUint(seq, 10)
 	bad := bytes.Clone(sealed)
 	bad[2] ^= 1
-	if resp, b := f.do("POST", "/v1/echo", "acme", tok, ContentTypeSealed, bad, hdr); resp.StatusCode != http.StatusBadRequest || errCode(t, b) != CodeSealOpen {
+	if resp, b := f.do("POST", "/v1/echo", "acme", tok, wire.ContentTypeSealed, bad, hdr); resp.StatusCode != http.StatusBadRequest || errCode(t, b) != wire.CodeSealOpen {
 		t.Errorf("tampered: %d %s", resp.StatusCode, b)
 	}
-	if resp, b := f.do("POST", "/v1/echo?x=1", "acme", tok, ContentTypeSealed, sealed, hdr); resp.StatusCode != http.StatusBadRequest || errCode(t, b) != CodeSealOpen {
+	if resp, b := f.do("POST", "/v1/echo?x=1", "acme", tok, wire.ContentTypeSealed, sealed, hdr); resp.StatusCode != http.StatusBadRequest || errCode(t, b) != wire.CodeSealOpen {
 		t.Errorf("another URI: %d %s", resp.StatusCode, b)
 	}
 	// Not sealed at all.
-	if resp, b := f.do("POST", "/v1/echo", "acme", tok, "application/pdf", doc, nil); resp.StatusCode != http.StatusBadRequest || errCode(t, b) != CodeSealRequired {
+	if resp, b := f.do("POST", "/v1/echo", "acme", tok, "application/pdf", doc, nil); resp.StatusCode != http.StatusBadRequest || errCode(t, b) != wire.CodeSealRequired {
 		t.Errorf("plain: %d %s", resp.StatusCode, b)
 	}
 	// Another account's session, with that account's own token.
 	btok := f.token("beta", "sender", "b3ta")
 	seq, sealed, _ = c.SealRequest(nil, "POST", "/v1/echo", []byte("text/plain\nhi"))
-	hdr[HeaderSealSeq] = strconv.FormatUint(seq, 10)
-	if resp, b := f.do("POST", "/v1/echo", "beta", btok, ContentTypeSealed, sealed, hdr); resp.StatusCode != http.StatusUnauthorized || errCode(t, b) != CodeSealSession {
+	hdr[wire.HeaderSealSeq] = strconv.FormatUint(seq, 10)
+	if resp, b := f.do("POST", "/v1/echo", "beta", btok, wire.ContentTypeSealed, sealed, hdr); resp.StatusCode != http.StatusUnauthorized || errCode(t, b) != wire.CodeSealSession {
 		t.Errorf("another account's session: %d %s", resp.StatusCode, b)
 	}
 }
@@ -295,9 +296,9 @@ func TestRefusals(t *testing.T) {
 	btok := f.token("beta", "sender", "b3ta")
 	c := f.openSession("acme", tok)
 	seq, sealed, _ := c.SealRequest(nil, "POST", "/v1/echo", []byte("text/plain\nx"))
-	sealHdr := map[string]string{HeaderSealSession: c.ID().String(), HeaderSealSeq: strconv.FormatUint(seq, 10)}
+	sealHdr := map[string]string{wire.HeaderSealSession: c.ID().String(), wire.HeaderSealSeq: strconv.FormatUint(seq, 10)}
 	tokenBody := func(name, secret string) []byte {
-		b, _ := json.Marshal(TokenRequest{Name: name, Secret: secret})
+		b, _ := json.Marshal(wire.TokenRequest{Name: name, Secret: secret})
 		return b
 	}
 	for _, tc := range []struct {
@@ -309,22 +310,22 @@ func TestRefusals(t *testing.T) {
 		status                int
 		code                  string
 	}{
-		{"no account", "GET", "/v1/seal/key", "", "", "", nil, nil, 400, CodeNoAccount},
-		{"unknown account", "GET", "/v1/seal/key", "nobody", "", "", nil, nil, 403, CodeNetwork},
-		{"disabled account", "GET", "/v1/seal/key", "off", "", "", nil, nil, 403, CodeNetwork},
-		{"outside the network rules", "POST", "/v1/tokens", "far", "", "application/json", tokenBody("sender", "x"), nil, 403, CodeNetwork},
-		{"wrong secret", "POST", "/v1/tokens", "acme", "", "application/json", tokenBody("sender", "nope"), nil, 401, CodeUnauthorized},
-		{"unknown credential", "POST", "/v1/tokens", "acme", "", "application/json", tokenBody("ghost", "nope"), nil, 401, CodeUnauthorized},
-		{"malformed JSON", "POST", "/v1/tokens", "acme", "", "application/json", []byte(`{"name":`), nil, 400, CodeBadRequest},
-		{"unknown field", "POST", "/v1/tokens", "acme", "", "application/json", []byte(`{"name":"a","secret":"b","admin":true}`), nil, 400, CodeBadRequest},
-		{"not JSON", "POST", "/v1/tokens", "acme", "", "text/plain", tokenBody("sender", "s3cret"), nil, 415, CodeMediaType},
-		{"too large", "POST", "/v1/tokens", "acme", "", "application/json", []byte(`{"name":"` + strings.Repeat("a", 20000) + `"}`), nil, 413, CodeTooLarge},
-		{"no token", "POST", "/v1/echo", "acme", "", ContentTypeSealed, sealed, sealHdr, 401, CodeUnauthorized},
-		{"forged token", "POST", "/v1/echo", "acme", tok[:len(tok)-2] + "AA", ContentTypeSealed, sealed, sealHdr, 401, CodeUnauthorized},
-		{"another account's token", "POST", "/v1/echo", "acme", btok, ContentTypeSealed, sealed, sealHdr, 401, CodeUnauthorized},
-		{"wrong role", "POST", "/v1/echo", "acme", admin, ContentTypeSealed, sealed, sealHdr, 403, CodeForbidden},
-		{"set-up garbage", "POST", "/v1/seal/sessions", "acme", tok, "application/octet-stream", []byte("xyz"), nil, 400, CodeSealSession},
-		{"body over the limit", "POST", "/v1/echo", "acme", tok, ContentTypeSealed, make([]byte, 2<<20), sealHdr, 413, CodeTooLarge},
+		{"no account", "GET", "/v1/seal/key", "", "", "", nil, nil, 400, wire.CodeNoAccount},
+		{"unknown account", "GET", "/v1/seal/key", "nobody", "", "", nil, nil, 403, wire.CodeNetwork},
+		{"disabled account", "GET", "/v1/seal/key", "off", "", "", nil, nil, 403, wire.CodeNetwork},
+		{"outside the network rules", "POST", "/v1/tokens", "far", "", "application/json", tokenBody("sender", "x"), nil, 403, wire.CodeNetwork},
+		{"wrong secret", "POST", "/v1/tokens", "acme", "", "application/json", tokenBody("sender", "nope"), nil, 401, wire.CodeUnauthorized},
+		{"unknown credential", "POST", "/v1/tokens", "acme", "", "application/json", tokenBody("ghost", "nope"), nil, 401, wire.CodeUnauthorized},
+		{"malformed JSON", "POST", "/v1/tokens", "acme", "", "application/json", []byte(`{"name":`), nil, 400, wire.CodeBadRequest},
+		{"unknown field", "POST", "/v1/tokens", "acme", "", "application/json", []byte(`{"name":"a","secret":"b","admin":true}`), nil, 400, wire.CodeBadRequest},
+		{"not JSON", "POST", "/v1/tokens", "acme", "", "text/plain", tokenBody("sender", "s3cret"), nil, 415, wire.CodeMediaType},
+		{"too large", "POST", "/v1/tokens", "acme", "", "application/json", []byte(`{"name":"` + strings.Repeat("a", 20000) + `"}`), nil, 413, wire.CodeTooLarge},
+		{"no token", "POST", "/v1/echo", "acme", "", wire.ContentTypeSealed, sealed, sealHdr, 401, wire.CodeUnauthorized},
+		{"forged token", "POST", "/v1/echo", "acme", tok[:len(tok)-2] + "AA", wire.ContentTypeSealed, sealed, sealHdr, 401, wire.CodeUnauthorized},
+		{"another account's token", "POST", "/v1/echo", "acme", btok, wire.ContentTypeSealed, sealed, sealHdr, 401, wire.CodeUnauthorized},
+		{"wrong role", "POST", "/v1/echo", "acme", admin, wire.ContentTypeSealed, sealed, sealHdr, 403, wire.CodeForbidden},
+		{"set-up garbage", "POST", "/v1/seal/sessions", "acme", tok, "application/octet-stream", []byte("xyz"), nil, 400, wire.CodeSealSession},
+		{"body over the limit", "POST", "/v1/echo", "acme", tok, wire.ContentTypeSealed, make([]byte, 2<<20), sealHdr, 413, wire.CodeTooLarge},
 	} {
 		resp, body := f.do(tc.method, tc.path, tc.account, tc.token, tc.ctype, tc.body, tc.hdr)
 		if resp.StatusCode != tc.status || errCode(t, body) != tc.code {
@@ -333,7 +334,7 @@ func TestRefusals(t *testing.T) {
 	}
 	// Expired token.
 	f.clock.add(auth.DefaultTokenTTL)
-	if resp, body := f.do("POST", "/v1/seal/sessions", "acme", tok, "application/octet-stream", nil, nil); resp.StatusCode != 401 || errCode(t, body) != CodeTokenExpired {
+	if resp, body := f.do("POST", "/v1/seal/sessions", "acme", tok, "application/octet-stream", nil, nil); resp.StatusCode != 401 || errCode(t, body) != wire.CodeTokenExpired {
 		t.Errorf("expired: %d %s", resp.StatusCode, body)
 	}
 	b, _ := os.ReadFile(f.audit)
@@ -351,14 +352,14 @@ func TestRefusals(t *testing.T) {
 func TestLockout(t *testing.T) {
 	f := newFixture(t)
 	body := func(secret string) []byte {
-		b, _ := json.Marshal(TokenRequest{Name: "sender", Secret: secret})
+		b, _ := json.Marshal(wire.TokenRequest{Name: "sender", Secret: secret})
 		return b
 	}
 	for range 3 {
 		f.do("POST", "/v1/tokens", "acme", "", "application/json", body("guess"), nil)
 	}
 	resp, b := f.do("POST", "/v1/tokens", "acme", "", "application/json", body("s3cret"), nil)
-	if resp.StatusCode != http.StatusTooManyRequests || errCode(t, b) != CodeLocked || resp.Header.Get("Retry-After") == "" {
+	if resp.StatusCode != http.StatusTooManyRequests || errCode(t, b) != wire.CodeLocked || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("locked: %d %s", resp.StatusCode, b)
 	}
 	f.clock.add(16 * time.Minute)

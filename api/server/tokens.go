@@ -12,30 +12,8 @@ import (
 
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
+	"github.com/faxd/faxd/api/wire"
 )
-
-// TokenRequest is the body of POST /v1/tokens: an API credential's name
-// and secret, or an admin's user name and password.
-type TokenRequest struct {
-	Name   string `json:"name"`
-	Secret string `json:"secret"`
-}
-
-// TokenResponse is its answer.
-type TokenResponse struct {
-	Token   string      `json:"token"`
-	Expires time.Time   `json:"expires"`
-	Roles   []auth.Role `json:"roles"`
-	// ChangeRequired: the password is one-time; the token is good only
-	// for POST /v1/password.
-	ChangeRequired bool `json:"password_change_required"`
-}
-
-// PasswordChange is the body of POST /v1/password.
-type PasswordChange struct {
-	Secret    string `json:"secret"`
-	NewSecret string `json:"new_secret"`
-}
 
 // Password lengths (NIST SP 800-63B §3.1.1.2 asks at least 8 and
 // allows long ones; admins' are held to 12).
@@ -79,11 +57,11 @@ var (
 func (s *Server) badBody(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, errMediaType):
-		s.refuse(w, r, http.StatusUnsupportedMediaType, CodeMediaType, err.Error())
+		s.refuse(w, r, http.StatusUnsupportedMediaType, wire.CodeMediaType, err.Error())
 	case errors.Is(err, errTooLarge):
-		s.refuse(w, r, http.StatusRequestEntityTooLarge, CodeTooLarge, err.Error())
+		s.refuse(w, r, http.StatusRequestEntityTooLarge, wire.CodeTooLarge, err.Error())
 	default:
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "malformed JSON: "+err.Error())
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "malformed JSON: "+err.Error())
 	}
 }
 
@@ -92,20 +70,20 @@ func (s *Server) badBody(w http.ResponseWriter, r *http.Request, err error) {
 // is refused before any hashing.
 func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
-	var req TokenRequest
+	var req wire.TokenRequest
 	if err := decodeJSON(r, maxSmallBody, &req); err != nil {
 		s.badBody(w, r, err)
 		return
 	}
 	if req.Name == "" || len(req.Name) > 128 || len(req.Secret) > 1024 {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, "name and secret are required (name up to 128 octets)")
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "name and secret are required (name up to 128 octets)")
 		return
 	}
 	credKey, addrKey := "cred:"+a.ID+"/"+req.Name, "addr:"+remoteAddr(r).String()
 	for _, k := range []string{credKey, addrKey} {
 		if err := s.cfg.Guard.Check(k); err != nil {
 			w.Header().Set("Retry-After", strconv.Itoa(int((15 * time.Minute).Seconds())))
-			s.refuse(w, r, http.StatusTooManyRequests, CodeLocked, "too many failed attempts; try later")
+			s.refuse(w, r, http.StatusTooManyRequests, wire.CodeLocked, "too many failed attempts; try later")
 			return
 		}
 	}
@@ -119,24 +97,24 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Guard.Fail(credKey)
 		s.cfg.Guard.Fail(addrKey)
 		if aerr := s.audit(r, audit.Entry{Actor: req.Name, Action: "token", Outcome: "denied", Detail: "wrong name or secret"}); aerr != nil {
-			writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+			writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 			return
 		}
-		writeError(w, http.StatusUnauthorized, CodeUnauthorized, "wrong name or secret")
+		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "wrong name or secret")
 		return
 	}
 	s.cfg.Guard.Succeed(credKey)
 	s.cfg.Guard.Succeed(addrKey)
 	tok, claims, err := s.cfg.Tokens.Issue(auth.Claims{Subject: c.Name, Account: a.ID, Roles: c.Roles, Kind: c.Kind, Change: c.MustChange})
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "could not issue a token")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "could not issue a token")
 		return
 	}
 	if err := s.audit(r, audit.Entry{Actor: c.Name, Action: "token", Object: claims.ID, Outcome: "ok"}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
-	writeJSON(w, http.StatusCreated, TokenResponse{Token: tok, Expires: time.Unix(claims.Expires, 0).UTC(), Roles: claims.Roles, ChangeRequired: claims.Change})
+	writeJSON(w, http.StatusCreated, wire.TokenResponse{Token: tok, Expires: time.Unix(claims.Expires, 0).UTC(), Roles: claims.Roles, ChangeRequired: claims.Change})
 }
 
 // postPassword changes the password of the user the token is for: the
@@ -145,40 +123,40 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postPassword(w http.ResponseWriter, r *http.Request) {
 	a, _ := AccountFrom(r.Context())
 	cl, _ := ClaimsFrom(r.Context())
-	var req PasswordChange
+	var req wire.PasswordChange
 	if err := decodeJSON(r, maxSmallBody, &req); err != nil {
 		s.badBody(w, r, err)
 		return
 	}
 	if cl.Kind != "user" {
-		s.refuse(w, r, http.StatusForbidden, CodeForbidden, "API credentials get new secrets from an admin")
+		s.refuse(w, r, http.StatusForbidden, wire.CodeForbidden, "API credentials get new secrets from an admin")
 		return
 	}
 	if n := utf8.RuneCountInString(req.NewSecret); n < minPassword || n > maxPassword || req.NewSecret == req.Secret {
-		s.refuse(w, r, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("the new password is %d to %d characters and not the current one", minPassword, maxPassword))
+		s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, fmt.Sprintf("the new password is %d to %d characters and not the current one", minPassword, maxPassword))
 		return
 	}
 	credKey := "cred:" + a.ID + "/" + cl.Subject
 	if err := s.cfg.Guard.Check(credKey); err != nil {
-		s.refuse(w, r, http.StatusTooManyRequests, CodeLocked, "too many failed attempts; try later")
+		s.refuse(w, r, http.StatusTooManyRequests, wire.CodeLocked, "too many failed attempts; try later")
 		return
 	}
 	c, err := s.cfg.Directory.Credential(r.Context(), a.ID, cl.Subject)
 	if err != nil {
-		s.refuse(w, r, http.StatusUnauthorized, CodeUnauthorized, "the credential is gone")
+		s.refuse(w, r, http.StatusUnauthorized, wire.CodeUnauthorized, "the credential is gone")
 		return
 	}
 	if ok, _, herr := auth.CheckPassword(req.Secret, c.Hash, s.cfg.Hash); herr != nil || !ok {
 		s.cfg.Guard.Fail(credKey)
-		s.refuse(w, r, http.StatusUnauthorized, CodeUnauthorized, "wrong current password")
+		s.refuse(w, r, http.StatusUnauthorized, wire.CodeUnauthorized, "wrong current password")
 		return
 	}
 	if err := s.cfg.Directory.ChangeSecret(r.Context(), a.ID, cl.Subject, auth.HashPassword(req.NewSecret, s.cfg.Hash)); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the store failed")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
 	if err := s.audit(r, audit.Entry{Action: "password.change", Object: cl.Subject, Outcome: "ok"}); err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"changed": true})

@@ -13,6 +13,7 @@ import (
 	"github.com/faxd/faxd/api/seal"
 	"github.com/faxd/faxd/api/server"
 	"github.com/faxd/faxd/api/store"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // TestServerOnStore: the API server takes tokens for credentials kept in
@@ -37,10 +38,10 @@ func TestServerOnStore(t *testing.T) {
 		account string
 		want    int
 	}{{"acme", http.StatusCreated}, {"beta", http.StatusUnauthorized}, {"nobody", http.StatusForbidden}} {
-		b, _ := json.Marshal(server.TokenRequest{Name: "sender", Secret: "s3cret"})
+		b, _ := json.Marshal(wire.TokenRequest{Name: "sender", Secret: "s3cret"})
 		req, _ := http.NewRequest("POST", ts.URL+"/v1/tokens", bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(server.HeaderAccount, c.account)
+		req.Header.Set(wire.HeaderAccount, c.account)
 		resp, err := ts.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)

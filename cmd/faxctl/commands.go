@@ -12,7 +12,7 @@ import (
 
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/client"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // loginCommand: faxctl login [--save] [--new-password-file FILE].
@@ -113,7 +113,7 @@ func sendCommand(c *cli, fs *flag.FlagSet, args []string) error {
 	resolution := fs.String("resolution", "", "standard, fine or superfine (default fine)")
 	noECM := fs.Bool("no-ecm", false, "send without error correction mode")
 	maxRate := fs.Int("max-rate", 0, "the highest rate in bit/s: 2400 to 14400 (default 14400)")
-	priority := fs.Int("priority", -1, "0 (lowest) to 9 (default 5)")
+	priority := fs.Int("priority", 0, "0 (lowest) to 9 (default 5)")
 	notBefore := fs.String("not-before", "", "not sent before this time (RFC 3339)")
 	attempts := fs.Int("attempts", 0, "attempts per number, 1 to 10 (default 3)")
 	webhook := fs.String("webhook", "", "an https URL told of the fax's end")
@@ -129,17 +129,19 @@ func sendCommand(c *cli, fs *flag.FlagSet, args []string) error {
 	if len(files) == 0 {
 		return usagef("no document to send")
 	}
-	if len(files) > server.MaxDocuments {
-		return usagef("%d documents, at most %d", len(files), server.MaxDocuments)
+	if len(files) > wire.MaxDocuments {
+		return usagef("%d documents, at most %d", len(files), wire.MaxDocuments)
 	}
-	req := server.FaxRequest{To: to, Header: *header, Ident: *ident, Resolution: *resolution, MaxRate: *maxRate, Webhook: *webhook}
+	req := wire.FaxRequest{To: to, Header: *header, Ident: *ident, Resolution: *resolution, MaxRate: *maxRate, Webhook: *webhook}
 	if *noECM {
 		off := false
 		req.ECM = &off
 	}
-	if *priority >= 0 {
-		req.Priority = *priority
-	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "priority" {
+			req.Priority = priority // 0 too: the lowest, not the default
+		}
+	})
 	if *notBefore != "" {
 		t, err := time.Parse(time.RFC3339, *notBefore)
 		if err != nil {
@@ -148,7 +150,7 @@ func sendCommand(c *cli, fs *flag.FlagSet, args []string) error {
 		req.NotBefore = &t
 	}
 	if *attempts != 0 {
-		req.Retry = &server.RetryRules{MaxAttempts: *attempts}
+		req.Retry = &wire.RetryRules{MaxAttempts: *attempts}
 	}
 	if *poll <= 0 {
 		return usagef("--poll must be positive")
@@ -557,7 +559,7 @@ func credentialsCommand(c *cli, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if list == nil {
-		list = []server.CredentialView{}
+		list = []wire.CredentialView{}
 	}
 	if c.g.json {
 		return c.printJSON(map[string]any{"credentials": list})
@@ -614,7 +616,7 @@ func networkRulesCommand(c *cli, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if c.g.json {
-		return c.printJSON(server.NetworkRulesBody{Rules: rules})
+		return c.printJSON(wire.NetworkRulesBody{Rules: rules})
 	}
 	fmt.Fprintln(c.stdout, orDash(rules))
 	return nil

@@ -189,11 +189,14 @@ func TestFaxes(t *testing.T) {
 	}
 	h.terminal["stderr"] = false
 	r = h.must("send", "--to", "+15550102", txt)
-	if r.stderr != "" || !strings.Contains(r.stdout, "state       queued") {
+	if r.stderr != "" || !strings.Contains(r.stdout, "state       queued") || !strings.Contains(r.stdout, "priority    5") {
 		t.Errorf("sent, human: %q %q", r.stdout, r.stderr)
 	}
 	h.stdin = "from stdin\n"
-	h.must("--json", "send", "--to", "+15550103", "-")
+	// --priority 0 is the lowest, not the default.
+	if low := decodeJSON[client.Fax](t, h.must("--json", "send", "--to", "+15550103", "--priority", "0", "-").stdout); low.Priority != 0 {
+		t.Errorf("--priority 0: %+v", low)
+	}
 	r = h.must("status", f.ID)
 	for _, want := range []string{"fax         " + f.ID, "state       queued", "to          +15550100, +15550101", "documents   2", "priority    7"} {
 		if !strings.Contains(r.stdout, want) {

@@ -46,6 +46,14 @@ func when(t time.Time) string {
 	return t.Local().Format(time.DateTime)
 }
 
+// whenPtr is when for a time that may be absent (nil).
+func whenPtr(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return when(*t)
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -102,7 +110,7 @@ func printFax(w io.Writer, f *client.Fax) {
 		}
 		head := []string{r.To, r.State, sent}
 		if len(r.Attempts) == 0 {
-			rows = append(rows, append(head, "-", "-", "-", "-", "-", when(r.NextAttempt)))
+			rows = append(rows, append(head, "-", "-", "-", "-", "-", whenPtr(r.NextAttempt)))
 			continue
 		}
 		for i, a := range r.Attempts {
@@ -110,9 +118,9 @@ func printFax(w io.Writer, f *client.Fax) {
 			if i == 0 {
 				row = head
 			}
-			row = append(row, strconv.Itoa(a.N), when(a.Started), when(a.Ended), orDash(a.Result), orDash(a.Call))
+			row = append(row, strconv.Itoa(a.N), when(a.Started), whenPtr(a.Ended), orDash(a.Result), orDash(a.Call))
 			if i == len(r.Attempts)-1 {
-				row = append(row, when(r.NextAttempt))
+				row = append(row, whenPtr(r.NextAttempt))
 			}
 			rows = append(rows, row)
 		}
@@ -137,7 +145,7 @@ func faxLine(f client.Fax) string {
 			}
 			b.WriteString(")")
 		}
-		if !r.NextAttempt.IsZero() {
+		if r.NextAttempt != nil {
 			fmt.Fprintf(&b, ", retry at %s", r.NextAttempt.Local().Format(time.TimeOnly))
 		}
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // accountCommand: faxd account add NAME [--numbers E164S] [--allow CIDRS] [--data DIR]
@@ -137,7 +137,7 @@ func addAccount(ctx context.Context, d *dataDir, name string, rules auth.Network
 func parseNumbers(s string) ([]string, error) {
 	var nums []string
 	for _, n := range splitList(s) {
-		e, err := server.ParseE164(n)
+		e, err := wire.ParseE164(n)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}

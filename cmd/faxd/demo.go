@@ -19,7 +19,7 @@ import (
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/client"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // The demo's numbers on the simulated network.
@@ -166,7 +166,7 @@ func demoClient(ctx context.Context, o demoOptions, url, fp, secret string, doc 
 	}
 	fmt.Fprintf(w, "server            %s (certificate %s, pinned)\n", url, fp)
 	start := time.Now()
-	f, err := c.Send(ctx, server.FaxRequest{To: []string{demoNumber}, Header: "faxd demo", Ident: "+1 555 0190"}, doc)
+	f, err := c.Send(ctx, wire.FaxRequest{To: []string{demoNumber}, Header: "faxd demo", Ident: "+1 555 0190"}, doc)
 	if err != nil {
 		return fmt.Errorf("sending: %w", err)
 	}

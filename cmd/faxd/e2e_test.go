@@ -18,7 +18,7 @@ import (
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/client"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // TestMain lets the test binary run as faxd itself (FAXD_AS_MAIN=1), so
@@ -136,7 +136,7 @@ func TestKillMidQueue(t *testing.T) {
 	pages := strings.Repeat("page\n"+strings.Repeat("\n", 60), 2)
 	var ids []string
 	for i := range 3 {
-		f, err := c.Send(ctx, server.FaxRequest{To: []string{"+15550100"}, Resolution: "standard"},
+		f, err := c.Send(ctx, wire.FaxRequest{To: []string{"+15550100"}, Resolution: "standard"},
 			client.Document{Name: "doc.txt", Body: strings.NewReader(fmt.Sprintf("fax %d\n%s", i, pages))})
 		if err != nil {
 			t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/faxd/faxd/api/audit"
-	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // pinned is an HTTPS client that trusts only the certificate with the
@@ -86,10 +86,10 @@ func TestInitServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := func(c *http.Client, secret string) (*http.Response, error) {
-		b, _ := json.Marshal(server.TokenRequest{Name: "admin", Secret: secret})
+		b, _ := json.Marshal(wire.TokenRequest{Name: "admin", Secret: secret})
 		req, _ := http.NewRequest("POST", "https://"+addr.String()+"/v1/tokens", bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(server.HeaderAccount, "acme")
+		req.Header.Set(wire.HeaderAccount, "acme")
 		return c.Do(req)
 	}
 	resp, err := token(pinned(fp[1], 0), pw[1])

@@ -22,6 +22,7 @@ import (
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/seal"
 	"github.com/faxd/faxd/api/server"
+	"github.com/faxd/faxd/api/wire"
 )
 
 // More credentials of the fake: a user whose password is one-time, as
@@ -130,22 +131,22 @@ type (
 		image        bool
 	}
 	fakeCall struct {
-		ID          string    `json:"id"`
-		Direction   string    `json:"direction"`
-		Fax         string    `json:"fax"`
-		Inbox       string    `json:"inbox"`
-		Local       string    `json:"local"`
-		Remote      string    `json:"remote"`
-		RemoteIdent string    `json:"remote_ident"`
-		Started     time.Time `json:"started"`
-		Answered    time.Time `json:"answered"`
-		Ended       time.Time `json:"ended"`
-		Pages       int       `json:"pages"`
-		Rate        int       `json:"rate"`
-		Modem       string    `json:"modem"`
-		ECM         bool      `json:"ecm"`
-		Result      string    `json:"result"`
-		Detail      string    `json:"detail"`
+		ID          string     `json:"id"`
+		Direction   string     `json:"direction"`
+		Fax         string     `json:"fax"`
+		Inbox       string     `json:"inbox"`
+		Local       string     `json:"local"`
+		Remote      string     `json:"remote"`
+		RemoteIdent string     `json:"remote_ident"`
+		Started     time.Time  `json:"started"`
+		Answered    *time.Time `json:"answered,omitempty"`
+		Ended       time.Time  `json:"ended"`
+		Pages       int        `json:"pages"`
+		Rate        int        `json:"rate"`
+		Modem       string     `json:"modem"`
+		ECM         bool       `json:"ecm"`
+		Result      string     `json:"result"`
+		Detail      string     `json:"detail"`
 	}
 )
 
@@ -183,6 +184,7 @@ func NewFake(t testing.TB) *Fake {
 		numbers: []string{"+15550100", "+15550101"},
 	}
 	h := func(d time.Duration) time.Time { return now.Add(-d) }
+	hp := func(d time.Duration) *time.Time { t := h(d); return &t }
 	f.inbox = []*fakeEntry{
 		{ID: "rcv_3", Number: "+15550100", RemoteIdent: "+1 555 0177", Pages: 3, Received: h(time.Hour), Complete: true, Call: "call_4", image: true},
 		{ID: "rcv_2", Number: "+15550101", RemoteIdent: "", Pages: 1, Received: h(2 * time.Hour), Complete: false, Call: "call_2", image: true},
@@ -190,8 +192,8 @@ func NewFake(t testing.TB) *Fake {
 	}
 	f.calls = []fakeCall{
 		{ID: "call_3", Direction: "out", Fax: "fax_other", Local: "+15550199", Remote: "+15550102", Started: h(30 * time.Minute), Ended: h(29 * time.Minute), Result: "busy", Detail: "busy tone"},
-		{ID: "call_2", Direction: "in", Inbox: "rcv_1", Local: "+15550100", Remote: "+15550177", RemoteIdent: "+1 555 0199", Started: h(3 * time.Hour), Answered: h(3 * time.Hour), Ended: h(3*time.Hour - 90*time.Second), Pages: 2, Rate: 9600, Modem: "V.29", ECM: true, Result: "ok"},
-		{ID: "call_1", Direction: "out", Fax: FaxID, Local: "+15550199", Remote: "+15550100", RemoteIdent: "+1 555 0100", Started: h(time.Hour), Answered: h(time.Hour), Ended: h(time.Hour - 70*time.Second), Pages: 2, Rate: 14400, Modem: "V.17", ECM: true, Result: "ok"},
+		{ID: "call_2", Direction: "in", Inbox: "rcv_1", Local: "+15550100", Remote: "+15550177", RemoteIdent: "+1 555 0199", Started: h(3 * time.Hour), Answered: hp(3 * time.Hour), Ended: h(3*time.Hour - 90*time.Second), Pages: 2, Rate: 9600, Modem: "V.29", ECM: true, Result: "ok"},
+		{ID: "call_1", Direction: "out", Fax: FaxID, Local: "+15550199", Remote: "+15550100", RemoteIdent: "+1 555 0100", Started: h(time.Hour), Answered: hp(time.Hour), Ended: h(time.Hour - 70*time.Second), Pages: 2, Rate: 14400, Modem: "V.17", ECM: true, Result: "ok"},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/tokens", f.postToken)
@@ -243,7 +245,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	var b server.ErrorBody
+	var b wire.ErrorBody
 	b.Error.Code, b.Error.Message = code, msg
 	writeJSON(w, status, b)
 }
@@ -259,8 +261,8 @@ func readJSON(r *http.Request, v any) bool {
 
 func (f *Fake) account(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(server.HeaderAccount) != Account {
-			writeError(w, http.StatusForbidden, server.CodeNetwork, "not allowed from this address")
+		if r.Header.Get(wire.HeaderAccount) != Account {
+			writeError(w, http.StatusForbidden, wire.CodeNetwork, "not allowed from this address")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -287,17 +289,17 @@ func (f *Fake) authed(roles []auth.Role, next http.Handler) http.Handler {
 		f.mu.Unlock()
 		switch {
 		case !ok || !known:
-			writeError(w, http.StatusUnauthorized, server.CodeUnauthorized, "invalid token")
+			writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "invalid token")
 			return
 		case !f.Clock.Now().Before(t.expires):
-			writeError(w, http.StatusUnauthorized, server.CodeTokenExpired, "the token has expired")
+			writeError(w, http.StatusUnauthorized, wire.CodeTokenExpired, "the token has expired")
 			return
 		case t.limited && r.URL.Path != "/v1/password":
 			writeError(w, http.StatusForbidden, "password_change_required", "change the one-time password first")
 			return
 		}
 		if roles != nil && !slices.ContainsFunc(t.roles, func(x auth.Role) bool { return slices.Contains(roles, x) }) {
-			writeError(w, http.StatusForbidden, server.CodeForbidden, "not allowed for this credential")
+			writeError(w, http.StatusForbidden, wire.CodeForbidden, "not allowed for this credential")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(contextWith(r, t)))
@@ -305,16 +307,16 @@ func (f *Fake) authed(roles []auth.Role, next http.Handler) http.Handler {
 }
 
 func (f *Fake) postToken(w http.ResponseWriter, r *http.Request) {
-	var req server.TokenRequest
+	var req wire.TokenRequest
 	if !readJSON(r, &req) {
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, "malformed JSON")
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "malformed JSON")
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	u := f.users[req.Name]
 	if u == nil || u.secret != req.Secret {
-		writeError(w, http.StatusUnauthorized, server.CodeUnauthorized, "wrong name or secret")
+		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "wrong name or secret")
 		return
 	}
 	b := make([]byte, 16)
@@ -331,7 +333,7 @@ func (f *Fake) postPassword(w http.ResponseWriter, r *http.Request) {
 		NewSecret string `json:"new_secret"`
 	}
 	if !readJSON(r, &req) {
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, "malformed JSON")
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "malformed JSON")
 		return
 	}
 	t := tokenFrom(r)
@@ -340,11 +342,11 @@ func (f *Fake) postPassword(w http.ResponseWriter, r *http.Request) {
 	u := f.users[t.name]
 	switch {
 	case u == nil || u.secret != req.Secret:
-		writeError(w, http.StatusUnauthorized, server.CodeUnauthorized, "wrong password")
+		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "wrong password")
 	case len([]rune(req.NewSecret)) < 12 || len([]rune(req.NewSecret)) > 256:
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, "the new password has 12 to 256 characters")
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "the new password has 12 to 256 characters")
 	case req.NewSecret == req.Secret:
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, "the new password is the old one")
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "the new password is the old one")
 	default:
 		u.secret, u.oneTime = req.NewSecret, false
 		writeJSON(w, http.StatusOK, map[string]bool{"changed": true})
@@ -352,33 +354,33 @@ func (f *Fake) postPassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) getSealKey(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, server.SealKey{PublicKey: base64.StdEncoding.EncodeToString(f.seal.Key().Public())})
+	writeJSON(w, http.StatusOK, wire.SealKey{PublicKey: base64.StdEncoding.EncodeToString(f.seal.Key().Public())})
 }
 
 func (f *Fake) postSession(w http.ResponseWriter, r *http.Request) {
 	setup, _ := io.ReadAll(io.LimitReader(r.Body, 4096))
 	sess, proof, err := f.seal.Accept(Account, setup, f.Clock.Now())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, server.CodeSealSession, "set-up refused")
+		writeError(w, http.StatusBadRequest, wire.CodeSealSession, "set-up refused")
 		return
 	}
-	writeJSON(w, http.StatusCreated, server.SealSession{Session: sess.ID().String(), Expires: sess.Expires(), Confirm: base64.StdEncoding.EncodeToString(proof)})
+	writeJSON(w, http.StatusCreated, wire.SealSession{Session: sess.ID().String(), Expires: sess.Expires(), Confirm: base64.StdEncoding.EncodeToString(proof)})
 }
 
 // sealed opens a sealed request and seals the answer, as API.md's
 // "Message-level encryption" says.
 func (f *Fake) sealed(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err1 := seal.ParseID(r.Header.Get(server.HeaderSealSession))
-		seq, err2 := seal.ParseSeq(r.Header.Get(server.HeaderSealSeq))
-		if err1 != nil || err2 != nil || r.Header.Get("Content-Type") != server.ContentTypeSealed {
-			writeError(w, http.StatusBadRequest, server.CodeSealRequired, "this resource takes sealed requests only")
+		id, err1 := seal.ParseID(r.Header.Get(wire.HeaderSealSession))
+		seq, err2 := seal.ParseSeq(r.Header.Get(wire.HeaderSealSeq))
+		if err1 != nil || err2 != nil || r.Header.Get("Content-Type") != wire.ContentTypeSealed {
+			writeError(w, http.StatusBadRequest, wire.CodeSealRequired, "this resource takes sealed requests only")
 			return
 		}
 		now := f.Clock.Now()
 		sess, err := f.seal.Session(id, Account, now)
 		if err != nil {
-			writeError(w, http.StatusUnauthorized, server.CodeSealSession, "no such session")
+			writeError(w, http.StatusUnauthorized, wire.CodeSealSession, "no such session")
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
@@ -386,18 +388,18 @@ func (f *Fake) sealed(next http.Handler) http.Handler {
 		plain, err := sess.OpenRequest(nil, now, seq, r.Method, uri, body)
 		switch {
 		case errors.Is(err, seal.ErrReplay):
-			writeError(w, http.StatusConflict, server.CodeSealReplay, "replayed")
+			writeError(w, http.StatusConflict, wire.CodeSealReplay, "replayed")
 			return
 		case errors.Is(err, seal.ErrExhausted), errors.Is(err, seal.ErrExpired):
-			writeError(w, http.StatusUnauthorized, server.CodeSealExhausted, "session used up")
+			writeError(w, http.StatusUnauthorized, wire.CodeSealExhausted, "session used up")
 			return
 		case err != nil:
-			writeError(w, http.StatusBadRequest, server.CodeSealOpen, "does not open")
+			writeError(w, http.StatusBadRequest, wire.CodeSealOpen, "does not open")
 			return
 		}
 		ct, inner, ok := bytes.Cut(plain, []byte("\n"))
 		if !ok {
-			writeError(w, http.StatusBadRequest, server.CodeSealOpen, "no content type")
+			writeError(w, http.StatusBadRequest, wire.CodeSealOpen, "no content type")
 			return
 		}
 		r.Header.Set("Content-Type", string(ct))
@@ -406,9 +408,9 @@ func (f *Fake) sealed(next http.Handler) http.Handler {
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, r)
 		out := sess.SealResponse(nil, seq, r.Method, uri, rec.Code, append([]byte(rec.Header().Get("Content-Type")+"\n"), rec.Body.Bytes()...))
-		w.Header().Set("Content-Type", server.ContentTypeSealed)
-		w.Header().Set(server.HeaderSealSession, id.String())
-		w.Header().Set(server.HeaderSealSeq, strconv.FormatUint(seq, 10))
+		w.Header().Set("Content-Type", wire.ContentTypeSealed)
+		w.Header().Set(wire.HeaderSealSession, id.String())
+		w.Header().Set(wire.HeaderSealSeq, strconv.FormatUint(seq, 10))
 		w.WriteHeader(rec.Code)
 		w.Write(out)
 	})
@@ -417,22 +419,22 @@ func (f *Fake) sealed(next http.Handler) http.Handler {
 func (f *Fake) postFax(w http.ResponseWriter, r *http.Request) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		writeError(w, http.StatusUnsupportedMediaType, server.CodeMediaType, "a submission is multipart/form-data")
+		writeError(w, http.StatusUnsupportedMediaType, wire.CodeMediaType, "a submission is multipart/form-data")
 		return
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, "malformed multipart body")
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "malformed multipart body")
 		return
 	}
 	p, err := mr.NextPart()
 	if err != nil || p.FormName() != "request" {
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, `the first part must be "request"`)
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, `the first part must be "request"`)
 		return
 	}
-	req, err := server.DecodeFaxRequest(p)
+	req, err := wire.DecodeFaxRequest(p)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, err.Error())
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, err.Error())
 		return
 	}
 	docs := 0
@@ -442,17 +444,17 @@ func (f *Fake) postFax(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil || p.FormName() != "document" {
-			writeError(w, http.StatusBadRequest, server.CodeBadRequest, "documents come as document parts")
+			writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "documents come as document parts")
 			return
 		}
 		if n, _ := io.Copy(io.Discard, p); n == 0 {
-			writeError(w, http.StatusBadRequest, server.CodeBadRequest, "an empty document")
+			writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "an empty document")
 			return
 		}
 		docs++
 	}
 	if docs == 0 {
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, "no document")
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "no document")
 		return
 	}
 	f.mu.Lock()
@@ -525,7 +527,7 @@ func (f *Fake) getFax(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	fx := f.faxes[r.PathValue("id")]
 	if fx == nil {
-		writeError(w, http.StatusNotFound, server.CodeNotFound, "no such fax")
+		writeError(w, http.StatusNotFound, wire.CodeNotFound, "no such fax")
 		return
 	}
 	if fx.step < 3 && !fx.canceled {
@@ -540,9 +542,9 @@ func (f *Fake) cancelFax(w http.ResponseWriter, r *http.Request) {
 	fx := f.faxes[r.PathValue("id")]
 	switch {
 	case fx == nil:
-		writeError(w, http.StatusNotFound, server.CodeNotFound, "no such fax")
+		writeError(w, http.StatusNotFound, wire.CodeNotFound, "no such fax")
 	case fx.step == 1 || fx.step >= 3 || fx.canceled:
-		writeError(w, http.StatusConflict, server.CodeState, "only a queued fax can be canceled")
+		writeError(w, http.StatusConflict, wire.CodeState, "only a queued fax can be canceled")
 	default:
 		fx.canceled = true
 		writeJSON(w, http.StatusOK, f.status(fx))
@@ -556,7 +558,7 @@ func page[T any](w http.ResponseWriter, r *http.Request, all []T) ([]T, string, 
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 500 {
-			writeError(w, http.StatusBadRequest, server.CodeBadRequest, "limit is a number from 1 to 500")
+			writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "limit is a number from 1 to 500")
 			return nil, "", false
 		}
 		limit = n
@@ -564,7 +566,7 @@ func page[T any](w http.ResponseWriter, r *http.Request, all []T) ([]T, string, 
 	if a := q.Get("after"); a != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(a, "c"))
 		if err != nil || n < 0 || n > len(all) {
-			writeError(w, http.StatusBadRequest, server.CodeBadRequest, "after is a cursor a page gave")
+			writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "after is a cursor a page gave")
 			return nil, "", false
 		}
 		start = n
@@ -609,7 +611,7 @@ func (f *Fake) getEntry(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	e := f.entry(r.PathValue("id"))
 	if e == nil {
-		writeError(w, http.StatusNotFound, server.CodeNotFound, "no such received fax")
+		writeError(w, http.StatusNotFound, wire.CodeNotFound, "no such received fax")
 		return
 	}
 	writeJSON(w, http.StatusOK, e)
@@ -620,7 +622,7 @@ func (f *Fake) getImage(w http.ResponseWriter, r *http.Request) {
 	e := f.entry(r.PathValue("id"))
 	f.mu.Unlock()
 	if e == nil || !e.image {
-		writeError(w, http.StatusNotFound, server.CodeNotFound, "no such image")
+		writeError(w, http.StatusNotFound, wire.CodeNotFound, "no such image")
 		return
 	}
 	switch r.URL.Query().Get("format") {
@@ -631,7 +633,7 @@ func (f *Fake) getImage(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/pdf")
 		w.Write(FakePDF)
 	default:
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, "format is tiff or pdf")
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "format is tiff or pdf")
 	}
 }
 
@@ -640,7 +642,7 @@ func (f *Fake) ack(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	e := f.entry(r.PathValue("id"))
 	if e == nil {
-		writeError(w, http.StatusNotFound, server.CodeNotFound, "no such received fax")
+		writeError(w, http.StatusNotFound, wire.CodeNotFound, "no such received fax")
 		return
 	}
 	if e.Acknowledged == nil {
@@ -653,7 +655,7 @@ func (f *Fake) ack(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) listCalls(w http.ResponseWriter, r *http.Request) {
 	d := r.URL.Query().Get("direction")
 	if d != "" && d != "in" && d != "out" {
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, "direction is in or out")
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "direction is in or out")
 		return
 	}
 	f.mu.Lock()
@@ -685,14 +687,14 @@ func (f *Fake) putNumbers(w http.ResponseWriter, r *http.Request) {
 		Numbers []string `json:"numbers"`
 	}
 	if !readJSON(r, &req) || req.Numbers == nil {
-		writeError(w, http.StatusBadRequest, server.CodeBadRequest, "malformed JSON")
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "malformed JSON")
 		return
 	}
 	nums := []string{}
 	for _, s := range req.Numbers {
-		n, err := server.ParseE164(s)
+		n, err := wire.ParseE164(s)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, server.CodeBadRequest, err.Error())
+			writeError(w, http.StatusBadRequest, wire.CodeBadRequest, err.Error())
 			return
 		}
 		if !slices.Contains(nums, n) {

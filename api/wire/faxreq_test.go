@@ -1,4 +1,4 @@
-package server
+package wire
 
 import (
 	"errors"
@@ -27,8 +27,15 @@ func TestDecodeFaxRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.To) != 2 || f.To[0] != "+15550100" || f.Resolution != "fine" || !*f.ECM || f.MaxRate != 14400 || f.Priority != 5 || f.Retry.MaxAttempts != 3 {
+	if len(f.To) != 2 || f.To[0] != "+15550100" || f.Resolution != "fine" || !*f.ECM || f.MaxRate != 14400 || *f.Priority != 5 || f.Retry.MaxAttempts != 3 {
 		t.Fatalf("%+v", f)
+	}
+	// 0 is the lowest priority, not "the default".
+	for body, want := range map[string]int{`{"to":["+15550100"],"priority":0}`: 0, `{"to":["+15550100"],"priority":9}`: 9, `{"to":["+15550100"],"priority":null}`: 5} {
+		f, err := DecodeFaxRequest(strings.NewReader(body))
+		if err != nil || f.Priority == nil || *f.Priority != want {
+			t.Errorf("%s: %+v %v", body, f, err)
+		}
 	}
 	for name, body := range map[string]string{
 		"no numbers":       `{"to":[]}`,
@@ -42,6 +49,7 @@ func TestDecodeFaxRequest(t *testing.T) {
 		"resolution":       `{"to":["+15550100"],"resolution":"ultra"}`,
 		"rate":             `{"to":["+15550100"],"max_rate":33600}`,
 		"priority":         `{"to":["+15550100"],"priority":10}`,
+		"priority below 0": `{"to":["+15550100"],"priority":-1}`,
 		"retries":          `{"to":["+15550100"],"retry":{"max_attempts":11}}`,
 		"http webhook":     `{"to":["+15550100"],"webhook":"http://example.com/x"}`,
 		"webhook password": `{"to":["+15550100"],"webhook":"https://u:p@example.com/x"}`,
@@ -58,6 +66,7 @@ func TestDecodeFaxRequest(t *testing.T) {
 func FuzzDecodeFaxRequest(f *testing.F) {
 	f.Add([]byte(`{"to":["+15550100"],"header":"ACME","ident":"+1 555","resolution":"fine","ecm":false,"max_rate":9600,"priority":1,"not_before":"2026-12-01T10:00:00Z","retry":{"max_attempts":2},"webhook":"https://example.com/h"}`))
 	f.Add([]byte(`{"to":null}`))
+	f.Add([]byte(`{"to":["+15550100"],"priority":0}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeFaxRequest(strings.NewReader(string(b)))
 		if err != nil {
@@ -68,7 +77,7 @@ func FuzzDecodeFaxRequest(f *testing.F) {
 				t.Fatalf("accepted number %q is not normal: %q %v", n, again, err)
 			}
 		}
-		if r.Priority < 0 || r.Priority > 9 || r.ECM == nil || r.Retry == nil || len(r.To) == 0 {
+		if r.Priority == nil || *r.Priority < 0 || *r.Priority > 9 || r.ECM == nil || r.Retry == nil || len(r.To) == 0 {
 			t.Fatalf("accepted %+v", r)
 		}
 	})

@@ -1,4 +1,4 @@
-package server
+package wire
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ type FaxRequest struct {
 	Resolution string      `json:"resolution,omitempty"` // "standard", "fine" (default) or "superfine"
 	ECM        *bool       `json:"ecm,omitempty"`        // error correction mode; default on
 	MaxRate    int         `json:"max_rate,omitempty"`   // bit/s: 2400 to 14400; default 14400
-	Priority   int         `json:"priority,omitempty"`   // 0 (lowest) to 9; default 5
+	Priority   *int        `json:"priority,omitempty"`   // 0 (lowest) to 9; nil: 5
 	NotBefore  *time.Time  `json:"not_before,omitempty"` // not sent before
 	Retry      *RetryRules `json:"retry,omitempty"`
 	Webhook    string      `json:"webhook,omitempty"` // https URL told of the fax's final state
@@ -36,6 +36,7 @@ type RetryRules struct {
 // Limits of a submission.
 const (
 	MaxRecipients = 100
+	MaxDocuments  = 20 // documents of one fax
 	maxHeader     = 50 // characters a page header line holds
 	maxIdent      = 20 // T.30 §5.3.6.2.4: 20 characters
 	maxFaxRequest = 64 << 10
@@ -141,11 +142,12 @@ func DecodeFaxRequest(r io.Reader) (*FaxRequest, error) {
 	default:
 		return nil, fmt.Errorf("%w: max_rate %d (2400, 4800, 7200, 9600, 12000 or 14400)", ErrFaxRequest, f.MaxRate)
 	}
-	if f.Priority == 0 {
-		f.Priority = 5
+	if f.Priority == nil {
+		p := 5
+		f.Priority = &p
 	}
-	if f.Priority < 0 || f.Priority > 9 {
-		return nil, fmt.Errorf("%w: priority %d (0 to 9)", ErrFaxRequest, f.Priority)
+	if *f.Priority < 0 || *f.Priority > 9 {
+		return nil, fmt.Errorf("%w: priority %d (0 to 9)", ErrFaxRequest, *f.Priority)
 	}
 	if f.Retry == nil {
 		f.Retry = &RetryRules{MaxAttempts: 3}
