@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ func (s *Server) adminRoutes() {
 		return
 	}
 	s.Handle("POST /v1/admin/credentials", auth.AdminManage, false, http.HandlerFunc(s.postCredential))
+	s.Handle("POST /v1/admin/users", auth.AdminManage, false, http.HandlerFunc(s.postUser))
 	s.Handle("GET /v1/admin/credentials", auth.AdminManage, false, http.HandlerFunc(s.listCredentials))
 	s.Handle("DELETE /v1/admin/credentials/{name}", auth.AdminManage, false, http.HandlerFunc(s.deleteCredential))
 	s.Handle("GET /v1/admin/network-rules", auth.AdminManage, false, http.HandlerFunc(s.getNetworkRules))
@@ -50,7 +52,14 @@ func newSecret() string {
 
 // postCredential makes an API credential (never an admin login: admin and
 // API credentials are apart) and answers its secret, this once.
-func (s *Server) postCredential(w http.ResponseWriter, r *http.Request) {
+func (s *Server) postCredential(w http.ResponseWriter, r *http.Request) { s.create(w, r, "api") }
+
+// postUser makes a user (a login to the API and the admin resources, of
+// any roles) and answers a one-time password, this once: the user's
+// first token is good only to change it.
+func (s *Server) postUser(w http.ResponseWriter, r *http.Request) { s.create(w, r, "user") }
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request, kind string) {
 	a, _ := AccountFrom(r.Context())
 	var req wire.NewCredential
 	if err := decodeJSON(r, maxSmallBody, &req); err != nil {
@@ -62,13 +71,18 @@ func (s *Server) postCredential(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, role := range req.Roles {
-		if role == auth.RoleAdmin || !auth.ValidRole(role) {
-			s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, "API credentials take the roles sender, receiver and auditor")
+		if !auth.ValidRole(role) || kind == "api" && role == auth.RoleAdmin {
+			msg := "roles are admin, sender, receiver and auditor"
+			if kind == "api" {
+				msg = "API credentials take the roles sender, receiver and auditor"
+			}
+			s.refuse(w, r, http.StatusBadRequest, wire.CodeBadRequest, msg)
 			return
 		}
 	}
 	secret := newSecret()
-	err := s.cfg.Admin.CreateCredential(r.Context(), auth.Credential{Account: a.ID, Name: req.Name, Hash: auth.HashPassword(secret, s.cfg.Hash), Roles: req.Roles, Kind: "api"})
+	err := s.cfg.Admin.CreateCredential(r.Context(), auth.Credential{Account: a.ID, Name: req.Name, Hash: auth.HashPassword(secret, s.cfg.Hash),
+		Roles: req.Roles, Kind: kind, MustChange: kind == "user"})
 	if errors.Is(err, store.ErrExists) {
 		s.refuse(w, r, http.StatusConflict, wire.CodeExists, "a credential of that name exists")
 		return
@@ -77,11 +91,15 @@ func (s *Server) postCredential(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the store failed")
 		return
 	}
-	if err := s.audit(r, audit.Entry{Action: "admin.credential.create", Object: req.Name, Outcome: "ok"}); err != nil {
+	action := "admin.credential.create"
+	if kind == "user" {
+		action = "admin.user.create"
+	}
+	if err := s.audit(r, audit.Entry{Action: action, Object: req.Name, Outcome: "ok", Detail: fmt.Sprint(req.Roles)}); err != nil {
 		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "audit log unavailable")
 		return
 	}
-	writeJSON(w, http.StatusCreated, wire.CredentialView{Name: req.Name, Roles: req.Roles, Kind: "api", Secret: secret})
+	writeJSON(w, http.StatusCreated, wire.CredentialView{Name: req.Name, Roles: req.Roles, Kind: kind, Secret: secret})
 }
 
 func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) {

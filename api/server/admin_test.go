@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/faxd/faxd/api/auth"
@@ -69,5 +70,55 @@ func TestAdmin(t *testing.T) {
 	}
 	if resp, b := f.do("GET", "/v1/admin/network-rules", "acme", admin, "", nil, nil); resp.StatusCode != 200 || !bytes.Contains(b, []byte("192.0.2.0/24")) {
 		t.Errorf("rules read back: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestUsers: an admin makes a user of any roles; the password answered
+// once is one-time (its token changes it and nothing else), and after
+// the change the user works with its roles; the admin deletes it.
+func TestUsers(t *testing.T) {
+	f := newFixture(t)
+	admin := f.token("acme", "admin", "adm1n")
+	b, _ := json.Marshal(wire.NewCredential{Name: "ops", Roles: []auth.Role{auth.RoleAdmin, auth.RoleAuditor}})
+	resp, body := f.do("POST", "/v1/admin/users", "acme", admin, "application/json", b, nil)
+	var cv wire.CredentialView
+	json.Unmarshal(body, &cv)
+	if resp.StatusCode != 201 || cv.Kind != "user" || cv.Secret == "" {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	tb, _ := json.Marshal(wire.TokenRequest{Name: "ops", Secret: cv.Secret})
+	_, body = f.do("POST", "/v1/tokens", "acme", "", "application/json", tb, nil)
+	var tr wire.TokenResponse
+	json.Unmarshal(body, &tr)
+	if !tr.ChangeRequired {
+		t.Fatalf("a new user's password is not one-time: %s", body)
+	}
+	if resp, _ := f.do("GET", "/v1/calls", "acme", tr.Token, "", nil, nil); resp.StatusCode != 403 {
+		t.Errorf("before the change: %d", resp.StatusCode)
+	}
+	pb, _ := json.Marshal(wire.PasswordChange{Secret: cv.Secret, NewSecret: "ops team password"})
+	if resp, body := f.do("POST", "/v1/password", "acme", tr.Token, "application/json", pb, nil); resp.StatusCode != 200 {
+		t.Fatalf("change: %d %s", resp.StatusCode, body)
+	}
+	ops := f.token("acme", "ops", "ops team password")
+	if resp, _ := f.do("GET", "/v1/calls", "acme", ops, "", nil, nil); resp.StatusCode != 200 {
+		t.Errorf("the auditor role: %d", resp.StatusCode)
+	}
+	for _, bad := range []wire.NewCredential{{Name: "x", Roles: []auth.Role{"root"}}, {Name: "", Roles: []auth.Role{auth.RoleSender}}, {Name: "ops", Roles: []auth.Role{auth.RoleSender}}} {
+		b, _ := json.Marshal(bad)
+		if resp, _ := f.do("POST", "/v1/admin/users", "acme", admin, "application/json", b, nil); resp.StatusCode != 400 && resp.StatusCode != 409 {
+			t.Errorf("%+v: %d", bad, resp.StatusCode)
+		}
+	}
+	resp, body = f.do("GET", "/v1/admin/credentials", "acme", admin, "", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"name":"ops","roles":["admin","auditor"],"kind":"user"`) {
+		t.Errorf("list: %s", body)
+	}
+	if resp, _ := f.do("DELETE", "/v1/admin/credentials/ops", "acme", admin, "", nil, nil); resp.StatusCode != 204 {
+		t.Errorf("delete: %d", resp.StatusCode)
+	}
+	// Its token dies with it.
+	if resp, body := f.do("GET", "/v1/calls", "acme", ops, "", nil, nil); resp.StatusCode != 401 || errCode(t, body) != wire.CodeUnauthorized {
+		t.Errorf("a deleted user's token: %d %s", resp.StatusCode, body)
 	}
 }

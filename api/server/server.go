@@ -254,6 +254,11 @@ func (s *Server) authedAs(actions []auth.Action, change bool, next http.Handler)
 			s.refuse(w, r, http.StatusUnauthorized, wire.CodeUnauthorized, "invalid token")
 			return
 		}
+		// A credential deleted since takes its tokens with it.
+		if _, err := s.cfg.Directory.Credential(r.Context(), a.ID, c.Subject); err != nil {
+			s.refuse(w, r, http.StatusUnauthorized, wire.CodeUnauthorized, "the token's credential is gone")
+			return
+		}
 		r = r.WithContext(context.WithValue(r.Context(), keyClaims, c))
 		if c.Change && !change {
 			s.refuse(w, r, http.StatusForbidden, wire.CodeChangePassword, "the password is one-time: change it (POST /v1/password), then log in again")

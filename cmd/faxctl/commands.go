@@ -507,7 +507,8 @@ func action(pos []string, def string, valid ...string) (string, []string, error)
 // credentialsCommand: faxctl admin credentials [list | create NAME --role R... | delete NAME].
 func credentialsCommand(c *cli, fs *flag.FlagSet, args []string) error {
 	var roles stringList
-	fs.Var(&roles, "role", "a role of the new credential: sender, receiver or auditor; more than one --role for more")
+	fs.Var(&roles, "role", "a role of the new credential: sender, receiver or auditor (and admin for a --user); more than one --role for more")
+	user := fs.Bool("user", false, "create: a user (a login with a one-time password) instead of an API credential")
 	pos, err := c.parse(fs, args)
 	if err != nil {
 		return err
@@ -521,8 +522,8 @@ func credentialsCommand(c *cli, fs *flag.FlagSet, args []string) error {
 		return usagef("%s: wrong number of arguments", act)
 	case act == "create" && len(roles) == 0:
 		return usagef("create: at least one --role")
-	case act != "create" && len(roles) > 0:
-		return usagef("--role is for create")
+	case act != "create" && (len(roles) > 0 || *user):
+		return usagef("--role and --user are for create")
 	}
 	cl, _, _, err := c.client()
 	if err != nil {
@@ -534,15 +535,19 @@ func credentialsCommand(c *cli, fs *flag.FlagSet, args []string) error {
 		for i, r := range roles {
 			rs[i] = auth.Role(r)
 		}
-		v, err := cl.CreateCredential(c.ctx, rest[0], rs...)
+		create, what := cl.CreateCredential, "secret"
+		if *user {
+			create, what = cl.CreateUser, "one-time password"
+		}
+		v, err := create(c.ctx, rest[0], rs...)
 		if err != nil {
 			return err
 		}
 		if c.g.json {
 			return c.printJSON(v)
 		}
-		fmt.Fprintf(c.stdout, "credential %s made, roles %s\nsecret: %s\n", v.Name, roleList(v.Roles), v.Secret)
-		fmt.Fprintln(c.stderr, "the secret is shown this once: keep it now")
+		fmt.Fprintf(c.stdout, "%s %s made, roles %s\n%s: %s\n", map[bool]string{false: "credential", true: "user"}[*user], v.Name, roleList(v.Roles), what, v.Secret)
+		fmt.Fprintf(c.stderr, "the %s is shown this once: keep it now\n", what)
 		return nil
 	case "delete":
 		if err := cl.DeleteCredential(c.ctx, rest[0]); err != nil {

@@ -74,7 +74,7 @@ var commands = []command{
 	{"fetch", "ID [--format tiff|pdf] [-o FILE]", "a received fax's image, sealed on the way; to FILE (mode 0600) or stdout, never to a terminal", fetchCommand},
 	{"ack", "ID", "acknowledge a received fax: its image is destroyed", ackCommand},
 	{"calls", "[--direction in|out] [--limit N] [--after CURSOR] [--all]", "call records", callsCommand},
-	{"admin credentials", "[list | create NAME --role ROLE [--role ROLE...] | delete NAME]", "API credentials (roles sender, receiver, auditor); a new one's secret is shown once", credentialsCommand},
+	{"admin credentials", "[list | create NAME --role ROLE [--role ROLE...] [--user] | delete NAME]", "API credentials (roles sender, receiver, auditor) and users (--user: logins of any roles, with a one-time password); a new one's secret is shown once", credentialsCommand},
 	{"admin network-rules", "[get | set RULES...]", `the addresses the account may be used from ("192.0.2.0/24, 2001:db8::/32")`, networkRulesCommand},
 	{"admin numbers", "[get | set NUMBER... | clear]", "the numbers whose received faxes go to the account's inbox", numbersCommand},
 	{"admin webhook-secret", "", "a new webhook signing secret, shown once; the old one stops signing", webhookSecretCommand},

@@ -428,6 +428,12 @@ func TestAdmin(t *testing.T) {
 		t.Errorf("create, human: %q %q", r.stdout, r.stderr)
 	}
 	h.fails(1, "faxctl: admin credentials: bad_request:", "admin", "credentials", "create", "root", "--role", "admin")
+	r = h.must("admin", "credentials", "create", "root", "--role", "admin", "--user")
+	if !strings.Contains(r.stdout, "user root made, roles admin\none-time password: ") {
+		t.Errorf("create a user: %q", r.stdout)
+	}
+	h.fails(2, "--role and --user are for create", "admin", "credentials", "delete", "root", "--user")
+	h.must("admin", "credentials", "delete", "root")
 	r = h.must("admin", "credentials")
 	if !regexp.MustCompile(`(?m)^billing +api +receiver,auditor +\d{4}-`).MatchString(r.stdout) || !strings.HasPrefix(r.stdout, "NAME ") {
 		t.Errorf("list: %q", r.stdout)
