@@ -230,3 +230,96 @@ func TestKillMidQueue(t *testing.T) {
 	}
 	t.Logf("%d faxes sent over %d calls across a SIGKILL", len(ids), calls)
 }
+
+// TestFaxctlEndToEnd: over real HTTPS on loopback with faxctl as the
+// client, against a faxd serve process: the admin's first login changes
+// the one-time password, makes an API credential; with it a fax is sent
+// and followed until sent, found in the inbox, fetched as a PDF and
+// acknowledged; the call records show both calls.
+func TestFaxctlEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds faxctl and runs a server process")
+	}
+	tmp := t.TempDir()
+	faxctl := filepath.Join(tmp, "bin", "faxctl")
+	if out, err := exec.Command("go", "build", "-o", faxctl, "github.com/faxd/faxd/cmd/faxctl").CombinedOutput(); err != nil {
+		t.Fatalf("building faxctl: %v\n%s", err, out)
+	}
+	dir := filepath.Join(tmp, "data")
+	status, out, errs := runFaxd("init", "--data", dir, "--account", "acme", "--numbers", "+15550100")
+	pw := regexp.MustCompile(`admin password:  (\S+)`).FindStringSubmatch(out)
+	if status != 0 || pw == nil {
+		t.Fatal(errs)
+	}
+	p := startServer(t, dir)
+	defer func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.cmd.Wait()
+	}()
+	env := []string{"FAXCTL_URL=https://" + p.addr, "FAXCTL_ACCOUNT=acme", "FAXCTL_FINGERPRINT=" + p.fp, "HOME=" + tmp, "XDG_CONFIG_HOME=" + tmp}
+	ctl := func(name, secret string, args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(faxctl, args...)
+		cmd.Env = append(env, "FAXCTL_NAME="+name, "FAXCTL_SECRET="+secret)
+		cmd.Dir = tmp
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return o.String(), e.String(), code
+	}
+	must := func(name, secret string, args ...string) string {
+		t.Helper()
+		o, e, code := ctl(name, secret, args...)
+		if code != 0 {
+			t.Fatalf("faxctl %v: exit %d\n%s%s\nserver:\n%s", args, code, o, e, p.out.String())
+		}
+		return o
+	}
+	newpw := filepath.Join(tmp, "new-password")
+	os.WriteFile(newpw, []byte("a new admin password\n"), 0o600)
+	must("admin", pw[1], "login", "--new-password-file", newpw)
+	if _, e, code := ctl("admin", pw[1], "list"); code != 1 {
+		t.Errorf("the one-time password after the change: exit %d %s", code, e)
+	}
+	o := must("admin", "a new admin password", "admin", "credentials", "create", "app", "--role", "sender", "--role", "receiver", "--role", "auditor", "--json")
+	secret := regexp.MustCompile(`"secret": *"([^"]+)"`).FindStringSubmatch(o)
+	if secret == nil {
+		t.Fatalf("no secret in %s", o)
+	}
+	letter := filepath.Join(tmp, "letter.txt")
+	os.WriteFile(letter, []byte("faxd end to end\n\nDear Ms. Hansen,\nplease find enclosed...\n"), 0o600)
+	o = must("app", secret[1], "send", "--to", "+1 555 0100", "--ident", "+1 555 0190", "--wait", "--poll", "100ms", letter)
+	if !strings.Contains(o, "sent") {
+		t.Errorf("send: %s", o)
+	}
+	var id string
+	for deadline := time.Now().Add(20 * time.Second); id == ""; {
+		o = must("app", secret[1], "inbox", "--json")
+		if m := regexp.MustCompile(`"id": *"(rcv_[a-z0-9]+)"`).FindStringSubmatch(o); m != nil {
+			id = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("inbox: %s", o)
+		} else {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	pdf := filepath.Join(tmp, "fax.pdf")
+	must("app", secret[1], "fetch", id, "--format", "pdf", "-o", pdf)
+	if b, err := os.ReadFile(pdf); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Fatalf("fetched: %v", err)
+	}
+	must("app", secret[1], "ack", id)
+	if _, e, code := ctl("app", secret[1], "fetch", id, "-o", filepath.Join(tmp, "again.tiff")); code != 1 || !strings.Contains(e, "not_found") {
+		t.Errorf("fetch after ack: %d %s", code, e)
+	}
+	o = must("app", secret[1], "calls")
+	if strings.Count(o, " ok") < 2 || !strings.Contains(o, "V.17") {
+		t.Errorf("calls:\n%s", o)
+	}
+}
