@@ -2,13 +2,16 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/wire"
 )
 
@@ -87,7 +90,11 @@ func TestFaxes(t *testing.T) {
 		status  int
 		code    string
 	}{
-		"unknown format": {`{"to":["+15550100"]}`, [][]byte{pdf, junk}, 415, wire.CodeDocumentType},
+		"unknown format":    {`{"to":["+15550100"]}`, [][]byte{pdf, junk}, 415, wire.CodeDocumentType},
+		"malformed request": {`{"to":["+15550100"],`, [][]byte{pdf}, 400, wire.CodeBadRequest},
+		"unknown field":     {`{"to":["+15550100"],"cc":["+15550101"]}`, [][]byte{pdf}, 400, wire.CodeBadRequest},
+		"oversized upload":  {`{"to":["+15550100"]}`, [][]byte{pdf, bytes.Repeat([]byte("%PDF-1.7\n"), 150<<10)}, 413, wire.CodeTooLarge},
+		"private webhook":   {`{"to":["+15550100"],"webhook":"https://10.0.0.1/hook"}`, [][]byte{pdf}, 400, wire.CodeBadRequest},
 		"bad number":     {`{"to":["555 0100"]}`, [][]byte{pdf}, 400, wire.CodeBadRequest},
 		"no document":    {`{"to":["+15550100"]}`, nil, 400, wire.CodeBadRequest},
 	} {
@@ -98,6 +105,12 @@ func TestFaxes(t *testing.T) {
 		}
 		if n := f.objects(); n != 2 {
 			t.Errorf("%s: %d objects in the vault", name, n)
+		}
+		if jobs, _, _ := f.st.ListJobs(context.Background(), "acme", store.ListOptions{}); len(jobs) != 1 {
+			t.Errorf("%s: %d jobs stored", name, len(jobs))
+		}
+		if l := f.auditLines(); !strings.Contains(l[len(l)-1], `"outcome":"denied"`) {
+			t.Errorf("%s: no audit entry", name)
 		}
 	}
 	// Unsealed submission refused.

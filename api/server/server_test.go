@@ -175,6 +175,12 @@ func (f *fixture) do(method, path, account, token, ctype string, body []byte, hd
 	return resp, b
 }
 
+// auditLines returns the audit log's entries as they stand.
+func (f *fixture) auditLines() []string {
+	b, _ := os.ReadFile(f.audit)
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
 func (f *fixture) token(account, name, secret string) string {
 	f.t.Helper()
 	b, _ := json.Marshal(wire.TokenRequest{Name: name, Secret: secret})
@@ -327,9 +333,14 @@ func TestRefusals(t *testing.T) {
 		{"set-up garbage", "POST", "/v1/seal/sessions", "acme", tok, "application/octet-stream", []byte("xyz"), nil, 400, wire.CodeSealSession},
 		{"body over the limit", "POST", "/v1/echo", "acme", tok, wire.ContentTypeSealed, make([]byte, 2<<20), sealHdr, 413, wire.CodeTooLarge},
 	} {
+		before := f.auditLines()
 		resp, body := f.do(tc.method, tc.path, tc.account, tc.token, tc.ctype, tc.body, tc.hdr)
 		if resp.StatusCode != tc.status || errCode(t, body) != tc.code {
 			t.Errorf("%s: %d %s, want %d %s", tc.name, resp.StatusCode, body, tc.status, tc.code)
+		}
+		// Each refusal leaves one audit entry saying so.
+		if after := f.auditLines(); len(after) != len(before)+1 || !strings.Contains(after[len(after)-1], `"outcome":"denied"`) {
+			t.Errorf("%s: %d audit entries for it", tc.name, len(after)-len(before))
 		}
 	}
 	// Expired token.
