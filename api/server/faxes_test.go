@@ -95,8 +95,8 @@ func TestFaxes(t *testing.T) {
 		"unknown field":     {`{"to":["+15550100"],"cc":["+15550101"]}`, [][]byte{pdf}, 400, wire.CodeBadRequest},
 		"oversized upload":  {`{"to":["+15550100"]}`, [][]byte{pdf, bytes.Repeat([]byte("%PDF-1.7\n"), 150<<10)}, 413, wire.CodeTooLarge},
 		"private webhook":   {`{"to":["+15550100"],"webhook":"https://10.0.0.1/hook"}`, [][]byte{pdf}, 400, wire.CodeBadRequest},
-		"bad number":     {`{"to":["555 0100"]}`, [][]byte{pdf}, 400, wire.CodeBadRequest},
-		"no document":    {`{"to":["+15550100"]}`, nil, 400, wire.CodeBadRequest},
+		"bad number":        {`{"to":["555 0100"]}`, [][]byte{pdf}, 400, wire.CodeBadRequest},
+		"no document":       {`{"to":["+15550100"]}`, nil, 400, wire.CodeBadRequest},
 	} {
 		ct, body := multipartBody(t, sub.request, sub.docs...)
 		status, _, rb := f.sealedDo(c, "acme", tok, "POST", "/v1/faxes", ct, body)
