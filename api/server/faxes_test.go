@@ -16,7 +16,7 @@ import (
 )
 
 // multipartBody makes a submission: the request part, then documents.
-func multipartBody(t *testing.T, request string, docs ...[]byte) (string, []byte) {
+func multipartBody(t testing.TB, request string, docs ...[]byte) (string, []byte) {
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
 	w, _ := mw.CreateFormField("request")
