@@ -65,7 +65,7 @@ func getSecret(v *vault.Vault, id string) ([]byte, error) {
 // initData makes a data directory at root: the vault and its master key,
 // the secrets, a self-signed certificate for hosts, the store, the audit
 // log. It refuses a directory that holds a faxd already.
-func initData(root string, hosts []string, now time.Time) (*dataDir, error) {
+func initData(root string, hosts []string, suite seal.Suite, now time.Time) (*dataDir, error) {
 	if _, err := os.Stat(filepath.Join(root, "faxd.db")); err == nil {
 		return nil, fmt.Errorf("%s holds a faxd already", root)
 	}
@@ -83,7 +83,7 @@ func initData(root string, hosts []string, now time.Time) (*dataDir, error) {
 			return nil, err
 		}
 	}
-	sk, err := seal.GenerateKey(seal.SuiteP521())
+	sk, err := seal.GenerateKey(suite)
 	if err != nil {
 		return nil, err
 	}

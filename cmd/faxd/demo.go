@@ -19,6 +19,7 @@ import (
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/client"
+	"github.com/faxd/faxd/api/seal"
 	"github.com/faxd/faxd/api/wire"
 )
 
@@ -133,7 +134,7 @@ func demo(ctx context.Context, o demoOptions, doc client.Document, w io.Writer) 
 // holding demoNumber, with an API credential "demo" that sends, receives
 // and reads call records; it returns its secret.
 func demoData(dir string) (string, error) {
-	d, err := initData(dir, []string{"localhost", "127.0.0.1", "::1"}, time.Now())
+	d, err := initData(dir, []string{"localhost", "127.0.0.1", "::1"}, seal.SuiteP521(), time.Now())
 	if err != nil {
 		return "", err
 	}

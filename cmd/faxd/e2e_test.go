@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/client"
+	"github.com/faxd/faxd/api/server"
 	"github.com/faxd/faxd/api/wire"
 )
 
@@ -76,10 +78,10 @@ type serverProc struct {
 	out  *bytes.Buffer
 }
 
-func startServer(t *testing.T, dir string) *serverProc {
+func startServer(t *testing.T, dir string, extra ...string) *serverProc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--data", dir, "--listen", "127.0.0.1:0", "--lines", "+15550190,+15550191",
-		"--tick", tick().String(), "--poll", "50ms")
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--lines", "+15550190,+15550191",
+		"--tick", tick().String(), "--poll", "50ms"}, extra...)...)
 	cmd.Env = append(os.Environ(), "FAXD_AS_MAIN=1")
 	stdout, _ := cmd.StdoutPipe()
 	var logs bytes.Buffer
@@ -246,7 +248,8 @@ func TestFaxctlEndToEnd(t *testing.T) {
 		t.Fatalf("building faxctl: %v\n%s", err, out)
 	}
 	dir := filepath.Join(tmp, "data")
-	status, out, errs := runFaxd("init", "--data", dir, "--account", "acme", "--numbers", "+15550100")
+	// The post-quantum hybrid key: the client follows the server's suite.
+	status, out, errs := runFaxd("init", "--data", dir, "--account", "acme", "--numbers", "+15550100", "--seal", "hybrid")
 	pw := regexp.MustCompile(`admin password:  (\S+)`).FindStringSubmatch(out)
 	if status != 0 || pw == nil {
 		t.Fatal(errs)
@@ -321,5 +324,34 @@ func TestFaxctlEndToEnd(t *testing.T) {
 	o = must("app", secret[1], "calls")
 	if strings.Count(o, " ok") < 2 || !strings.Contains(o, "V.17") {
 		t.Errorf("calls:\n%s", o)
+	}
+}
+
+// TestGivenCertificate: serve --cert/--key serves the certificate given,
+// not the data directory's.
+func TestGivenCertificate(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "data")
+	if status, _, errs := runFaxd("init", "--data", dir); status != 0 {
+		t.Fatal(errs)
+	}
+	certPEM, keyDER, err := server.SelfSigned([]string{"fax.example.com", "127.0.0.1"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(tmp, "cert.pem"), filepath.Join(tmp, "key.pem")
+	os.WriteFile(certFile, certPEM, 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	given, _ := server.KeyPair(certPEM, keyDER)
+	if status, _, errs := runFaxd("serve", "--data", dir, "--cert", certFile, "--key", certFile); status != 2 || !strings.Contains(errs, "--cert and --key") {
+		t.Errorf("a bad key: %d %q", status, errs)
+	}
+	p := startServer(t, dir, "--cert", certFile, "--key", keyFile)
+	defer func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.cmd.Wait()
+	}()
+	if p.fp != server.Fingerprint(given) {
+		t.Errorf("serving %s, not the certificate given (%s)", p.fp, server.Fingerprint(given))
 	}
 }

@@ -38,8 +38,8 @@ type command struct {
 
 var commands = []command{
 	{"hw", "list [--json] [--sysfs DIR] [--procfs DIR]", "telephony cards, drivers, IRQs, DAHDI spans and channels", hwCommand},
-	{"init", "[--data DIR] [--account NAME] [--numbers E164S] [--allow CIDRS] [--host NAMES]", "make a data directory: vault and master key, secrets, certificate, store, audit log, first admin (password printed once)", initCommand},
-	{"serve", "[--config FILE] [--data DIR] [--listen ADDR] [--tls12] [--lines NUMBERS] [--metrics ADDR] [--retention D] [--private-webhooks]", "serve the HTTPS API (TLS 1.3, HTTP/2) and the media server (simulated network) from a data directory", serveCommand},
+	{"init", "[--data DIR] [--account NAME] [--numbers E164S] [--allow CIDRS] [--host NAMES] [--seal p521|hybrid]", "make a data directory: vault and master key, secrets, certificate, store, audit log, first admin (password printed once)", initCommand},
+	{"serve", "[--config FILE] [--data DIR] [--listen ADDR] [--tls12] [--cert FILE --key FILE] [--lines NUMBERS] [--metrics ADDR] [--retention D] [--private-webhooks]", "serve the HTTPS API (TLS 1.3, HTTP/2) and the media server (simulated network) from a data directory", serveCommand},
 	{"demo", "[--out FILE] [--realtime] [--keep] [-v] [FILE]", "a server in a temporary directory sends a fax over HTTPS to a number it answers itself, fetches it from the inbox as a PDF and prints the call records", demoCommand},
 	{"account", "add NAME [--numbers E164S] [--allow CIDRS] | list | disable NAME | enable NAME [--data DIR]", "accounts, with their numbers and first admin (one-time password printed once); the server stopped", accountCommand},
 	{"keys", "rotate [--data DIR]", "a new master key: every data key re-wrapped, the old master key destroyed", keysCommand},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,6 +41,7 @@ func initCommand(args []string, stdout, stderr io.Writer) error {
 	allow := fs.String("allow", "127.0.0.0/8, ::1", "networks the first account may connect from")
 	hosts := fs.String("host", "localhost,127.0.0.1,::1", "names and addresses for the self-signed certificate")
 	numbers := fs.String("numbers", "", "E.164 numbers whose faxes go to the first account's inbox, comma-separated")
+	suiteName := fs.String("seal", "p521", "the message-level encryption's key: p521 (DHKEM P-521, as etherFAX) or hybrid (ML-KEM-768 + X25519, post-quantum)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return fmt.Errorf("%w: init: %v %v", errUsage, err, fs.Args())
 	}
@@ -51,7 +53,16 @@ func initCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	d, err := initData(*data, strings.Split(*hosts, ","), time.Now())
+	var suite seal.Suite
+	switch *suiteName {
+	case "p521":
+		suite = seal.SuiteP521()
+	case "hybrid":
+		suite = seal.SuiteHybrid()
+	default:
+		return fmt.Errorf("%w: --seal is p521 or hybrid, not %q", errUsage, *suiteName)
+	}
+	d, err := initData(*data, strings.Split(*hosts, ","), suite, time.Now())
 	if err != nil {
 		return err
 	}
@@ -76,6 +87,9 @@ type serveOptions struct {
 	tls12   bool
 	lines   []string // the sim network's lines that place calls
 	metrics string   // local address of the Prometheus metrics; "": none
+	// certFile and keyFile name a certificate given; "": the data
+	// directory's self-signed one.
+	certFile, keyFile string
 	// Settings tests and faxd demo change.
 	period    time.Duration // the media server's tick; 0: 20 ms
 	poll      time.Duration // the job queue's poll; 0: 1 s
@@ -94,6 +108,8 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to serve HTTPS on")
 	fs.BoolVar(&o.tls12, "tls12", false, "accept TLS 1.2 too (AEAD suites with forward secrecy only)")
 	lines := fs.String("lines", "+15550190,+15550191,+15550192,+15550193", "the simulated network's lines that place calls (the accounts' numbers answer)")
+	fs.StringVar(&o.certFile, "cert", "", "the server's certificate chain (PEM) instead of the data directory's self-signed one; with --key")
+	fs.StringVar(&o.keyFile, "key", "", "the private key (PEM) of --cert")
 	fs.StringVar(&o.metrics, "metrics", "", "local address to serve Prometheus metrics on (/metrics); empty: none")
 	fs.DurationVar(&o.retention, "retention", 7*24*time.Hour, "how long a received fax not acknowledged is kept")
 	private := fs.Bool("private-webhooks", false, "let webhooks reach loopback and private networks (never link-local)")
@@ -158,6 +174,12 @@ func serve(ctx context.Context, o serveOptions, ready func(net.Addr, string)) er
 	if err != nil {
 		return err
 	}
+	cert := d.cert
+	if o.certFile != "" || o.keyFile != "" {
+		if cert, err = tls.LoadX509KeyPair(o.certFile, o.keyFile); err != nil {
+			return fmt.Errorf("%w: --cert and --key: %v", errUsage, err)
+		}
+	}
 	if o.logOut == nil {
 		o.logOut = io.Discard
 	}
@@ -202,7 +224,7 @@ func serve(ctx context.Context, o serveOptions, ready func(net.Addr, string)) er
 		Jobs: d.store, Documents: d.vault, Admin: d.store, Inbox: d.store, Webhooks: o.webhooks})
 	hs := &http.Server{
 		Handler:           api,
-		TLSConfig:         server.TLSConfig(d.cert, o.tls12),
+		TLSConfig:         server.TLSConfig(cert, o.tls12),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // uploads of documents
 		WriteTimeout:      5 * time.Minute,
@@ -228,7 +250,7 @@ func serve(ctx context.Context, o serveOptions, ready func(net.Addr, string)) er
 		logger.Info("metrics", "address", mln.Addr().String())
 	}
 	if ready != nil {
-		ready(ln.Addr(), server.Fingerprint(d.cert))
+		ready(ln.Addr(), server.Fingerprint(cert))
 	}
 	logger.Info("serving", "address", ln.Addr().String(), "channels", len(chans), "numbers", len(numbers))
 	errc := make(chan error, 1)
