@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -38,14 +39,25 @@ type APIConfig struct {
 	// Setups is how long set-ups of message sessions are timed on their
 	// own after the submissions; 0: 3 s.
 	Setups time.Duration
+	// Unsealed submits without message-level encryption, to measure
+	// what the seal costs: a plain multipart POST with the bearer token
+	// to UnsealedPath, where the bench server (and no other) mounts
+	// server.FaxSubmitHandler; no set-ups are timed then.
+	Unsealed bool
 }
 
+// UnsealedPath is where RunAPI's server takes unsealed submissions when
+// APIConfig.Unsealed is set.
+const UnsealedPath = "/v1/bench/faxes-unsealed"
+
 // APIRun is what an API run measured: fax submissions over HTTPS (TLS
-// 1.3, HTTP/2) with message-level encryption by the API's own client
-// (api/client), each a one-page document, sessions and tokens reused as
-// a real client reuses them; then session set-ups.
+// 1.3, HTTP/2), each a one-page document, sealed (message-level
+// encryption, by the API's own client, api/client) unless Sealed is
+// false; sessions and tokens reused as a real client reuses them; then,
+// sealed, session set-ups.
 type APIRun struct {
 	Clients       int           `json:"clients"`
+	Sealed        bool          `json:"sealed"`
 	DocumentBytes int           `json:"document_bytes"`
 	Submissions   int           `json:"submissions"`
 	Errors        int           `json:"errors"`
@@ -127,6 +139,10 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 	}
 	api := server.New(server.Config{Directory: st, Tokens: tokens, Seal: seal.NewServer(sk, seal.Limits{MaxPerAccount: 1 << 20}), Audit: alog,
 		Jobs: st, Documents: v, Guard: &auth.Guard{MaxFailures: 1 << 30}})
+	if cfg.Unsealed {
+		// This server's only: faxd mounts the handler sealed and nowhere else.
+		api.Handle("POST "+UnsealedPath, auth.FaxSend, false, api.FaxSubmitHandler())
+	}
 	certPEM, keyDER, err := server.SelfSigned([]string{"127.0.0.1"}, time.Now())
 	if err != nil {
 		return nil, err
@@ -155,7 +171,7 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 	hc := &http.Client{Transport: tr}
 	defer hc.CloseIdleConnections()
 
-	run := &APIRun{Clients: cfg.Clients, DocumentBytes: len(cfg.Document)}
+	run := &APIRun{Clients: cfg.Clients, Sealed: !cfg.Unsealed, DocumentBytes: len(cfg.Document)}
 	req := wire.FaxRequest{To: []string{"+15550100"}, Header: "faxbench"}
 	bcs := make([]*benchClient, cfg.Clients)
 	for i := range bcs {
@@ -168,7 +184,7 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 			return nil, err
 		}
 		bcs[i] = &benchClient{c: c, hc: hc, base: base, token: tok.Token}
-		if err := bcs[i].submit(ctx, req, cfg.Document); err != nil {
+		if err := bcs[i].submit(ctx, cfg.Unsealed, req, cfg.Document); err != nil {
 			return nil, fmt.Errorf("bench: the first submission: %w", err)
 		}
 	}
@@ -182,7 +198,7 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 			var mine []time.Duration
 			for time.Now().Before(end) && ctx.Err() == nil {
 				t0 := time.Now()
-				err := bc.submit(ctx, req, cfg.Document)
+				err := bc.submit(ctx, cfg.Unsealed, req, cfg.Document)
 				d := time.Since(t0)
 				mu.Lock()
 				if err != nil {
@@ -207,6 +223,9 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 	run.P50, run.P99, run.Max = quantiles(lat)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
+	}
+	if cfg.Unsealed {
+		return run, nil
 	}
 	// Set-ups on their own: each client opens sessions back to back, as
 	// the client does (seal.Open, POST /v1/seal/sessions, Confirm), with
@@ -254,8 +273,8 @@ func quantiles(d []time.Duration) (p50, p99, max time.Duration) {
 }
 
 // benchClient is one client: the API's client, and beside it the token
-// it logged in with, for what it has no call for (a set-up on demand)
-// over the same connection pool.
+// it logged in with, for what it has no call for (an unsealed
+// submission, a set-up on demand) over the same connection pool.
 type benchClient struct {
 	c     *client.Client
 	hc    *http.Client
@@ -263,10 +282,32 @@ type benchClient struct {
 	token string
 }
 
-// submit sends one fax by the client.
-func (bc *benchClient) submit(ctx context.Context, req wire.FaxRequest, doc []byte) error {
-	_, err := bc.c.Send(ctx, req, client.Document{Name: "letter.pdf", Body: bytes.NewReader(doc), Size: int64(len(doc))})
-	return err
+// submit sends one fax: by the client, sealed, or unsealed to
+// UnsealedPath with the body built as the client builds it.
+func (bc *benchClient) submit(ctx context.Context, unsealed bool, req wire.FaxRequest, doc []byte) error {
+	if !unsealed {
+		_, err := bc.c.Send(ctx, req, client.Document{Name: "letter.pdf", Body: bytes.NewReader(doc), Size: int64(len(doc))})
+		return err
+	}
+	meta, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	w, _ := mw.CreateFormField("request")
+	w.Write(meta)
+	w, _ = mw.CreateFormFile("document", "letter.pdf")
+	w.Write(doc)
+	if err := mw.Close(); err != nil {
+		return err
+	}
+	rb, err := bc.do(ctx, "POST", UnsealedPath, mw.FormDataContentType(), b.Bytes(), http.StatusCreated)
+	if err != nil {
+		return err
+	}
+	var f wire.FaxStatus
+	return json.Unmarshal(rb, &f)
 }
 
 // openSession sets up a message session and throws it away.
