@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -15,12 +16,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/faxd/faxd/api/audit"
 	"github.com/faxd/faxd/api/auth"
+	"github.com/faxd/faxd/api/client"
 	"github.com/faxd/faxd/api/seal"
 	"github.com/faxd/faxd/api/server"
 	"github.com/faxd/faxd/api/store"
@@ -38,13 +39,25 @@ type APIConfig struct {
 	// Setups is how long set-ups of message sessions are timed on their
 	// own after the submissions; 0: 3 s.
 	Setups time.Duration
+	// Unsealed submits without message-level encryption, to measure
+	// what the seal costs: a plain multipart POST with the bearer token
+	// to UnsealedPath, where the bench server (and no other) mounts
+	// server.FaxSubmitHandler; no set-ups are timed then.
+	Unsealed bool
 }
 
+// UnsealedPath is where RunAPI's server takes unsealed submissions when
+// APIConfig.Unsealed is set.
+const UnsealedPath = "/v1/bench/faxes-unsealed"
+
 // APIRun is what an API run measured: fax submissions over HTTPS (TLS
-// 1.3, HTTP/2) with message-level encryption, each a one-page document,
-// sessions reused as a real client reuses them; then session set-ups.
+// 1.3, HTTP/2), each a one-page document, sealed (message-level
+// encryption, by the API's own client, api/client) unless Sealed is
+// false; sessions and tokens reused as a real client reuses them; then,
+// sealed, session set-ups.
 type APIRun struct {
 	Clients       int           `json:"clients"`
+	Sealed        bool          `json:"sealed"`
 	DocumentBytes int           `json:"document_bytes"`
 	Submissions   int           `json:"submissions"`
 	Errors        int           `json:"errors"`
@@ -62,7 +75,12 @@ type APIRun struct {
 
 // RunAPI starts a faxd API server in a temporary data directory (store,
 // vault, audit log, all synced to disk as in production) on loopback and
-// drives it with cfg.Clients clients.
+// drives it with cfg.Clients clients. Each is a *client.Client of its
+// own (its own token and message session) over one shared connection
+// pool that trusts the server's certificate, just made, and no other.
+// Each logs in and submits once before the clock starts (the client
+// opens its session on its first sealed request), then submits until
+// the end.
 func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 	if cfg.Clients <= 0 {
 		cfg.Clients = 16
@@ -121,11 +139,19 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 	}
 	api := server.New(server.Config{Directory: st, Tokens: tokens, Seal: seal.NewServer(sk, seal.Limits{MaxPerAccount: 1 << 20}), Audit: alog,
 		Jobs: st, Documents: v, Guard: &auth.Guard{MaxFailures: 1 << 30}})
+	if cfg.Unsealed {
+		// This server's only: faxd mounts the handler sealed and nowhere else.
+		api.Handle("POST "+UnsealedPath, auth.FaxSend, false, api.FaxSubmitHandler())
+	}
 	certPEM, keyDER, err := server.SelfSigned([]string{"127.0.0.1"}, time.Now())
 	if err != nil {
 		return nil, err
 	}
 	cert, err := server.KeyPair(certPEM, keyDER)
+	if err != nil {
+		return nil, err
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
 	if err != nil {
 		return nil, err
 	}
@@ -137,25 +163,29 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 	go hs.ServeTLS(ln, "", "")
 	defer hs.Close()
 	base := "https://" + ln.Addr().String()
-	client := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, MaxIdleConnsPerHost: cfg.Clients,
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // our own certificate, just made
-	defer client.CloseIdleConnections()
+	roots := x509.NewCertPool()
+	roots.AddCert(leaf)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ForceAttemptHTTP2, tr.MaxIdleConnsPerHost = true, cfg.Clients
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS13}
+	hc := &http.Client{Transport: tr}
+	defer hc.CloseIdleConnections()
 
-	var mw bytes.Buffer
-	w := multipart.NewWriter(&mw)
-	fw, _ := w.CreateFormField("request")
-	fw.Write([]byte(`{"to":["+15550100"],"header":"faxbench"}`))
-	fw, _ = w.CreateFormFile("document", "letter.pdf")
-	fw.Write(cfg.Document)
-	w.Close()
-	inner := append([]byte(w.FormDataContentType()+"\n"), mw.Bytes()...)
-
-	run := &APIRun{Clients: cfg.Clients, DocumentBytes: len(cfg.Document)}
-	// Each client: a token, a session, then submissions until the end.
-	sess := make([]*clientSession, cfg.Clients)
-	for i := range sess {
-		if sess[i], err = newClientSession(client, base); err != nil {
+	run := &APIRun{Clients: cfg.Clients, Sealed: !cfg.Unsealed, DocumentBytes: len(cfg.Document)}
+	req := wire.FaxRequest{To: []string{"+15550100"}, Header: "faxbench"}
+	bcs := make([]*benchClient, cfg.Clients)
+	for i := range bcs {
+		c, err := client.New(client.Config{URL: base, Account: "bench", Name: "sender", Secret: "bench-secret", HTTPClient: hc})
+		if err != nil {
 			return nil, err
+		}
+		tok, err := c.Login(ctx)
+		if err != nil {
+			return nil, err
+		}
+		bcs[i] = &benchClient{c: c, hc: hc, base: base, token: tok.Token}
+		if err := bcs[i].submit(ctx, cfg.Unsealed, req, cfg.Document); err != nil {
+			return nil, fmt.Errorf("bench: the first submission: %w", err)
 		}
 	}
 	var mu sync.Mutex
@@ -163,13 +193,12 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 	cpu0, start := CPUTime(), time.Now()
 	end := start.Add(cfg.Duration)
 	var wg sync.WaitGroup
-	for _, cs := range sess {
+	for _, bc := range bcs {
 		wg.Go(func() {
 			var mine []time.Duration
-			buf := make([]byte, 0, len(inner)+seal.Overhead)
 			for time.Now().Before(end) && ctx.Err() == nil {
 				t0 := time.Now()
-				err := cs.submit(inner, buf)
+				err := bc.submit(ctx, cfg.Unsealed, req, cfg.Document)
 				d := time.Since(t0)
 				mu.Lock()
 				if err != nil {
@@ -195,15 +224,30 @@ func RunAPI(ctx context.Context, cfg APIConfig) (*APIRun, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	// Set-ups on their own: each client opens sessions back to back.
+	if cfg.Unsealed {
+		return run, nil
+	}
+	// Set-ups on their own: each client opens sessions back to back, as
+	// the client does (seal.Open, POST /v1/seal/sessions, Confirm), with
+	// its token; the client has no call that opens one on demand.
+	b, err := bcs[0].do(ctx, "GET", "/v1/seal/key", "", nil, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	var k wire.SealKey
+	json.Unmarshal(b, &k)
+	pub, err := base64.StdEncoding.DecodeString(k.PublicKey)
+	if err != nil {
+		return nil, err
+	}
 	var setups []time.Duration
 	send := time.Now().Add(cfg.Setups)
-	for _, cs := range sess {
+	for _, bc := range bcs {
 		wg.Go(func() {
 			var mine []time.Duration
-			for time.Now().Before(send) {
+			for time.Now().Before(send) && ctx.Err() == nil {
 				t0 := time.Now()
-				if err := cs.openSession(); err != nil {
+				if err := bc.openSession(ctx, pub); err != nil {
 					return
 				}
 				mine = append(mine, time.Since(t0))
@@ -228,93 +272,98 @@ func quantiles(d []time.Duration) (p50, p99, max time.Duration) {
 	return d[len(d)/2], d[len(d)*99/100], d[len(d)-1]
 }
 
-// clientSession is one client: its token and message session.
-type clientSession struct {
-	c     *http.Client
+// benchClient is one client: the API's client, and beside it the token
+// it logged in with, for what it has no call for (an unsealed
+// submission, a set-up on demand) over the same connection pool.
+type benchClient struct {
+	c     *client.Client
+	hc    *http.Client
 	base  string
 	token string
-	pub   []byte
-	seal  *seal.Client
 }
 
-func newClientSession(c *http.Client, base string) (*clientSession, error) {
-	cs := &clientSession{c: c, base: base}
-	body, _ := json.Marshal(wire.TokenRequest{Name: "sender", Secret: "bench-secret"})
-	b, err := cs.do("POST", "/v1/tokens", "application/json", body, nil, http.StatusCreated)
-	if err != nil {
-		return nil, err
+// submit sends one fax: by the client, sealed, or unsealed to
+// UnsealedPath with the body built as the client builds it.
+func (bc *benchClient) submit(ctx context.Context, unsealed bool, req wire.FaxRequest, doc []byte) error {
+	if !unsealed {
+		_, err := bc.c.Send(ctx, req, client.Document{Name: "letter.pdf", Body: bytes.NewReader(doc), Size: int64(len(doc))})
+		return err
 	}
-	var tr wire.TokenResponse
-	json.Unmarshal(b, &tr)
-	cs.token = tr.Token
-	b, err = cs.do("GET", "/v1/seal/key", "", nil, nil, http.StatusOK)
-	if err != nil {
-		return nil, err
-	}
-	var k wire.SealKey
-	json.Unmarshal(b, &k)
-	if cs.pub, err = base64.StdEncoding.DecodeString(k.PublicKey); err != nil {
-		return nil, err
-	}
-	return cs, cs.openSession()
-}
-
-func (cs *clientSession) openSession() error {
-	c, err := seal.Open(cs.pub, "bench", time.Now(), seal.Limits{})
+	meta, err := json.Marshal(req)
 	if err != nil {
 		return err
 	}
-	b, err := cs.do("POST", "/v1/seal/sessions", "application/octet-stream", c.Setup(), nil, http.StatusCreated)
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	w, _ := mw.CreateFormField("request")
+	w.Write(meta)
+	w, _ = mw.CreateFormFile("document", "letter.pdf")
+	w.Write(doc)
+	if err := mw.Close(); err != nil {
+		return err
+	}
+	rb, err := bc.do(ctx, "POST", UnsealedPath, mw.FormDataContentType(), b.Bytes(), http.StatusCreated)
+	if err != nil {
+		return err
+	}
+	var f wire.FaxStatus
+	return json.Unmarshal(rb, &f)
+}
+
+// openSession sets up a message session and throws it away.
+func (bc *benchClient) openSession(ctx context.Context, pub []byte) error {
+	c, err := seal.Open(pub, "bench", time.Now(), seal.Limits{})
+	if err != nil {
+		return err
+	}
+	b, err := bc.do(ctx, "POST", "/v1/seal/sessions", "application/octet-stream", c.Setup(), http.StatusCreated)
 	if err != nil {
 		return err
 	}
 	var ss wire.SealSession
 	json.Unmarshal(b, &ss)
 	proof, _ := base64.StdEncoding.DecodeString(ss.Confirm)
-	if err := c.Confirm(proof); err != nil {
-		return err
-	}
-	cs.seal = c
-	return nil
+	return c.Confirm(proof)
 }
 
-func (cs *clientSession) submit(inner, buf []byte) error {
-	seq, sealed, err := cs.seal.SealRequest(buf[:0], "POST", "/v1/faxes", inner)
-	if err != nil {
-		return err
+// do sends a request with the account and the token, and reads the
+// answer, which must have status want. A token that has expired is
+// renewed through the client, and the request sent once more.
+func (bc *benchClient) do(ctx context.Context, method, path, ctype string, body []byte, want int) ([]byte, error) {
+	b, status, err := bc.exchange(ctx, method, path, ctype, body)
+	var eb wire.ErrorBody
+	if err == nil && status == http.StatusUnauthorized && json.Unmarshal(b, &eb) == nil && eb.Error.Code == wire.CodeTokenExpired {
+		tok, lerr := bc.c.Login(ctx)
+		if lerr != nil {
+			return nil, lerr
+		}
+		bc.token = tok.Token
+		b, status, err = bc.exchange(ctx, method, path, ctype, body)
 	}
-	hdr := map[string]string{wire.HeaderSealSession: cs.seal.ID().String(), wire.HeaderSealSeq: strconv.FormatUint(seq, 10)}
-	b, err := cs.do("POST", "/v1/faxes", wire.ContentTypeSealed, sealed, hdr, http.StatusCreated)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = cs.seal.OpenResponse(nil, seq, "POST", "/v1/faxes", http.StatusCreated, b)
-	return err
+	if status != want {
+		return nil, fmt.Errorf("%s %s: %d %.200s", method, path, status, b)
+	}
+	return b, nil
 }
 
-func (cs *clientSession) do(method, path, ctype string, body []byte, hdr map[string]string, want int) ([]byte, error) {
-	req, _ := http.NewRequest(method, cs.base+path, bytes.NewReader(body))
+func (bc *benchClient) exchange(ctx context.Context, method, path, ctype string, body []byte) ([]byte, int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, bc.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, err
+	}
 	req.Header.Set(wire.HeaderAccount, "bench")
-	if cs.token != "" {
-		req.Header.Set("Authorization", "Bearer "+cs.token)
-	}
+	req.Header.Set("Authorization", "Bearer "+bc.token)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := cs.c.Do(req)
+	resp, err := bc.hc.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != want {
-		return nil, fmt.Errorf("%s %s: %d %.200s", method, path, resp.StatusCode, b)
-	}
-	return b, nil
+	return b, resp.StatusCode, err
 }

@@ -75,6 +75,15 @@ func (s *Server) faxRoutes() {
 	s.Handle("DELETE /v1/faxes/{id}", auth.FaxCancel, false, http.HandlerFunc(s.cancelFax))
 }
 
+// FaxSubmitHandler returns the fax submission handler itself: the one
+// POST /v1/faxes wraps in the seal, taking the multipart body in the
+// clear. It is for measuring the seal's cost (faxbench api mounts it on
+// its own server beside the sealed resource, through Handle); faxd never
+// mounts it unsealed. Like POST /v1/faxes it needs Config.Jobs and
+// Config.Documents, and a request that has passed the account and token
+// checks.
+func (s *Server) FaxSubmitHandler() http.Handler { return http.HandlerFunc(s.postFax) }
+
 var objEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 func newObjectID() string {

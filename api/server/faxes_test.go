@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/faxd/faxd/api/auth"
 	"github.com/faxd/faxd/api/store"
 	"github.com/faxd/faxd/api/wire"
 )
@@ -132,4 +133,46 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestFaxSubmitHandler: the submission handler is reached unsealed only
+// where a caller mounts it itself (faxbench api, on its own server); the
+// server's own routes refuse an unsealed submission, before and after.
+func TestFaxSubmitHandler(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token("acme", "sender", "s3cret")
+	ct, body := multipartBody(t, `{"to":["+15550100"]}`, []byte("%PDF-1.7\nmeasured\n"))
+	refused := func(when string) {
+		t.Helper()
+		if resp, b := f.do("POST", "/v1/faxes", "acme", tok, ct, body, nil); resp.StatusCode != http.StatusBadRequest || errCode(t, b) != wire.CodeSealRequired {
+			t.Errorf("%s: unsealed POST /v1/faxes: %d %s", when, resp.StatusCode, b)
+		}
+		if resp, b := f.do("POST", "/v1/faxes/", "acme", tok, ct, body, nil); resp.StatusCode < 400 {
+			t.Errorf("%s: unsealed POST /v1/faxes/: %d %s", when, resp.StatusCode, b)
+		}
+	}
+	refused("before")
+	if resp, b := f.do("POST", "/v1/bench/faxes-unsealed", "acme", tok, ct, body, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("not mounted: %d %s", resp.StatusCode, b)
+	}
+	if n := f.objects(); n != 0 {
+		t.Fatalf("%d objects in the vault after refusals", n)
+	}
+	// Mounted as faxbench mounts it: the account and token checks stay,
+	// the seal is gone, and what it takes is a submission.
+	f.srv.Handle("POST /v1/bench/faxes-unsealed", auth.FaxSend, false, f.srv.FaxSubmitHandler())
+	resp, b := f.do("POST", "/v1/bench/faxes-unsealed", "acme", tok, ct, body, nil)
+	var fs wire.FaxStatus
+	json.Unmarshal(b, &fs)
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Content-Type") != "application/json" || fs.State != "queued" || f.objects() != 1 {
+		t.Fatalf("mounted: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := f.do("POST", "/v1/bench/faxes-unsealed", "acme", "", ct, body, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("mounted, no token: %d %s", resp.StatusCode, b)
+	}
+	rtok := f.token("acme", "inbox", "r3ad")
+	if resp, b := f.do("POST", "/v1/bench/faxes-unsealed", "acme", rtok, ct, body, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("mounted, a receiver's token: %d %s", resp.StatusCode, b)
+	}
+	refused("after")
 }

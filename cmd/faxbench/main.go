@@ -18,9 +18,10 @@
 //	faxbench api [-clients N[,N...]] [-duration D] [-setups D] [-out DIR]
 //
 // submits faxes (a one-page PDF each) to a faxd API server in a temporary
-// data directory over HTTPS with message-level encryption, sessions
-// reused, and then times session set-ups on their own (see bench.RunAPI);
-// results in api.json.
+// data directory over HTTPS by the API's client, with message-level
+// encryption, sessions reused, and then times session set-ups on their
+// own; then again without the seal, to measure its cost (see
+// bench.RunAPI); results in api.json.
 package main
 
 import (

@@ -97,13 +97,18 @@ func TestAPICommand(t *testing.T) {
 	if err := run([]string{"api", "-clients", "2", "-duration", "200ms", "-setups", "100ms", "-out", dir}, &out, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
-	if !strings.Contains(out.String(), "session set-ups/s") {
+	if !strings.Contains(out.String(), "session set-ups/s") || !strings.Contains(out.String(), "sealed") || !strings.Contains(out.String(), "2 clients: the seal costs") {
 		t.Fatalf("no table:\n%s", out.String())
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "api.json"))
 	var rep apiReport
-	if err != nil || json.Unmarshal(b, &rep) != nil || len(rep.Runs) != 1 || rep.Runs[0].Submissions == 0 || rep.Runs[0].Errors != 0 {
+	if err != nil || json.Unmarshal(b, &rep) != nil || len(rep.Runs) != 2 || !rep.Runs[0].Sealed || rep.Runs[1].Sealed {
 		t.Fatalf("api.json: %v\n%s", err, b)
+	}
+	for _, r := range rep.Runs {
+		if r.Submissions == 0 || r.Errors != 0 || (r.Setups == 0) == r.Sealed {
+			t.Fatalf("api.json: %+v", r)
+		}
 	}
 	for _, args := range [][]string{{"api", "-clients", "0"}, {"api", "-duration", "0s"}, {"api", "x"}} {
 		if err := run(args, &out, &errOut); !errors.Is(err, errUsage) {
