@@ -3,4 +3,4 @@
 package main
 
 // testPeriod is the tick of the faster-than-real-time server runs in tests.
-const testPeriod = "1ms"
+const testPeriod = "3ms"
