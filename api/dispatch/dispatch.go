@@ -396,6 +396,7 @@ func (d *Dispatcher) render(ctx context.Context, j store.Job, req *wire.FaxReque
 		}
 		ps, err := document.Decode(ctx, rc, &o)
 		rc.Close()
+		d.audit(audit.Entry{Account: j.Account, Action: "document.read", Object: doc.Object, Outcome: outcome(err), Detail: "rendered for " + j.ID})
 		if err != nil {
 			return nil, fmt.Errorf("document %s (%s): %w", doc.Object, doc.ContentType, err)
 		}
@@ -405,6 +406,13 @@ func (d *Dispatcher) render(ctx context.Context, j store.Job, req *wire.FaxReque
 		return nil, errors.New("the documents hold no page")
 	}
 	return pages, nil
+}
+
+func outcome(err error) string {
+	if err != nil {
+		return "failed"
+	}
+	return "ok"
 }
 
 // destroyDocuments destroys a final job's documents.

@@ -213,7 +213,8 @@ func TestSendAndReceive(t *testing.T) {
 	id := r.submit(wire.FaxRequest{To: []string{acmeNumber}, Ident: "+1 555 0199", ECM: ecm(true), MaxRate: 14400}, long)
 	j := r.final(id)
 	rc := j.Recipients[0]
-	if j.State != store.JobSent || j.Pages != 2 || rc.PagesSent != 2 || rc.Tries != 1 || len(rc.Attempts) != 1 || rc.Attempts[0].Result != "ok" || rc.Attempts[0].Call == "" {
+	if j.State != store.JobSent || j.Pages != 2 || rc.PagesSent != 2 || rc.Tries != 1 || len(rc.Attempts) != 1 || rc.Attempts[0].Result != "ok" || rc.Attempts[0].Call == "" ||
+		rc.Attempts[0].Record == nil || rc.Attempts[0].Record.Modem != "V.17" || rc.Attempts[0].Record.Pages != 2 {
 		t.Fatalf("job %+v", j)
 	}
 	r.destroyed(j)

@@ -55,7 +55,7 @@ func StatusOf(j store.Job) wire.FaxStatus {
 		rs := wire.RecipientStatus{To: r.Number, State: r.State, PagesSent: r.PagesSent, NextAttempt: timePtr(r.NextAttempt), Attempts: []wire.AttemptStatus{}}
 		for _, a := range r.Attempts {
 			rs.Attempts = append(rs.Attempts, wire.AttemptStatus{N: a.N, Started: a.Started, Ended: timePtr(a.Ended), Result: a.Result,
-				PagesSent: a.PagesSent, FirstPage: a.FirstPage, Call: a.Call})
+				PagesSent: a.PagesSent, FirstPage: a.FirstPage, Call: a.Call, CallRecord: callView(a.Record)})
 		}
 		if r.State == store.RecipientSent && j.State == store.JobFailed {
 			st.State = wire.StatePartial

@@ -226,9 +226,17 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	out := wire.CallList{Calls: []wire.CallRecord{}, Next: next}
 	for _, c := range cs {
-		out.Calls = append(out.Calls, wire.CallRecord{ID: c.ID, Direction: c.Direction, Fax: c.Fax, Inbox: c.Inbox, Local: c.Local, Remote: c.Remote,
-			RemoteIdent: c.RemoteIdent, Started: c.Started, Answered: timePtr(c.Answered), Ended: c.Ended, Pages: c.Pages, Rate: c.Rate,
-			Modem: c.Modem, ECM: c.ECM, Result: c.Result, Detail: c.Detail})
+		out.Calls = append(out.Calls, *callView(&c))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// callView is a call record as the API shows it.
+func callView(c *store.CallRecord) *wire.CallRecord {
+	if c == nil {
+		return nil
+	}
+	return &wire.CallRecord{ID: c.ID, Direction: c.Direction, Fax: c.Fax, Inbox: c.Inbox, Local: c.Local, Remote: c.Remote,
+		RemoteIdent: c.RemoteIdent, Started: c.Started, Answered: timePtr(c.Answered), Ended: c.Ended, Pages: c.Pages, Rate: c.Rate,
+		Modem: c.Modem, ECM: c.ECM, Result: c.Result, Detail: c.Detail}
 }

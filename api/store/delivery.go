@@ -38,7 +38,8 @@ type Attempt struct {
 	Result    string    // "" while it runs
 	FirstPage int       // from 1: the pages before were confirmed by earlier attempts
 	PagesSent int       // pages this attempt got confirmed
-	Call      string    // its call record
+	Call      string    // its call record's ID
+	Record    *CallRecord
 }
 
 // A CallRecord is a call detail record: kept after the documents and
@@ -94,7 +95,8 @@ func (s *Store) recipients(ctx context.Context, q querier, job string) ([]Recipi
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = q.QueryContext(ctx, `SELECT n, attempt, started, ended, result, first_page, pages_sent, call FROM attempts WHERE job = ? ORDER BY n, attempt`, job)
+	rows, err = q.QueryContext(ctx, `SELECT a.n, a.attempt, a.started, a.ended, a.result, a.first_page, a.pages_sent, a.call, `+callColumns("c")+`
+		FROM attempts a LEFT JOIN calls c ON c.id = a.call AND a.call != '' WHERE a.job = ? ORDER BY a.n, a.attempt`, job)
 	if err != nil {
 		return nil, err
 	}
@@ -103,13 +105,15 @@ func (s *Store) recipients(ctx context.Context, q querier, job string) ([]Recipi
 		var a Attempt
 		var n int
 		var started, ended int64
-		if err := rows.Scan(&n, &a.N, &started, &ended, &a.Result, &a.FirstPage, &a.PagesSent, &a.Call); err != nil {
+		var cs nullCall
+		if err := rows.Scan(append([]any{&n, &a.N, &started, &ended, &a.Result, &a.FirstPage, &a.PagesSent, &a.Call}, cs.dest()...)...); err != nil {
 			return nil, err
 		}
 		a.Started = time.Unix(0, started).UTC()
 		if ended != 0 {
 			a.Ended = time.Unix(0, ended).UTC()
 		}
+		a.Record = cs.record()
 		if n >= 0 && n < len(rs) {
 			rs[n].Attempts = append(rs[n].Attempts, a)
 		}
@@ -454,6 +458,36 @@ func fromNano(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
+// callColumns are a call record's columns, of the calls table as t.
+func callColumns(t string) string {
+	cols := []string{"id", "account", "direction", "fax", "inbox", "local", "remote", "remote_ident", "started", "answered", "ended", "pages", "rate", "modem", "ecm", "result", "detail"}
+	for i, c := range cols {
+		cols[i] = t + "." + c
+	}
+	return strings.Join(cols, ", ")
+}
+
+// nullCall scans callColumns where a LEFT JOIN may have found no call.
+type nullCall struct {
+	id, account, direction, fax, inbox, local, remote, ident, modem, result, detail sql.NullString
+	started, answered, ended, pages, rate, ecm                                      sql.NullInt64
+}
+
+func (n *nullCall) dest() []any {
+	return []any{&n.id, &n.account, &n.direction, &n.fax, &n.inbox, &n.local, &n.remote, &n.ident, &n.started, &n.answered, &n.ended,
+		&n.pages, &n.rate, &n.modem, &n.ecm, &n.result, &n.detail}
+}
+
+func (n *nullCall) record() *CallRecord {
+	if !n.id.Valid {
+		return nil
+	}
+	return &CallRecord{ID: n.id.String, Account: n.account.String, Direction: n.direction.String, Fax: n.fax.String, Inbox: n.inbox.String,
+		Local: n.local.String, Remote: n.remote.String, RemoteIdent: n.ident.String, Started: fromNano(n.started.Int64),
+		Answered: fromNano(n.answered.Int64), Ended: fromNano(n.ended.Int64), Pages: int(n.pages.Int64), Rate: int(n.rate.Int64),
+		Modem: n.modem.String, ECM: n.ecm.Int64 != 0, Result: n.result.String, Detail: n.detail.String}
+}
+
 // CallOptions filter and page the call records.
 type CallOptions struct {
 	Direction string // "", "in" or "out"
@@ -470,14 +504,13 @@ func (s *Store) ListCalls(ctx context.Context, account string, o CallOptions) (c
 	if err != nil {
 		return nil, "", err
 	}
-	q := `SELECT seq, id, account, direction, fax, inbox, local, remote, remote_ident, started, answered, ended, pages, rate, modem, ecm, result, detail
-		FROM calls WHERE account = ? AND seq < ?`
+	q := `SELECT c.seq, ` + callColumns("c") + ` FROM calls c WHERE c.account = ? AND c.seq < ?`
 	args := []any{account, before}
 	if o.Direction != "" {
-		q += ` AND direction = ?`
+		q += ` AND c.direction = ?`
 		args = append(args, o.Direction)
 	}
-	q += ` ORDER BY seq DESC LIMIT ?`
+	q += ` ORDER BY c.seq DESC LIMIT ?`
 	args = append(args, limit+1)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -486,19 +519,16 @@ func (s *Store) ListCalls(ctx context.Context, account string, o CallOptions) (c
 	defer rows.Close()
 	var last int64
 	for rows.Next() {
-		var c CallRecord
-		var seq, started, answered, ended int64
-		var ecm int
-		if err := rows.Scan(&seq, &c.ID, &c.Account, &c.Direction, &c.Fax, &c.Inbox, &c.Local, &c.Remote, &c.RemoteIdent, &started, &answered, &ended,
-			&c.Pages, &c.Rate, &c.Modem, &ecm, &c.Result, &c.Detail); err != nil {
+		var seq int64
+		var nc nullCall
+		if err := rows.Scan(append([]any{&seq}, nc.dest()...)...); err != nil {
 			return nil, "", err
 		}
 		if len(calls) == limit {
 			next = cursor(last)
 			break
 		}
-		c.Started, c.Answered, c.Ended, c.ECM = fromNano(started), fromNano(answered), fromNano(ended), ecm != 0
-		calls, last = append(calls, c), seq
+		calls, last = append(calls, *nc.record()), seq
 	}
 	return calls, next, rows.Err()
 }

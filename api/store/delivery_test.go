@@ -76,7 +76,7 @@ func TestDelivery(t *testing.T) {
 	j := jobState(t, s, "acme", id)
 	r := j.Recipients[0]
 	if j.State != JobSending || r.State != RecipientQueued || r.Dials != 1 || r.Tries != 0 || !r.NextAttempt.Equal(now.Add(4*time.Minute)) ||
-		len(r.Attempts) != 1 || r.Attempts[0].Result != "busy" || r.Attempts[0].Call == "" {
+		len(r.Attempts) != 1 || r.Attempts[0].Result != "busy" || r.Attempts[0].Call == "" || r.Attempts[0].Record == nil || r.Attempts[0].Record.Remote != "+15550100" {
 		t.Fatalf("after busy: %+v", r)
 	}
 	a, first, err = s.StartAttempt(ctx, id, 0, now.Add(5*time.Minute))

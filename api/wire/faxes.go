@@ -34,6 +34,9 @@ type AttemptStatus struct {
 	PagesSent int        `json:"pages_sent"`
 	FirstPage int        `json:"first_page"`
 	Call      string     `json:"call,omitempty"`
+	// CallRecord is the attempt's call detail record (none for an attempt
+	// that placed no call, or cut short by a stopped server).
+	CallRecord *CallRecord `json:"call_record,omitempty"`
 }
 
 // StatePartial is the state of a failed fax that some recipients got.
