@@ -136,6 +136,19 @@ func (t *Terminal) receive(in []int16) {
 	// half duplex) until the fast carrier drops: like SpanDSP, stop
 	// running the V.21 receiver beside it then, which saves a good share
 	// of a receiving call's cost.
+	//
+	// And while we transmit a V.21 frame or a fast modem signal, nothing of
+	// the far end's can be on the line either (T.30 is half duplex there;
+	// SpanDSP's T.30 sets no receiver for its B, C and D transmit phases):
+	// no receiver runs, which saves the sender of a page the V.21
+	// receiver's cost for the whole page, and keeps our own echo out.
+	// (Tones are another matter: the caller listens for the answer while
+	// it sends CNG.)
+	if t.tx != nil {
+		t.v21Paused = true
+		t.flushOctets()
+		return
+	}
 	if t.fastUp && t.fast != nil {
 		t.v21Paused = true
 	} else {
