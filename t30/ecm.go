@@ -509,7 +509,7 @@ func (e *Engine) ecmAccept() {
 		}
 		e.rxPageOpen = false
 		if err := e.cfg.Sink.EndPage(PageResult{Rows: e.rxStats.Rows, BadRows: e.rxStats.BadRows,
-			LongestBadRun: e.rxStats.LongestBadRun, Response: resp, Accepted: true}); err != nil {
+			LongestBadRun: e.rxStats.LongestBadRun, Response: resp, Accepted: true, Coding: e.sess.coding, Data: r.data}); err != nil {
 			e.fail(ErrDocument, "page sink: "+err.Error())
 			return
 		}

@@ -1074,7 +1074,7 @@ func (e *Engine) gotPostPage(fcf FCF) {
 	if e.rxPageOpen {
 		e.rxPageOpen = false
 		if err := e.cfg.Sink.EndPage(PageResult{Rows: e.rxStats.Rows, BadRows: e.rxStats.BadRows,
-			LongestBadRun: e.rxStats.LongestBadRun, Response: resp, Accepted: resp != RTN}); err != nil {
+			LongestBadRun: e.rxStats.LongestBadRun, Response: resp, Accepted: resp != RTN, Coding: e.sess.coding, Data: e.rxData}); err != nil {
 			e.fail(ErrDocument, "page sink: "+err.Error())
 			return
 		}

@@ -45,6 +45,16 @@ type PageResult struct {
 	LongestBadRun int  // longest run of consecutive bad rows
 	Response      FCF  // MCF, RTP or RTN (T.30 §5.3.6.1.6); ERR after EOR
 	Accepted      bool // the page is kept (MCF, RTP, ERR); false after RTN
+
+	// Coding and Data are the page's image as the line carried it: the
+	// T.4 or T.6 stream, first bit in each octet's least significant bit
+	// (non-ECM: every octet from the first EOL to the carrier's end, RTC
+	// and what followed it included; ECM: the page's frames in order).
+	// A sink that keeps the page as received (a fax server's inbox, which
+	// need not code it again) copies Data: it is the engine's, and valid
+	// only during EndPage.
+	Coding t4.Coding
+	Data   []byte
 }
 
 // A PageSink receives pages: StartPage, the decoded rows, EndPage. A page

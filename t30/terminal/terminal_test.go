@@ -2,6 +2,7 @@ package terminal
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"testing"
 
@@ -37,9 +38,9 @@ func testPage(res document.Resolution, seed uint64) *document.Page {
 // not nil, and returns both results and the pages received.
 func call(t *testing.T, pages []*document.Page, tune func(*t30.Config), lineCfg *line.Config) (tx, rx *t30.Result, got []*document.Page) {
 	t.Helper()
-	sink := &t30.MemorySink{}
+	sink, coded := &t30.MemorySink{}, &t30.CodedSink{}
 	scfg := t30.Config{Caller: true, Source: &t30.MemorySource{Pages: pages}, Ident: "+1 555 0100"}
-	rcfg := t30.Config{Sink: sink, Ident: "+1 555 0199"}
+	rcfg := t30.Config{Sink: tee{sink, coded}, Ident: "+1 555 0199"}
 	if tune != nil {
 		tune(&scfg)
 		tune(&rcfg)
@@ -77,7 +78,31 @@ func call(t *testing.T, pages []*document.Page, tune func(*t30.Config), lineCfg 
 	if !a.Done() || !b.Done() {
 		t.Fatalf("the call did not end: sender in %s, receiver in %s", a.Engine().State(), b.Engine().State())
 	}
+	// The pages kept as received decode to the very pixels the receiver
+	// decoded during the call, bad rows concealed alike.
+	if len(coded.Pages) != len(sink.Pages) {
+		t.Fatalf("%d pages kept coded, %d decoded", len(coded.Pages), len(sink.Pages))
+	}
+	for i, cp := range coded.Pages {
+		p, err := cp.Decode()
+		if err != nil || !samePage(p, sink.Pages[i]) || cp.Rows != sink.Pages[i].Rows {
+			t.Errorf("page %d kept coded (%v, %d octets) decodes otherwise: %v", i+1, cp.Coding, len(cp.Data), err)
+		}
+	}
 	return a.Result(), b.Result(), sink.Pages
+}
+
+// tee is two sinks at once.
+type tee [2]t30.PageSink
+
+func (s tee) StartPage(info t30.PageInfo) error {
+	return errors.Join(s[0].StartPage(info), s[1].StartPage(info))
+}
+
+func (s tee) WriteRow(row []byte) error { return errors.Join(s[0].WriteRow(row), s[1].WriteRow(row)) }
+
+func (s tee) EndPage(res t30.PageResult) error {
+	return errors.Join(s[0].EndPage(res), s[1].EndPage(res))
 }
 
 func samePage(a, b *document.Page) bool {
