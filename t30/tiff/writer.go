@@ -198,6 +198,7 @@ type PageWriter struct {
 	stripAt int64
 	row     []byte // uncompressed row buffer
 	closed  bool
+	coded   bool // WriteCoded gave the page
 }
 
 // AddPage starts a page. The previous page must be closed.
@@ -282,6 +283,9 @@ func (p *PageWriter) WriteRow(row []byte) error {
 	if w.err != nil {
 		return w.err
 	}
+	if p.coded {
+		return fmt.Errorf("%w: a row after coded data", ErrUnsupported)
+	}
 	nb := (p.spec.Width + 7) >> 3
 	if len(row) < nb {
 		return fmt.Errorf("%w: %d octets, want %d", t4.ErrRowSize, len(row), nb)
@@ -312,6 +316,35 @@ func (p *PageWriter) WriteRow(row []byte) error {
 	if p.inStrip == p.rps {
 		p.endStrip()
 	}
+	return w.err
+}
+
+// WriteCoded gives the page, instead of its rows, its rows already coded
+// as the page's Coding says (MH, MR or MMR, in the Writer's FillOrder):
+// rows rows, written as they are in one strip. A fax received is stored so,
+// as it came (RFC 2306 §2: Class F keeps the data a receiver got; a G3
+// strip may then end with RTC, which readers stop at after ImageLength
+// rows). It may not follow WriteRow, nor be called twice for a page.
+func (p *PageWriter) WriteCoded(data []byte, rows int) error {
+	w := p.w
+	switch {
+	case p.closed:
+		return ErrClosed
+	case w.err != nil:
+		return w.err
+	case p.rows > 0 || len(p.offs) > 0:
+		return fmt.Errorf("%w: coded data after rows", ErrUnsupported)
+	case p.spec.Coding == Uncompressed:
+		return fmt.Errorf("%w: coded data for an uncompressed page", ErrUnsupported)
+	case rows < 1 || rows > MaxHeight:
+		return fmt.Errorf("%w: %d rows (1..%d)", ErrLimit, rows, MaxHeight)
+	case len(data) == 0 || int64(len(data)) > math.MaxUint32:
+		return fmt.Errorf("%w: %d octets of coded data", ErrLimit, len(data))
+	}
+	at := w.pos
+	w.write(data)
+	p.offs, p.cnts = append(p.offs, uint32(at)), append(p.cnts, uint32(len(data)))
+	p.rows, p.rps, p.coded = rows, rows, true
 	return w.err
 }
 
