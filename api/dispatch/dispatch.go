@@ -734,7 +734,7 @@ func (d *Dispatcher) receive(r *media.Received) {
 	cr.Account = account
 	obj := newObjectID()
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeTIFF(pw, r, d.cfg.Now())) }()
+	go func() { pw.CloseWithError(writeTIFF(pw, r)) }()
 	if _, err := d.cfg.Vault.Put(obj, pr); err != nil {
 		pr.CloseWithError(err)
 		d.cfg.Vault.Destroy(obj)

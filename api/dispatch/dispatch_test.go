@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +23,7 @@ import (
 	"github.com/faxd/faxd/hal/sched"
 	"github.com/faxd/faxd/hal/sim"
 	"github.com/faxd/faxd/t30"
+	"github.com/faxd/faxd/t30/t4"
 	"github.com/faxd/faxd/t30/tiff"
 )
 
@@ -229,14 +232,21 @@ func TestSendAndReceive(t *testing.T) {
 	}
 	b, _ := io.ReadAll(rd)
 	rd.Close()
-	tr, err := tiff.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil || tr.NumPages() != 2 || tr.Page(0).Compression != tiff.CompressionG4 {
-		t.Fatalf("the image: %v", err)
-	}
+	checkTIFF(t, b, 2, tiff.CompressionG4)
 	calls, _, _ := r.st.ListCalls(context.Background(), "acme", store.CallOptions{})
 	if len(calls) != 2 {
 		t.Fatalf("%d call records", len(calls))
 	}
+	// Without ECM the page is kept as MR, as the line carried it.
+	id = r.submit(wire.FaxRequest{To: []string{acmeNumber}, ECM: ecm(false)}, letter)
+	if j := r.final(id); j.State != store.JobSent {
+		t.Fatalf("non-ECM: %+v", j)
+	}
+	e = r.inbox(2)[0]
+	rd, _ = r.v.Get(e.Object)
+	b, _ = io.ReadAll(rd)
+	rd.Close()
+	checkTIFF(t, b, 1, tiff.CompressionG3)
 	for _, c := range calls {
 		if c.Result != "ok" || c.Pages != 2 || c.Modem != "V.17" || c.Rate < 7200 || !c.ECM {
 			t.Errorf("call %+v", c)
@@ -391,5 +401,44 @@ func TestWebhook(t *testing.T) {
 		if h.err != nil || h.status.ID != id || h.status.State != "sent" || h.delivery == "" || h.delivery != got[0].delivery {
 			t.Errorf("delivery %+v", h)
 		}
+	}
+}
+
+// checkTIFF reads a received fax's TIFF whole with our reader and, when
+// installed, has libtiff's tiffcp decode it without a warning.
+func checkTIFF(t *testing.T, b []byte, pages, compression int) {
+	t.Helper()
+	tr, err := tiff.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil || tr.NumPages() != pages {
+		t.Fatalf("the image: %v", err)
+	}
+	for i := range pages {
+		info := tr.Page(i)
+		if info.Compression != compression || info.FillOrder != t4.MSBFirst {
+			t.Errorf("page %d: compression %d, fill order %d", i+1, info.Compression, info.FillOrder)
+		}
+		rr, err := tr.Rows(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := make([]byte, (info.Width+7)/8)
+		for y := range info.Height {
+			if err := rr.Next(row); err != nil {
+				t.Fatalf("page %d row %d: %v", i+1, y, err)
+			}
+		}
+		if st := rr.Stats(); st.BadRows != 0 {
+			t.Errorf("page %d: %d bad rows", i+1, st.BadRows)
+		}
+	}
+	if _, err := exec.LookPath("tiffcp"); err != nil {
+		return
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.tif")
+	os.WriteFile(in, b, 0o600)
+	out, err := exec.Command("tiffcp", "-c", "none", in, filepath.Join(dir, "out.tif")).CombinedOutput()
+	if err != nil || len(out) > 0 {
+		t.Errorf("tiffcp: %v %s", err, out)
 	}
 }

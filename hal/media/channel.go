@@ -53,7 +53,7 @@ type channel struct {
 	// the call
 	job      *job // outgoing, nil for an incoming call
 	term     *terminal.Terminal
-	sink     *pageSink
+	sink     *t30.CodedSink
 	in, out  []int16
 	ticks    int // ticks since the answer
 	linger   int // ticks since the terminal was done
@@ -222,7 +222,7 @@ func (c *channel) answer() {
 	cfg := c.s.cfg.T30
 	cfg.Caller = false
 	cfg.Source = nil
-	c.sink = &pageSink{}
+	c.sink = &t30.CodedSink{}
 	cfg.Sink = c.sink
 	c.startTerminal(cfg)
 }
@@ -333,7 +333,7 @@ func (c *channel) endCallErr(cause Cause, err error) {
 		})
 	} else if term != nil {
 		r := &Received{
-			Number: c.name, Pages: sink.pages, Fax: res, Cause: cause, Err: oerr,
+			Number: c.name, Pages: sink.Pages, Fax: res, Cause: cause, Err: oerr,
 			Answered: answered, Ended: now, Ticks: ticks,
 		}
 		if res != nil {

@@ -115,9 +115,12 @@ func (o *Outcome) OK() bool { return o.Err == nil }
 
 // Received is a fax that came in: an entry of a number's inbox.
 type Received struct {
-	Number          string // the number dialled: the channel's name
-	Remote          string // the sender's TSI
-	Pages           []*document.Page
+	Number string // the number dialled: the channel's name
+	Remote string // the sender's TSI
+	// Pages are the pages as the line carried them (their T.4/T.6 data),
+	// kept so rather than as pixels: some 15 times smaller, and stored as
+	// they are (TIFF Class F); ReceivedPage.Decode gives the pixels.
+	Pages           []*t30.ReceivedPage
 	Fax             *t30.Result
 	Cause           Cause // CauseNone unless the call was cut short
 	Err             error // nil when the fax came in completely

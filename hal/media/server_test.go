@@ -125,13 +125,17 @@ func wait(t testing.TB, s *media.Server, id media.JobID) *media.Outcome {
 	return o
 }
 
-func samePages(t testing.TB, got, want []*document.Page) {
+func samePages(t testing.TB, got []*t30.ReceivedPage, want []*document.Page) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%d pages, want %d", len(got), len(want))
 	}
 	for i := range want {
-		p, q := want[i], got[i]
+		q, err := got[i].Decode()
+		if err != nil {
+			t.Fatalf("page %d: %v", i+1, err)
+		}
+		p := want[i]
 		if p.Width != q.Width || p.Rows != q.Rows || !bytes.Equal(p.Pix, q.Pix) {
 			t.Errorf("page %d differs: %dx%d, want %dx%d", i+1, q.Width, q.Rows, p.Width, p.Rows)
 		}
