@@ -13,6 +13,7 @@ import (
 	"github.com/faxd/faxd/hal/media"
 	"github.com/faxd/faxd/hal/sched"
 	"github.com/faxd/faxd/hal/sim"
+	"github.com/faxd/faxd/t30"
 	"github.com/faxd/faxd/t30/document"
 	"github.com/faxd/faxd/t30/terminal"
 )
@@ -55,6 +56,9 @@ type ServerRun struct {
 	Failed    int `json:"failed"`
 	// FirstFailure is the first failed call's error, if any.
 	FirstFailure string `json:"first_failure,omitempty"`
+	// FirstRxFailure is what the receiving end said of the first fax it
+	// did not take whole.
+	FirstRxFailure string `json:"first_rx_failure,omitempty"`
 
 	Ticks  uint64 `json:"ticks"`  // worker ticks (periods run), all workers, whole run
 	Misses uint64 `json:"misses"` // ticks late or overrun, whole run
@@ -180,22 +184,27 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	stopDrain := make(chan struct{})
 	go func() {
 		n := 0
-		for {
+		take := func() <-chan struct{} {
 			got, changed := srv.TakeAllInbox()
 			for _, r := range got {
 				if r.OK() && len(r.Pages) == 1 {
 					n++
+				} else if run.FirstRxFailure == "" {
+					run.FirstRxFailure = fmt.Sprintf("%v; %d pages; %v", r.Err, len(r.Pages), r.Fax)
+					if r.Fax != nil {
+						tr := r.Fax.Trace
+						run.FirstRxFailure += "\n" + t30.FormatTrace(tr[max(0, len(tr)-12):])
+					}
 				}
 			}
+			return changed
+		}
+		for {
+			changed := take()
 			select {
 			case <-changed:
 			case <-stopDrain:
-				got, _ := srv.TakeAllInbox()
-				for _, r := range got {
-					if r.OK() && len(r.Pages) == 1 {
-						n++
-					}
-				}
+				take()
 				drained <- n
 				return
 			}

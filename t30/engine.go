@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/faxd/faxd/t30/t4"
@@ -473,7 +474,24 @@ func (e *Engine) done() {
 	}
 	e.st = stDone
 	e.push(CallDone{e.Result()})
+	// The page buffer goes back for the next call's engine: a media server
+	// ends dozens of calls a second, and a page's octets grown afresh in
+	// each were most of what a call allocated.
+	if c := cap(e.rxData); c > 0 && c <= maxPooledPage {
+		b := e.rxData[:0]
+		pageBuffers.Put(&b)
+	}
+	e.rxData, e.pageRx.data = nil, nil
 }
+
+// pageBuffers pools the buffers of received non-ECM pages' octets.
+var pageBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 64<<10)
+	return &b
+}}
+
+// maxPooledPage bounds the buffers kept: a rare huge page's is let go.
+const maxPooledPage = 1 << 20
 
 // ---- inputs ----
 
@@ -629,6 +647,9 @@ func (e *Engine) fastCarrier(up bool) {
 		if up {
 			e.timer = 0
 			e.guard = samples(imageGuard)
+			if e.rxData == nil {
+				e.rxData = *pageBuffers.Get().(*[]byte)
+			}
 			e.rxData = e.rxData[:0]
 			e.rxNBits, e.rxBits = 0, 0
 			e.rxGotData = true

@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
 	"github.com/faxd/faxd/bench"
+	"github.com/faxd/faxd/hal/media"
 )
 
 // serverReport is everything server.json holds.
@@ -40,8 +42,12 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	ecm := fs.Bool("ecm", false, "send with ECM")
 	out := fs.String("out", "faxbench-out", "directory for server.json")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the runs to this file")
+	gogc := fs.Int("gogc", media.GCPercent, "the garbage collector's target percent, as faxd serve sets it (GOGC in the environment wins)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(*gogc))
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -112,6 +113,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.keyFile, "key", "", "the private key (PEM) of --cert")
 	fs.StringVar(&o.metrics, "metrics", "", "local address to serve Prometheus metrics on (/metrics); empty: none")
 	fs.DurationVar(&o.retention, "retention", 7*24*time.Hour, "how long a received fax not acknowledged is kept")
+	gogc := fs.Int("gc-percent", media.GCPercent, "the garbage collector's target percent (GOGC in the environment wins)")
 	private := fs.Bool("private-webhooks", false, "let webhooks reach loopback and private networks (never link-local)")
 	fs.String("config", "", "a file of settings (name = value, a line each); the command line overrides it")
 	fs.DurationVar(&o.period, "tick", 0, "the media server's tick, 20 ms of audio each; below 20 ms the calls run faster than real time (tests, demos)")
@@ -123,6 +125,9 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: serve: %v %v", errUsage, err, fs.Args())
 	}
 	o.lines = splitList(*lines)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(*gogc)
+	}
 	o.webhooks.AllowPrivate = *private
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
