@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
 	"github.com/faxd/faxd/bench"
 	"github.com/faxd/faxd/hal/media"
+	"github.com/faxd/faxd/hal/sched"
 )
 
 // serverReport is everything server.json holds.
@@ -48,6 +50,9 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	}
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(*gogc))
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(sched.Procs(*workers)))
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))

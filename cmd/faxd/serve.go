@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -127,6 +128,9 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	o.lines = splitList(*lines)
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(*gogc)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(sched.Procs(0))
 	}
 	o.webhooks.AllowPrivate = *private
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -244,5 +245,14 @@ func TestTickHistogram(t *testing.T) {
 	}
 	if q := (TickHistogram{}).Quantile(0.5); q != 0 {
 		t.Fatalf("empty: %v", q)
+	}
+}
+
+func TestProcs(t *testing.T) {
+	if got := Procs(2); got != 3 {
+		t.Errorf("Procs(2) = %d", got)
+	}
+	if got := Procs(0); got != runtime.NumCPU()+1 {
+		t.Errorf("Procs(0) = %d", got)
 	}
 }
