@@ -410,20 +410,7 @@ func (s *Store) documents(ctx context.Context, q querier, job string) ([]Documen
 // OpenJobs lists the jobs not final, oldest first (for a dispatcher that
 // starts to check its queue against them).
 func (s *Store) OpenJobs(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM jobs WHERE state IN ('queued', 'sending') ORDER BY seq`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return s.strings(ctx, `SELECT id FROM jobs WHERE state IN ('queued', 'sending') ORDER BY seq`)
 }
 
 func b2i(b bool) int {
@@ -608,38 +595,16 @@ func (s *Store) SetNumbers(ctx context.Context, account string, numbers []string
 
 // Numbers lists the account's numbers.
 func (s *Store) Numbers(ctx context.Context, account string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT number FROM numbers WHERE account = ? ORDER BY number`, account)
-	if err != nil {
-		return nil, err
+	ns, err := s.strings(ctx, `SELECT number FROM numbers WHERE account = ? ORDER BY number`, account)
+	if ns == nil && err == nil {
+		ns = []string{}
 	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return ns, err
 }
 
 // AllNumbers lists every number an account holds.
 func (s *Store) AllNumbers(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT number FROM numbers ORDER BY number`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return s.strings(ctx, `SELECT number FROM numbers ORDER BY number`)
 }
 
 // NumberOwner returns the account that holds number (ErrNotFound: none).

@@ -183,21 +183,16 @@ func (s *Store) ExpireInbox(ctx context.Context, cutoff time.Time) ([]string, er
 // of jobs not final, images not acknowledged): a vault object outside it
 // is an orphan of a crash, to destroy.
 func (s *Store) Objects(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT d.object FROM job_documents d JOIN jobs j ON j.id = d.job WHERE j.state IN ('queued', 'sending')
+	objs, err := s.strings(ctx, `SELECT d.object FROM job_documents d JOIN jobs j ON j.id = d.job WHERE j.state IN ('queued', 'sending')
 		UNION SELECT object FROM inbox WHERE object != ''`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	m := map[string]bool{}
-	for rows.Next() {
-		var o string
-		if err := rows.Scan(&o); err != nil {
-			return nil, err
-		}
+	m := make(map[string]bool, len(objs))
+	for _, o := range objs {
 		m[o] = true
 	}
-	return m, rows.Err()
+	return m, nil
 }
 
 func cursor(seq int64) string { return strconv.FormatInt(seq, 36) }

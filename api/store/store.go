@@ -255,20 +255,25 @@ func (s *Store) Account(ctx context.Context, id string) (auth.Account, error) {
 
 // ListAccounts lists the accounts' IDs in order.
 func (s *Store) ListAccounts(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM accounts ORDER BY id`)
+	return s.strings(ctx, `SELECT id FROM accounts ORDER BY id`)
+}
+
+// strings runs a query of one text column and returns its rows.
+func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []string
+	var out []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
 }
 
 // CreateCredential adds an API credential (kind "api") or an admin login
