@@ -503,21 +503,14 @@ func (s *Store) ListCalls(ctx context.Context, account string, o CallOptions) (c
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	var last int64
-	for rows.Next() {
+	return pageOf(rows, limit, func(r *sql.Rows) (CallRecord, int64, error) {
 		var seq int64
 		var nc nullCall
-		if err := rows.Scan(append([]any{&seq}, nc.dest()...)...); err != nil {
-			return nil, "", err
+		if err := r.Scan(append([]any{&seq}, nc.dest()...)...); err != nil {
+			return CallRecord{}, 0, err
 		}
-		if len(calls) == limit {
-			next = cursor(last)
-			break
-		}
-		calls, last = append(calls, *nc.record()), seq
-	}
-	return calls, next, rows.Err()
+		return *nc.record(), seq, nil
+	})
 }
 
 // Call returns one of account's call records.

@@ -108,20 +108,7 @@ func (s *Store) ListInbox(ctx context.Context, account string, o InboxOptions) (
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	var last int64
-	for rows.Next() {
-		e, seq, err := scanInbox(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		if len(entries) == limit {
-			next = cursor(last)
-			break
-		}
-		entries, last = append(entries, e), seq
-	}
-	return entries, next, rows.Err()
+	return pageOf(rows, limit, func(r *sql.Rows) (InboxEntry, int64, error) { return scanInbox(r) })
 }
 
 // AckInbox marks one of account's entries acknowledged and forgets its
@@ -196,6 +183,26 @@ func (s *Store) Objects(ctx context.Context) (map[string]bool, error) {
 }
 
 func cursor(seq int64) string { return strconv.FormatInt(seq, 36) }
+
+// pageOf reads up to limit rows of a listing newest first (a query that
+// asked for limit+1), each scanned with its seq, and returns them with the
+// cursor of the page after ("" when there is none). It closes rows.
+func pageOf[T any](rows *sql.Rows, limit int, scan func(*sql.Rows) (T, int64, error)) ([]T, string, error) {
+	defer rows.Close()
+	var out []T
+	var last int64
+	for rows.Next() {
+		if len(out) == limit {
+			return out, cursor(last), rows.Err()
+		}
+		v, seq, err := scan(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out, last = append(out, v), seq
+	}
+	return out, "", rows.Err()
+}
 
 func parseCursor(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 36, 64)

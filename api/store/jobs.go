@@ -157,23 +157,10 @@ func (s *Store) ListJobs(ctx context.Context, account string, o ListOptions) (jo
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	var last int64
-	for rows.Next() {
-		j, seq, err := scanJob(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		if len(jobs) == limit {
-			next = cursor(last)
-			break
-		}
-		jobs, last = append(jobs, j), seq
-	}
-	if err := rows.Err(); err != nil {
+	// pageOf closes rows: the store's one connection, for the queries below.
+	if jobs, next, err = pageOf(rows, limit, func(r *sql.Rows) (Job, int64, error) { return scanJob(r) }); err != nil {
 		return nil, "", err
 	}
-	rows.Close() // the store's one connection, for the queries below
 	for i := range jobs {
 		if jobs[i].Recipients, err = s.recipients(ctx, s.db, jobs[i].ID); err != nil {
 			return nil, "", err
