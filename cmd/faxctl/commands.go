@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -228,44 +229,14 @@ func (c *cli) oneID(fs *flag.FlagSet, args []string) (string, error) {
 
 // statusCommand: faxctl status ID.
 func statusCommand(c *cli, fs *flag.FlagSet, args []string) error {
-	id, err := c.oneID(fs, args)
-	if err != nil {
-		return err
-	}
-	cl, _, _, err := c.client()
-	if err != nil {
-		return err
-	}
-	f, err := cl.Fax(c.ctx, id)
-	if err != nil {
-		return err
-	}
-	if c.g.json {
-		return c.printJSON(f)
-	}
-	printFax(c.stdout, f)
-	return nil
+	return byID(c, fs, args, (*client.Client).Fax, func(f *client.Fax) { printFax(c.stdout, f) })
 }
 
 // cancelCommand: faxctl cancel ID.
 func cancelCommand(c *cli, fs *flag.FlagSet, args []string) error {
-	id, err := c.oneID(fs, args)
-	if err != nil {
-		return err
-	}
-	cl, _, _, err := c.client()
-	if err != nil {
-		return err
-	}
-	f, err := cl.Cancel(c.ctx, id)
-	if err != nil {
-		return err
-	}
-	if c.g.json {
-		return c.printJSON(f)
-	}
-	fmt.Fprintf(c.stdout, "%s %s; its documents are destroyed\n", f.ID, f.State)
-	return nil
+	return byID(c, fs, args, (*client.Client).Cancel, func(f *client.Fax) {
+		fmt.Fprintf(c.stdout, "%s %s; its documents are destroyed\n", f.ID, f.State)
+	})
 }
 
 // pageFlags are the flags of a listing.
@@ -438,6 +409,18 @@ func fetchCommand(c *cli, fs *flag.FlagSet, args []string) error {
 
 // ackCommand: faxctl ack ID.
 func ackCommand(c *cli, fs *flag.FlagSet, args []string) error {
+	return byID(c, fs, args, (*client.Client).Ack, func(e *client.InboxEntry) {
+		at := "-"
+		if e.Acknowledged != nil {
+			at = when(*e.Acknowledged)
+		}
+		fmt.Fprintf(c.stdout, "%s acknowledged at %s; its image is destroyed\n", e.ID, at)
+	})
+}
+
+// byID runs a command of one ID: the client's call, then its answer as
+// JSON or for people.
+func byID[T any](c *cli, fs *flag.FlagSet, args []string, call func(*client.Client, context.Context, string) (*T, error), human func(*T)) error {
 	id, err := c.oneID(fs, args)
 	if err != nil {
 		return err
@@ -446,18 +429,14 @@ func ackCommand(c *cli, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := cl.Ack(c.ctx, id)
+	v, err := call(cl, c.ctx, id)
 	if err != nil {
 		return err
 	}
 	if c.g.json {
-		return c.printJSON(e)
+		return c.printJSON(v)
 	}
-	at := "-"
-	if e.Acknowledged != nil {
-		at = when(*e.Acknowledged)
-	}
-	fmt.Fprintf(c.stdout, "%s acknowledged at %s; its image is destroyed\n", e.ID, at)
+	human(v)
 	return nil
 }
 
