@@ -481,7 +481,10 @@ func (e *Engine) done() {
 		b := e.rxData[:0]
 		pageBuffers.Put(&b)
 	}
-	e.rxData, e.pageRx.data = nil, nil
+	// A finished call decodes no more (its page, if one was open, was
+	// closed with it), so nothing reads the buffer after another call
+	// takes it.
+	e.rxData, e.pageRx.data, e.pageRx.busy = nil, nil, false
 }
 
 // pageBuffers pools the buffers of received non-ECM pages' octets.

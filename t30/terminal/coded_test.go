@@ -55,3 +55,40 @@ func TestCodedPagesWithBadRows(t *testing.T) {
 	}
 	t.Logf("%d pages, %d bad rows, %v %d bit/s", len(coded.Pages), rx.BadRows, rx.Modem, rx.BitRate)
 }
+
+// countSink counts rows, and rows after the call.
+type countSink struct {
+	t30.CodedSink
+	rows int
+}
+
+func (s *countSink) WriteRow(row []byte) error { s.rows++; return s.CodedSink.WriteRow(row) }
+
+// TestNothingAfterTheCall: once both ends are done, more audio makes no
+// row reach the sink (the finished engine's page buffer has gone back
+// for other calls; nothing may read it).
+func TestNothingAfterTheCall(t *testing.T) {
+	pages := []*document.Page{testPage(document.Fine, 9)}
+	sink := &countSink{}
+	a, _ := New(t30.Config{Caller: true, Source: &t30.MemorySource{Pages: pages}}, Options{})
+	b, _ := New(t30.Config{Sink: sink}, Options{})
+	aOut, bOut := make([]int16, BlockSize), make([]int16, BlockSize)
+	aIn, bIn := make([]int16, BlockSize), make([]int16, BlockSize)
+	for i := 0; i < 8000/BlockSize*400 && !(a.Done() && b.Done()); i++ {
+		a.Process(aIn, aOut)
+		b.Process(bIn, bOut)
+		copy(bIn, aOut)
+		copy(aIn, bOut)
+	}
+	if !b.Result().OK() || len(sink.Pages) != 1 {
+		t.Fatalf("%v, %d pages", b.Result(), len(sink.Pages))
+	}
+	rows := sink.rows
+	for range 500 {
+		a.Process(aIn, aOut)
+		b.Process(bIn, bOut)
+	}
+	if sink.rows != rows || len(sink.Pages) != 1 {
+		t.Errorf("%d rows and %d pages more after the call", sink.rows-rows, len(sink.Pages)-1)
+	}
+}
