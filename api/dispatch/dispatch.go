@@ -441,7 +441,7 @@ func (d *Dispatcher) classify(o *media.Outcome) class {
 	if o.OK() {
 		return class{result: "ok", tried: true, final: true}
 	}
-	identified := o.Fax != nil && o.Fax.RemoteIdent != "" || o.Fax != nil && o.Fax.Code != t30.ErrT1 && o.Fax.Modem != ""
+	identified := o.Fax != nil && (o.Fax.RemoteIdent != "" || o.Fax.Code != t30.ErrT1 && o.Fax.Modem != "")
 	switch o.Cause {
 	case media.CauseBusy:
 		return class{result: "busy", after: r.Busy}
@@ -514,7 +514,7 @@ func (d *Dispatcher) send(ctx context.Context, job *river.Job[SendArgs]) error {
 	pages, err := d.render(ctx, j, &req)
 	if err != nil {
 		d.log.Warn("documents do not render", "job", j.ID, "error", err)
-		return d.complete(ctx, job, j, func(then func(*sql.Tx, string, bool) error) (string, bool, error) {
+		return d.complete(ctx, job, j, req.Webhook, func(then func(*sql.Tx, string, bool) error) (string, bool, error) {
 			return d.cfg.Store.FailRecipient(ctx, j.ID, a.N, "render", now, then)
 		})
 	}
@@ -536,12 +536,11 @@ func (d *Dispatcher) send(ctx context.Context, job *river.Job[SendArgs]) error {
 		// Every page was confirmed before a crash let the attempt end.
 		end.Ended, end.Result, end.State, end.Call.Ended, end.Call.Result = now, "ok", store.RecipientSent, now, "ok"
 		end.Call.Detail = "every page was confirmed by an earlier attempt"
-		return d.complete(ctx, job, j, func(then func(*sql.Tx, string, bool) error) (string, bool, error) {
+		return d.complete(ctx, job, j, req.Webhook, func(then func(*sql.Tx, string, bool) error) (string, bool, error) {
 			return d.cfg.Store.EndAttempt(ctx, end, then)
 		})
 	}
-	maxRate := req.MaxRate
-	mj := media.Job{To: rcpt.Number, Pages: pages[first-1:], ECM: req.ECM == nil || *req.ECM, MaxBPS: maxRate, Ident: req.Ident}
+	mj := media.Job{To: rcpt.Number, Pages: pages[first-1:], ECM: req.ECM == nil || *req.ECM, MaxBPS: req.MaxRate, Ident: req.Ident}
 	id, err := d.cfg.Media.Submit(mj)
 	if err != nil {
 		end.Ended, end.Result, end.State, end.Next = now, "stopped", store.RecipientQueued, now.Add(d.cfg.Retry.Channel)
@@ -629,7 +628,7 @@ func (d *Dispatcher) send(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 		return river.JobSnooze(snooze)
 	}
-	return d.complete(bg, job, j, func(then func(*sql.Tx, string, bool) error) (string, bool, error) {
+	return d.complete(bg, job, j, req.Webhook, func(then func(*sql.Tx, string, bool) error) (string, bool, error) {
 		return d.cfg.Store.EndAttempt(bg, end, then)
 	})
 }
@@ -638,20 +637,16 @@ func (d *Dispatcher) send(ctx context.Context, job *river.Job[SendArgs]) error {
 // same transaction; once the job is final, its documents are destroyed
 // (after the commit: a crash before that leaves them to the start's
 // sweep).
-func (d *Dispatcher) complete(ctx context.Context, job *river.Job[SendArgs], j store.Job,
+func (d *Dispatcher) complete(ctx context.Context, job *river.Job[SendArgs], j store.Job, webhookURL string,
 	do func(then func(tx *sql.Tx, state string, final bool) error) (string, bool, error)) error {
 	state, final, err := do(func(tx *sql.Tx, state string, final bool) error {
 		if _, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job); err != nil {
 			return err
 		}
-		if !final {
+		if !final || webhookURL == "" {
 			return nil
 		}
-		var req wire.FaxRequest
-		if json.Unmarshal(j.Spec, &req) != nil || req.Webhook == "" {
-			return nil
-		}
-		_, err := d.river.InsertTx(ctx, tx, WebhookArgs{Job: j.ID, Delivery: "dlv_" + newObjectID()[4:], First: d.cfg.Now()}, &river.InsertOpts{Queue: hooksQueue})
+		_, err := d.river.InsertTx(ctx, tx, WebhookArgs{Job: j.ID, Delivery: store.NewID("dlv_"), First: d.cfg.Now()}, &river.InsertOpts{Queue: hooksQueue})
 		return err
 	})
 	if err != nil {
@@ -732,7 +727,7 @@ func (d *Dispatcher) receive(r *media.Received) {
 		return
 	}
 	cr.Account = account
-	obj := newObjectID()
+	obj := store.NewID("img_")
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeTIFF(pw, r)) }()
 	if _, err := d.cfg.Vault.Put(obj, pr); err != nil {

@@ -128,7 +128,7 @@ func (r *rig) submit(req wire.FaxRequest, docs ...string) string {
 	r.t.Helper()
 	var ds []store.Document
 	for _, doc := range docs {
-		id := newObjectID()
+		id := store.NewID("doc_")
 		n, err := r.v.Put(id, strings.NewReader(doc))
 		if err != nil {
 			r.t.Fatal(err)

@@ -1,25 +1,14 @@
 package dispatch
 
 import (
-	"crypto/rand"
-	"encoding/base32"
 	"fmt"
 	"io"
 	"math/bits"
-	"strings"
 
 	"github.com/faxd/faxd/hal/media"
 	"github.com/faxd/faxd/t30/t4"
 	"github.com/faxd/faxd/t30/tiff"
 )
-
-var objEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func newObjectID() string {
-	b := make([]byte, 15)
-	rand.Read(b)
-	return "img_" + strings.ToLower(objEncoding.EncodeToString(b))
-}
 
 var tiffCoding = map[t4.Coding]tiff.Coding{t4.MH: tiff.MH, t4.MR: tiff.MR, t4.MMR: tiff.MMR}
 

@@ -3,8 +3,6 @@ package server
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/faxd/faxd/api/audit"
@@ -84,14 +81,6 @@ func (s *Server) faxRoutes() {
 // checks.
 func (s *Server) FaxSubmitHandler() http.Handler { return http.HandlerFunc(s.postFax) }
 
-var objEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func newObjectID() string {
-	b := make([]byte, 15)
-	rand.Read(b)
-	return "doc_" + strings.ToLower(objEncoding.EncodeToString(b))
-}
-
 // postFax takes a submission: multipart/form-data (inside the seal) with
 // a "request" part (wire.FaxRequest JSON) first and one "document" part per
 // document, each of a format the document package reads. The documents go
@@ -155,7 +144,7 @@ func (s *Server) postFax(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, r, http.StatusUnsupportedMediaType, wire.CodeDocumentType, "a document is of no format faxd reads (PDF, PostScript, TIFF, PNG, JPEG, GIF, text)")
 			return
 		}
-		id := newObjectID()
+		id := store.NewID("doc_")
 		n, err := s.cfg.Documents.Put(id, br)
 		if err != nil {
 			s.cfg.Documents.Destroy(id)

@@ -134,7 +134,7 @@ func (s *Server) getInboxImage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctype := "image/tiff"
 	if format == "pdf" {
-		if img, err = TIFFToPDF(img); err != nil {
+		if img, err = tiffToPDF(img); err != nil {
 			writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the image could not be made a PDF")
 			return
 		}
@@ -150,8 +150,8 @@ func (s *Server) getInboxImage(w http.ResponseWriter, r *http.Request) {
 	w.Write(img)
 }
 
-// TIFFToPDF makes a PDF of a fax TIFF, a page an image, MMR coded.
-func TIFFToPDF(b []byte) ([]byte, error) {
+// tiffToPDF makes a PDF of a fax TIFF, a page an image, MMR coded.
+func tiffToPDF(b []byte) ([]byte, error) {
 	tr, err := tiff.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return nil, err

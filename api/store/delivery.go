@@ -247,7 +247,7 @@ func (s *Store) EndAttempt(ctx context.Context, e AttemptEnd, then func(tx *sql.
 		return "", false, fmt.Errorf("store: open attempt %d of recipient %d of %s: %w", e.Attempt, e.N, e.Job, err)
 	}
 	if e.Call.ID == "" {
-		e.Call.ID = newID("call_")
+		e.Call.ID = NewID("call_")
 	}
 	if err := insertCall(ctx, tx, e.Call); err != nil {
 		return "", false, err
@@ -410,7 +410,7 @@ func (s *Store) documents(ctx context.Context, q querier, job string) ([]Documen
 // OpenJobs lists the jobs not final, oldest first (for a dispatcher that
 // starts to check its queue against them).
 func (s *Store) OpenJobs(ctx context.Context) ([]string, error) {
-	return s.strings(ctx, `SELECT id FROM jobs WHERE state IN ('queued', 'sending') ORDER BY seq`)
+	return queryStrings(ctx, s.db, `SELECT id FROM jobs WHERE state IN ('queued', 'sending') ORDER BY seq`)
 }
 
 func b2i(b bool) int {
@@ -588,7 +588,7 @@ func (s *Store) SetNumbers(ctx context.Context, account string, numbers []string
 
 // Numbers lists the account's numbers.
 func (s *Store) Numbers(ctx context.Context, account string) ([]string, error) {
-	ns, err := s.strings(ctx, `SELECT number FROM numbers WHERE account = ? ORDER BY number`, account)
+	ns, err := queryStrings(ctx, s.db, `SELECT number FROM numbers WHERE account = ? ORDER BY number`, account)
 	if ns == nil && err == nil {
 		ns = []string{}
 	}
@@ -597,7 +597,7 @@ func (s *Store) Numbers(ctx context.Context, account string) ([]string, error) {
 
 // AllNumbers lists every number an account holds.
 func (s *Store) AllNumbers(ctx context.Context) ([]string, error) {
-	return s.strings(ctx, `SELECT number FROM numbers ORDER BY number`)
+	return queryStrings(ctx, s.db, `SELECT number FROM numbers ORDER BY number`)
 }
 
 // NumberOwner returns the account that holds number (ErrNotFound: none).

@@ -29,10 +29,10 @@ type InboxEntry struct {
 // e.ID and c.ID are made when empty; c.Inbox is set to the entry.
 func (s *Store) AddInbox(ctx context.Context, e InboxEntry, c CallRecord) (InboxEntry, error) {
 	if e.ID == "" {
-		e.ID = newID("rcv_")
+		e.ID = NewID("rcv_")
 	}
 	if c.ID == "" {
-		c.ID = newID("call_")
+		c.ID = NewID("call_")
 	}
 	c.Inbox, e.Call = e.ID, c.ID
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -58,7 +58,7 @@ func (s *Store) AddInbox(ctx context.Context, e InboxEntry, c CallRecord) (Inbox
 // nothing in an inbox).
 func (s *Store) AddCall(ctx context.Context, c CallRecord) (string, error) {
 	if c.ID == "" {
-		c.ID = newID("call_")
+		c.ID = NewID("call_")
 	}
 	return c.ID, insertCall(ctx, s.db, c)
 }
@@ -146,20 +146,10 @@ func (s *Store) ExpireInbox(ctx context.Context, cutoff time.Time) ([]string, er
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT object FROM inbox WHERE object != '' AND received < ?`, cutoff.UnixNano())
+	objs, err := queryStrings(ctx, tx, `SELECT object FROM inbox WHERE object != '' AND received < ?`, cutoff.UnixNano())
 	if err != nil {
 		return nil, err
 	}
-	var objs []string
-	for rows.Next() {
-		var o string
-		if err := rows.Scan(&o); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		objs = append(objs, o)
-	}
-	rows.Close()
 	if _, err := tx.ExecContext(ctx, `UPDATE inbox SET object = '' WHERE object != '' AND received < ?`, cutoff.UnixNano()); err != nil {
 		return nil, err
 	}
@@ -170,7 +160,7 @@ func (s *Store) ExpireInbox(ctx context.Context, cutoff time.Time) ([]string, er
 // of jobs not final, images not acknowledged): a vault object outside it
 // is an orphan of a crash, to destroy.
 func (s *Store) Objects(ctx context.Context) (map[string]bool, error) {
-	objs, err := s.strings(ctx, `SELECT d.object FROM job_documents d JOIN jobs j ON j.id = d.job WHERE j.state IN ('queued', 'sending')
+	objs, err := queryStrings(ctx, s.db, `SELECT d.object FROM job_documents d JOIN jobs j ON j.id = d.job WHERE j.state IN ('queued', 'sending')
 		UNION SELECT object FROM inbox WHERE object != ''`)
 	if err != nil {
 		return nil, err

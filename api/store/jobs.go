@@ -54,8 +54,10 @@ type Document struct {
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// newID makes an unguessable ID with prefix, e.g. fax_k3q...
-func newID(prefix string) string {
+// NewID makes an unguessable ID (120 random bits) with prefix, e.g.
+// fax_k3q...: jobs, inbox entries, call records, and the vault objects of
+// documents (doc_) and received images (img_).
+func NewID(prefix string) string {
 	b := make([]byte, 15)
 	rand.Read(b)
 	return prefix + strings.ToLower(idEncoding.EncodeToString(b))
@@ -67,7 +69,7 @@ func (s *Store) CreateJob(ctx context.Context, j Job) (string, error) {
 	if !json.Valid(j.Spec) || len(j.Documents) == 0 || len(j.Recipients) == 0 {
 		return "", fmt.Errorf("%w: a job needs a JSON spec, a document and a recipient", ErrInvalid)
 	}
-	id := newID("fax_")
+	id := NewID("fax_")
 	now := s.now()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

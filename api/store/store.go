@@ -255,12 +255,12 @@ func (s *Store) Account(ctx context.Context, id string) (auth.Account, error) {
 
 // ListAccounts lists the accounts' IDs in order.
 func (s *Store) ListAccounts(ctx context.Context) ([]string, error) {
-	return s.strings(ctx, `SELECT id FROM accounts ORDER BY id`)
+	return queryStrings(ctx, s.db, `SELECT id FROM accounts ORDER BY id`)
 }
 
-// strings runs a query of one text column and returns its rows.
-func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+// queryStrings runs a query of one text column and returns its rows.
+func queryStrings(ctx context.Context, db querier, q string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
