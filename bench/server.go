@@ -77,8 +77,10 @@ type ServerRun struct {
 	// Busy is the share of the run's wall time the workers spent ticking,
 	// averaged over the workers.
 	Busy float64 `json:"busy"`
-	// FrameGaps counts 20 ms frames a channel had to play as silence
-	// (network underruns and overruns), all channels.
+	// FrameGaps counts 20 ms frames lost or played as silence in the
+	// middle of a call, all channels: a worker's frame that missed the
+	// network's tick (sim's Missed: the far end heard silence), a full
+	// ring (TxFull, Overruns) and a receive ring found dry (Underruns).
 	FrameGaps int `json:"frame_gaps"`
 
 	CallSeconds float64       `json:"call_seconds"` // audio time in calls, summed over calls
@@ -275,7 +277,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	for _, name := range append(senders, receivers...) {
 		if c, ok := srv.Channel(name).(*sim.Channel); ok {
 			fs := c.FrameStats()
-			run.FrameGaps += int(fs.Underruns + fs.Overruns + fs.TxFull)
+			run.FrameGaps += int(fs.Missed + fs.Underruns + fs.Overruns + fs.TxFull)
 		}
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
