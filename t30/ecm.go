@@ -21,6 +21,7 @@ package t30
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/faxd/faxd/t30/t4"
 )
@@ -148,13 +149,18 @@ func (e *Engine) prefetchStart(page int) {
 		return
 	}
 	*p = ecmPrefetch{on: true, key: key}
-	rows, err := e.cfg.Source.Rows(page)
-	if err == nil {
-		p.img, err = newImageReader(rows, e.dcsPg, &e.sess)
-	}
+	r, err := e.pageReader(page)
 	if err != nil {
 		p.done, p.err = true, err
+		return
 	}
+	if img, ok := r.(*imageReader); ok {
+		p.img = img
+		return
+	}
+	// A prepared page: read out at once, a copy of the coded octets.
+	p.data, p.err = io.ReadAll(r)
+	p.done = true
 }
 
 // prefetchStep codes up to n more rows of the page ahead.

@@ -1260,12 +1260,7 @@ func (e *Engine) startTxPage() {
 		e.ecmStartPage()
 		return
 	}
-	rows, err := e.cfg.Source.Rows(e.page)
-	if err != nil {
-		e.fail(ErrDocument, "page source: "+err.Error())
-		return
-	}
-	img, err := newImageReader(rows, e.dcsPg, &e.sess)
+	img, err := e.pageReader(e.page)
 	if err != nil {
 		e.fail(ErrDocument, "page source: "+err.Error())
 		return

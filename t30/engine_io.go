@@ -76,6 +76,10 @@ type ReadySink interface {
 // MemorySource sends in-memory pages.
 type MemorySource struct {
 	Pages []*document.Page
+	// Prepared holds pages coded ahead (see Prepare): Prepared[i], when
+	// there and in the session's format, is sent as it is; other pages
+	// are coded as they are sent.
+	Prepared []*PreparedPage
 }
 
 // PageInfo implements PageSource.
@@ -157,33 +161,65 @@ func (m *MemorySink) EndPage(res PageResult) error {
 	return nil
 }
 
+// rowFeed reads a page's rows for a session: each cropped or padded to
+// the session's width, rows dropped to reach its vertical resolution.
+type rowFeed struct {
+	rows RowSource
+	src  []byte // a row of the source page
+	row  []byte // a row at the session's width
+	step int    // source rows per line sent
+}
+
+func newRowFeed(rows RowSource, info PageInfo, width int, res Res) *rowFeed {
+	f := &rowFeed{
+		rows: rows,
+		src:  make([]byte, (info.Width+7)/8),
+		row:  make([]byte, (width+7)/8),
+		step: 1,
+	}
+	if w := resOf(info.Res.Y); w > res {
+		f.step = 1 << (w - res)
+	}
+	return f
+}
+
+// next returns the next line to send (f.row), or io.EOF after the last.
+func (f *rowFeed) next() ([]byte, error) {
+	for i := 0; i < f.step; i++ {
+		err := f.rows.ReadRow(f.src)
+		if err == io.EOF {
+			if i == 0 {
+				return nil, io.EOF
+			}
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			n := copy(f.row, f.src)
+			clear(f.row[n:])
+		}
+	}
+	return f.row, nil
+}
+
 // imageReader codes a page for the line as it is read: T.4/T.6 octets,
 // first bit in the least significant bit (the order T.30 sends), each
 // line filled to the minimum length (T.4 §4.1.3). It crops or pads the
 // page to the session's width and drops rows to reach the session's
 // vertical resolution.
 type imageReader struct {
-	rows   RowSource
+	feed   *rowFeed
 	enc    *t4.Encoder
 	buf    bytes.Buffer
-	src    []byte // a row of the source page
-	row    []byte // a row at the session's width
-	step   int    // source rows per line sent
 	closed bool
 	err    error
 }
 
 func newImageReader(rows RowSource, info PageInfo, s *session) (*imageReader, error) {
 	width := s.width.Pels()
-	r := &imageReader{
-		rows: rows,
-		src:  make([]byte, (info.Width+7)/8),
-		row:  make([]byte, (width+7)/8),
-		step: 1,
-	}
-	if w := resOf(info.Res.Y); w > s.res {
-		r.step = 1 << (w - s.res)
-	}
+	r := &imageReader{feed: newRowFeed(rows, info, width, s.res)}
 	enc, err := t4.NewEncoder(&r.buf, t4.Options{
 		Coding:         s.coding,
 		Width:          width,
@@ -200,26 +236,17 @@ func newImageReader(rows RowSource, info PageInfo, s *session) (*imageReader, er
 
 // next codes one more line, or ends the page.
 func (r *imageReader) next() {
-	for i := 0; i < r.step; i++ {
-		err := r.rows.ReadRow(r.src)
-		if err == io.EOF {
-			if i == 0 {
-				r.closed = true
-				r.err = r.enc.Close()
-				return
-			}
-			break
-		}
-		if err != nil {
-			r.closed, r.err = true, err
-			return
-		}
-		if i == 0 {
-			n := copy(r.row, r.src)
-			clear(r.row[n:])
-		}
+	row, err := r.feed.next()
+	if err == io.EOF {
+		r.closed = true
+		r.err = r.enc.Close()
+		return
 	}
-	r.err = r.enc.WriteRow(r.row)
+	if err != nil {
+		r.closed, r.err = true, err
+		return
+	}
+	r.err = r.enc.WriteRow(row)
 	if r.err != nil {
 		r.closed = true
 	}

@@ -31,6 +31,9 @@
 // the EOL that ends it, at least that many bits long, as the minimum scan line time of the
 // DCS asks (bit rate x minimum time, e.g. 9600 bit/s x 20 ms = 192 bits). Options.AlignEOL
 // adds fill zeros so that every EOL ends on an octet boundary (TIFF T4Options bit 2).
+// Prepare codes a page once without fill, keeping where each line ends, and its
+// PreparedReader adds the fill a call asks for as the call reads it: the octets are the
+// Encoder's with that MinBitsPerLine.
 //
 // Errors (non-ECM MH and MR): the Decoder resynchronises at the next EOL after a coding
 // error, conceals the bad row by repeating the last good row and counts bad rows and the

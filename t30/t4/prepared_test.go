@@ -1,0 +1,124 @@
+package t4
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+)
+
+func preparePage(t testing.TB, opt Options, rows [][]byte) *Prepared {
+	t.Helper()
+	y := 0
+	p, err := Prepare(opt, func(row []byte) error {
+		if y == len(rows) {
+			return io.EOF
+		}
+		copy(row, rows[y])
+		y++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPreparedSameAsEncoder: a prepared page read with any fill and fill
+// order gives, octet for octet, what the Encoder writes with them, read in
+// pieces of any size.
+func TestPreparedSameAsEncoder(t *testing.T) {
+	for _, width := range []int{1728, 77} {
+		for _, pg := range genPages(width, 60) {
+			for _, c := range []Coding{MH, MR, MMR} {
+				p := preparePage(t, Options{Coding: c, Width: width, K: 4}, pg.rows)
+				if p.Rows() != len(pg.rows) {
+					t.Fatalf("%s: %d rows, want %d", pg.name, p.Rows(), len(pg.rows))
+				}
+				for _, min := range []int{0, 13, 96, 144, 1000, 5000} {
+					for _, fo := range []FillOrder{MSBFirst, LSBFirst} {
+						name := fmt.Sprintf("%d/%s/%v/min %d/fill order %d", width, pg.name, c, min, fo)
+						want := encodePage(t, Options{Coding: c, Width: width, K: 4, MinBitsPerLine: min, FillOrder: fo}, pg.rows)
+						r, err := p.NewReader(min, fo)
+						if err != nil {
+							t.Fatal(err)
+						}
+						var got []byte
+						buf := make([]byte, 1+len(want)%7)
+						for {
+							n, err := r.Read(buf)
+							got = append(got, buf[:n]...)
+							if err == io.EOF {
+								break
+							}
+							if err != nil || n == 0 {
+								t.Fatalf("%s: Read: %d, %v", name, n, err)
+							}
+						}
+						if !bytes.Equal(got, want) {
+							t.Fatalf("%s: %d octets differ from the encoder's %d", name, len(got), len(want))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestPreparedRefused(t *testing.T) {
+	rows := func([]byte) error { return io.EOF }
+	for _, opt := range []Options{
+		{Coding: MR, Width: 1728, MinBitsPerLine: 10},
+		{Coding: MR, Width: 1728, AlignEOL: true},
+		{Coding: MR, Width: 1728, FillOrder: LSBFirst},
+	} {
+		if _, err := Prepare(opt, rows); !errors.Is(err, ErrPrepared) {
+			t.Errorf("%+v: %v", opt, err)
+		}
+	}
+	if _, err := Prepare(Options{Coding: MR, Width: 0}, rows); !errors.Is(err, ErrWidth) {
+		t.Errorf("width 0: %v", err)
+	}
+	want := errors.New("source broke")
+	if _, err := Prepare(Options{Coding: MR, Width: 1728}, func([]byte) error { return want }); err != want {
+		t.Errorf("row error: %v", err)
+	}
+	p, err := Prepare(Options{Coding: MR, Width: 1728}, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, min := range []int{-1, maxMinBits + 1} {
+		if _, err := p.NewReader(min, LSBFirst); !errors.Is(err, ErrPrepared) {
+			t.Errorf("min %d: %v", min, err)
+		}
+	}
+	if _, err := p.NewReader(0, 3); !errors.Is(err, ErrPrepared) {
+		t.Errorf("fill order 3: %v", err)
+	}
+}
+
+func TestPreparedReadZeroAlloc(t *testing.T) {
+	pg := genPages(1728, 40)[3]
+	p := preparePage(t, Options{Coding: MR, Width: 1728, K: 4}, pg.rows)
+	r, _ := p.NewReader(144, LSBFirst)
+	buf := make([]byte, 64)
+	if a := testing.AllocsPerRun(50, func() { r.Read(buf) }); a != 0 {
+		t.Errorf("%v allocations a Read", a)
+	}
+}
+
+func BenchmarkPreparedRead(b *testing.B) {
+	rows := benchPage(b)
+	p := preparePage(b, Options{Coding: MR, Width: 1728, K: 4}, rows)
+	buf := make([]byte, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		r, _ := p.NewReader(144, LSBFirst)
+		for {
+			if _, err := r.Read(buf); err != nil {
+				break
+			}
+		}
+	}
+}
