@@ -76,8 +76,17 @@ func BareCallsWith(n int, page *document.Page, ecm bool, o BareOptions) (CallCos
 		blocks, delay  int
 	}
 	ps := make([]pair, n)
+	start := CPUTime()
 	for i := range ps {
-		tx, err := terminal.New(t30.Config{Caller: true, Source: &t30.MemorySource{Pages: pages}, ECM: ecm}, terminal.Options{})
+		// Each call's page is coded before the call, as the media
+		// server's Submit does; its CPU is counted.
+		cfg := t30.Config{Caller: true, ECM: ecm}
+		src := &t30.MemorySource{Pages: pages}
+		if err := src.Prepare(&cfg); err != nil {
+			return c, err
+		}
+		cfg.Source = src
+		tx, err := terminal.New(cfg, terminal.Options{})
 		if err != nil {
 			return c, err
 		}
@@ -92,7 +101,6 @@ func BareCallsWith(n int, page *document.Page, ecm bool, o BareOptions) (CallCos
 		}
 	}
 	const maxBlocks = 8000 / terminal.BlockSize * 300
-	start := CPUTime()
 	next := time.Now()
 	for tick, live := 0, n; live > 0; tick++ {
 		if o.Period > 0 {

@@ -183,10 +183,16 @@ func (c *channel) takeJob() {
 
 // startSend starts the sending terminal once our call was answered.
 func (c *channel) startSend() {
-	cfg := c.s.cfg.T30
-	sp := &c.job.spec
+	cfg := c.s.sendConfig(&c.job.spec)
+	cfg.Source = c.job.src
+	c.startTerminal(cfg)
+}
+
+// sendConfig is the T.30 configuration that sends sp (without its source).
+func (s *Server) sendConfig(sp *Job) t30.Config {
+	cfg := s.cfg.T30
 	cfg.Caller = true
-	cfg.Source = &t30.MemorySource{Pages: sp.Pages}
+	cfg.Source = nil
 	cfg.Sink = nil
 	cfg.ECM = sp.ECM
 	if sp.MaxBPS != 0 {
@@ -204,7 +210,7 @@ func (c *channel) startSend() {
 	if sp.Password != "" {
 		cfg.Password = sp.Password
 	}
-	c.startTerminal(cfg)
+	return cfg
 }
 
 // answer takes the call that rings and starts a receiving terminal.

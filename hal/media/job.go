@@ -134,8 +134,12 @@ func (r *Received) OK() bool { return r.Err == nil }
 // job is a job's shared state: the channel that runs it writes the outcome
 // once and closes done.
 type job struct {
-	id       JobID
-	spec     Job
+	id   JobID
+	spec Job
+	// src is the pages, prepared by Submit for the session the job
+	// will most likely have (t30.LikelyFormat), so that the call's ticks
+	// read the coded pages out instead of coding them.
+	src      *t30.MemorySource
 	out      Outcome
 	finished atomic.Bool
 	done     chan struct{}

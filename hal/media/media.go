@@ -319,7 +319,9 @@ func (s *Server) failJob(j *job, ch string, err error) {
 
 // Submit queues a job for the next idle channel (Job.From's when set) and
 // returns its ID. It never waits for the hot path: the job goes through a
-// lock-free queue that idle channels poll each tick.
+// lock-free queue that idle channels poll each tick. It codes the job's
+// pages first (a few milliseconds of CPU a page, in the caller's
+// goroutine), in the format the call will most likely send them in.
 func (s *Server) Submit(spec Job) (JobID, error) {
 	if len(spec.Pages) == 0 {
 		return 0, fmt.Errorf("%w: to %s", ErrNoPages, spec.To)
@@ -332,13 +334,21 @@ func (s *Server) Submit(spec Job) (JobID, error) {
 		}
 		q = c.mine
 	}
+	// The pages are coded here, in the submitter's goroutine, not in the
+	// call's ticks. A page that cannot be coded is left to fail the
+	// call, as it would have.
+	src := &t30.MemorySource{Pages: spec.Pages}
+	cfg := s.sendConfig(&spec)
+	if err := src.Prepare(&cfg); err != nil {
+		src.Prepared = nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
 		return 0, fmt.Errorf("%w: job to %s", ErrStopped, spec.To)
 	}
 	s.lastID++
-	j := &job{id: s.lastID, spec: spec, done: make(chan struct{}), progress: make(chan struct{}, 1)}
+	j := &job{id: s.lastID, spec: spec, src: src, done: make(chan struct{}), progress: make(chan struct{}, 1)}
 	j.out.Submitted = s.now()
 	if !q.Push(j) {
 		s.lastID--
