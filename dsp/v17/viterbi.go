@@ -250,13 +250,23 @@ const startPenalty = 4 * maxBranch
 // Its differential decoder starts from Y2 Y1 = 1, as a long train's data
 // do; see SetDiff.
 func NewViterbi(rate int) (*Viterbi, error) {
-	t, err := tableFor(rate)
-	if err != nil {
+	v := new(Viterbi)
+	if err := v.init(rate); err != nil {
 		return nil, err
 	}
-	v := &Viterbi{tab: t, y0: 1}
-	v.Reset()
 	return v, nil
+}
+
+// init makes v a decoder for rate, as NewViterbi does, for one held in a
+// Receiver.
+func (v *Viterbi) init(rate int) error {
+	t, err := tableFor(rate)
+	if err != nil {
+		return err
+	}
+	*v = Viterbi{tab: t, y0: 1}
+	v.Reset()
+	return nil
 }
 
 // Reset starts decoding afresh: the encoder is taken to be in state 0

@@ -25,11 +25,12 @@ const (
 // A Receiver demodulates V.27ter line audio into data bits. The signal
 // processing up to the equalised symbols is package qam's front end.
 type Receiver struct {
-	rate int
-	tm   timing
-	sink dsp.BitSink
-	link qam.Link
-	fe   *qam.Frontend // link.Fe
+	rate  int
+	tm    timing
+	sink  dsp.BitSink
+	link  qam.Link
+	fe    *qam.Frontend // link.Fe, &front
+	front qam.Frontend  // held here: one object, not two, for a server's blocks to fetch
 
 	revRun   int
 	prevZ    complex64
@@ -52,7 +53,8 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 		return nil, fmt.Errorf("%w: %d", ErrRate, rate)
 	}
 	r := &Receiver{rate: rate, tm: tm, sink: sink}
-	r.fe = qam.New(qam.Config{
+	r.fe = &r.front
+	r.fe.Init(qam.Config{
 		CarrierHz: carrierHz, Baud: float64(tm.baud), Rolloff: rolloff,
 		SymbolPower: targetPower, EqLen: eqLen, EqCentre: eqCentre, Span: 6,
 	})

@@ -32,7 +32,8 @@ type Receiver struct {
 	sink  dsp.BitSink
 	tp    trainPoints
 	link  qam.Link
-	fe    *qam.Frontend // link.Fe
+	fe    *qam.Frontend // link.Fe, &front
+	front qam.Frontend  // held here: one object, not two, for a server's blocks to fetch
 
 	alt      qam.Alternation
 	trainReg uint8  // segment 3's generator, replicated
@@ -58,7 +59,8 @@ func NewReceiver(rate int, sink dsp.BitSink) (*Receiver, error) {
 		return nil, fmt.Errorf("%w: %d", ErrRate, rate)
 	}
 	r.power = meanSymbolPower(rate)
-	r.fe = qam.New(qam.Config{
+	r.fe = &r.front
+	r.fe.Init(qam.Config{
 		CarrierHz: carrierFreq, Baud: baudRate, Rolloff: rrcBeta,
 		SymbolPower: r.power, EqLen: eqLen, EqCentre: eqCentre,
 	})
