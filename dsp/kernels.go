@@ -2,9 +2,9 @@ package dsp
 
 //go:generate sh -c "cd internal/asm && go run . -out ../../kernels_amd64.s -stubs ../../kernels_stub_amd64.go -pkg dsp"
 
-// The kernels the modem receivers spend their time in: the matched filter
-// (Dot2), the equaliser's output (CDot) and its update (CAxpyConj), and the
-// plain dot product (Dot).
+// The kernels the modems spend their time in: the receivers' matched
+// filter (Dot2), equaliser output (CDot) and update (CAxpyConj), the plain
+// dot product (Dot), and the transmitters' symbol waveform (Axpy2).
 //
 // Each has a pure-Go implementation here, built and callable everywhere
 // (dotGeneric and so on), and on amd64 a vector one, chosen once at
@@ -18,8 +18,8 @@ package dsp
 //     the build tag purego (kernels_generic.go; under GOEXPERIMENT=simd the
 //     tag keeps archsimd, which is not assembly).
 //
-// CAxpyConj is elementwise and every path multiplies and adds separately,
-// in the same order: all give the same results bit for bit. The sums are
+// CAxpyConj and Axpy2 are elementwise and every path multiplies and adds
+// separately, in the same order: all give the same results bit for bit. The sums are
 // another matter. The plain Go Dot and Dot2 keep four partial sums, CDot
 // one sum in order (which Go compiles better than any split into partial
 // sums). The archsimd Dot and Dot2 repeat the plain Go order lane by lane
@@ -71,6 +71,16 @@ func CDot(wr, wi, ur, ui []float32) (float32, float32) { return cdot(wr, wi, ur,
 // products rounded before they are added, on every path: all give the same
 // bits.
 func CAxpyConj(wr, wi, ur, ui []float32, er, ei float32) { caxpyConj(wr, wi, ur, ui, er, ei) }
+
+// Axpy2 adds a·x[k] + b·y[k] to dst[k] for every k < len(dst): in a
+// transmitter, the waveform of symbol I + jQ entering the accumulator dst,
+// Re{(I + jQ)·h} = I·Re{h} − Q·Im{h}, with x and y the real and imaginary
+// parts of the modulated pulse h, a = I and b = −Q. x and y must be at
+// least as long as dst.
+//
+// Each element becomes dst + (a·x + b·y), the products rounded before they
+// are added, on every path: all give the same bits.
+func Axpy2(dst, x, y []float32, a, b float32) { axpy2(dst, x, y, a, b) }
 
 // dotGeneric is Dot in plain Go.
 func dotGeneric(a, b []float32) float32 {
@@ -138,5 +148,14 @@ func caxpyConjGeneric(wr, wi, ur, ui []float32, er, ei float32) {
 	for i := range wr {
 		wr[i] += float32(er*ur[i]) + float32(ei*ui[i])
 		wi[i] += float32(ei*ur[i]) - float32(er*ui[i])
+	}
+}
+
+// axpy2Generic is Axpy2 in plain Go.
+func axpy2Generic(dst, x, y []float32, a, b float32) {
+	n := len(dst)
+	x, y = x[:n], y[:n]
+	for i := range dst {
+		dst[i] += float32(a*x[i]) + float32(b*y[i])
 	}
 }

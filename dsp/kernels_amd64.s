@@ -256,3 +256,62 @@ tail1:
 done:
 	VZEROUPPER
 	RET
+
+// func axpy2Asm(dst []float32, x []float32, y []float32, a float32, b float32)
+// Requires: AVX
+TEXT ·axpy2Asm(SB), NOSPLIT, $0-80
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         y_base+48(FP), DX
+	MOVQ         dst_len+8(FP), BX
+	VBROADCASTSS a+72(FP), Y0
+	VBROADCASTSS b+76(FP), Y1
+
+loop8:
+	CMPQ    BX, $0x08
+	JL      tail
+	VMOVUPS (AX), Y2
+	VMULPS  (CX), Y0, Y3
+	VMULPS  (DX), Y1, Y4
+	VADDPS  Y4, Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x08, BX
+	JMP     loop8
+
+	// Four elements, then the last one to three one at a time (as CAxpyConj).
+tail:
+	CMPQ    BX, $0x04
+	JL      tail1
+	VMOVUPS (AX), X2
+	VMULPS  (CX), X0, X3
+	VMULPS  (DX), X1, X4
+	VADDPS  X4, X3, X3
+	VADDPS  X3, X2, X2
+	VMOVUPS X2, (AX)
+	ADDQ    $0x10, AX
+	ADDQ    $0x10, CX
+	ADDQ    $0x10, DX
+	SUBQ    $0x04, BX
+
+tail1:
+	TESTQ  BX, BX
+	JE     done
+	VMOVSS (AX), X2
+	VMULSS (CX), X0, X3
+	VMULSS (DX), X1, X4
+	VADDSS X4, X3, X3
+	VADDSS X3, X2, X2
+	VMOVSS X2, (AX)
+	ADDQ   $0x04, AX
+	ADDQ   $0x04, CX
+	ADDQ   $0x04, DX
+	DECQ   BX
+	JMP    tail1
+
+done:
+	VZEROUPPER
+	RET

@@ -19,3 +19,5 @@ func cdot(wr, wi, ur, ui []float32) (float32, float32) { return cdotGeneric(wr, 
 func caxpyConj(wr, wi, ur, ui []float32, er, ei float32) {
 	caxpyConjGeneric(wr, wi, ur, ui, er, ei)
 }
+
+func axpy2(dst, x, y []float32, a, b float32) { axpy2Generic(dst, x, y, a, b) }

@@ -4,8 +4,8 @@ package dsp
 
 import "simd/archsimd"
 
-// The kernels with simd/archsimd's 256-bit vectors. Dot, Dot2 and
-// CAxpyConj repeat their generic twins' order of operations, lane by lane,
+// The kernels with simd/archsimd's 256-bit vectors. Dot, Dot2, CAxpyConj
+// and Axpy2 repeat their generic twins' order of operations, lane by lane,
 // so the two give the same bits; CDot sums in eight lanes with fused
 // multiply-adds (see kernels.go).
 //
@@ -56,6 +56,14 @@ func caxpyConj(wr, wi, ur, ui []float32, er, ei float32) {
 		return
 	}
 	caxpyConjGeneric(wr, wi, ur, ui, er, ei)
+}
+
+func axpy2(dst, x, y []float32, a, b float32) {
+	if useSIMD {
+		axpy2AVX2(dst, x, y, a, b)
+		return
+	}
+	axpy2Generic(dst, x, y, a, b)
 }
 
 // dotAVX2 is Dot with the four partial sums in the lanes of one 128-bit
@@ -172,5 +180,21 @@ func caxpyConjAVX2(wr, wi, ur, ui []float32, er, ei float32) {
 	archsimd.ClearAVXUpperBits()
 	if len(wr) > 0 {
 		caxpyConjGeneric(wr, wi, ur, ui, er, ei)
+	}
+}
+
+// axpy2AVX2 is Axpy2 eight elements at a time.
+func axpy2AVX2(dst, x, y []float32, a, b float32) {
+	n := len(dst)
+	x, y = x[:n], y[:n]
+	va, vb := archsimd.BroadcastFloat32x8(a), archsimd.BroadcastFloat32x8(b)
+	for len(dst) >= 8 && len(x) >= 8 && len(y) >= 8 {
+		p := va.Mul(archsimd.LoadFloat32x8Slice(x)).Add(vb.Mul(archsimd.LoadFloat32x8Slice(y)))
+		archsimd.LoadFloat32x8Slice(dst).Add(p).StoreSlice(dst)
+		dst, x, y = dst[8:], x[8:], y[8:]
+	}
+	archsimd.ClearAVXUpperBits()
+	if len(dst) > 0 {
+		axpy2Generic(dst, x, y, a, b)
 	}
 }

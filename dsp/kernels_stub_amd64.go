@@ -23,3 +23,8 @@ func cdotAsm(wr []float32, wi []float32, ur []float32, ui []float32) (float32, f
 //
 //go:noescape
 func caxpyConjAsm(wr []float32, wi []float32, ur []float32, ui []float32, er float32, ei float32)
+
+// axpy2Asm is axpy2Generic with AVX2: len(x) and len(y) must be at least len(dst).
+//
+//go:noescape
+func axpy2Asm(dst []float32, x []float32, y []float32, a float32, b float32)

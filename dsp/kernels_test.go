@@ -13,9 +13,9 @@ import (
 // terms, a sum in order is within 70·2⁻²⁴·Σ|terms| (4.2e-6) of the exact
 // value, Dot's four partial sums within 20·2⁻²⁴·Σ|terms| (1.2e-6), and the
 // vector paths' eight lanes with fused multiply-adds, then three levels of
-// pairwise sums, within 12·2⁻²⁴·Σ|terms| (7e-7). CAxpyConj must moreover
-// agree with its plain Go twin exactly: every path performs the same
-// operations in the same order.
+// pairwise sums, within 12·2⁻²⁴·Σ|terms| (7e-7). CAxpyConj and Axpy2 must
+// moreover agree with their plain Go twins exactly: every path performs the
+// same operations in the same order.
 const kernelTol = 1e-5
 
 // same reports whether two results agree exactly (as values, so +0 and -0
@@ -39,10 +39,11 @@ func kernelInputs(rng *rand.Rand, n int) (a, b, c, d []float32) {
 	return s[0], s[1], s[2], s[3]
 }
 
-// TestKernels checks every kernel against its plain Go twin (CAxpyConj
-// exactly, the sums within kernelTol) and against float64 arithmetic within
-// kernelTol, over lengths 0 to 70 (every tail of the eight-lane loops,
-// several times over), and that Dot2 gives the bits of two Dots.
+// TestKernels checks every kernel against its plain Go twin (CAxpyConj and
+// Axpy2 exactly, the sums within kernelTol) and against float64 arithmetic
+// within kernelTol, over lengths 0 to 70 (every tail of the eight-lane
+// loops, several times over), that Dot2 gives the bits of two Dots, and
+// that Axpy2 writes nothing past len(dst).
 func TestKernels(t *testing.T) {
 	t.Logf("kernels: %s", kernelPath)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -134,6 +135,30 @@ func TestKernels(t *testing.T) {
 					break
 				}
 			}
+
+			// Axpy2, on a copy of a with the elements past n in place.
+			xa, xb := float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			d1, d2 := append([]float32(nil), a[:cap(a)]...), append([]float32(nil), a[:cap(a)]...)
+			Axpy2(d1[:n], b, c, xa, xb)
+			axpy2Generic(d2[:n], b, c, xa, xb)
+			for i := range n {
+				if !same(d1[i], d2[i]) {
+					t.Errorf("n=%d: Axpy2[%d] = %v, generic %v", n, i, d1[i], d2[i])
+					break
+				}
+				x := float64(a[i]) + float64(xa)*float64(b[i]) + float64(xb)*float64(c[i])
+				m := math.Abs(float64(a[i])) + math.Abs(float64(xa)*float64(b[i])) + math.Abs(float64(xb)*float64(c[i]))
+				if !near(d1[i], x, m) {
+					t.Errorf("n=%d: Axpy2[%d] = %v, exact %v", n, i, d1[i], x)
+					break
+				}
+			}
+			for i := n; i < len(d1); i++ {
+				if math.Float32bits(d1[i]) != math.Float32bits(a[:cap(a)][i]) {
+					t.Errorf("n=%d: Axpy2 wrote element %d, past len(dst)", n, i)
+					break
+				}
+			}
 		}
 	}
 }
@@ -148,6 +173,7 @@ func TestKernelsShortPanics(t *testing.T) {
 		"Dot2":      func() { Dot2(long, long, short) },
 		"CDot":      func() { CDot(long, long, long, short) },
 		"CAxpyConj": func() { CAxpyConj(long, long, short, long, 1, 1) },
+		"Axpy2":     func() { Axpy2(long, long, short, 1, 1) },
 	} {
 		func() {
 			defer func() {
@@ -171,6 +197,7 @@ func TestKernelsNoAllocs(t *testing.T) {
 			r, s := CDot(a, b, c, d)
 			dotSink += p + q + r + s
 			CAxpyConj(a, b, c, d, 1e-3, -1e-3)
+			Axpy2(a, b, c, 1e-3, -1e-3)
 		})
 		if allocs != 0 {
 			t.Errorf("n=%d: %v allocations", n, allocs)
@@ -181,7 +208,8 @@ func TestKernelsNoAllocs(t *testing.T) {
 // BenchmarkKernels times each kernel, as built and in plain Go, at the
 // lengths the receivers use: the V.29 matched filter (28 taps) and
 // equaliser (24), V.27ter's equaliser (16) and 4800 bit/s matched filter
-// (41).
+// (41); and Axpy2 at the lengths of the transmitters' symbol waveforms:
+// V.29's 27 samples, V.17's 30, either padded to 32, V.27ter's 40 and 56.
 func BenchmarkKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, n := range []int{16, 24, 28, 41} {
@@ -230,6 +258,20 @@ func BenchmarkKernels(b *testing.B) {
 		b.Run(fmt.Sprintf("Dot/%d/generic", n), func(b *testing.B) {
 			for range b.N {
 				dotSink += dotGeneric(w, x)
+			}
+		})
+	}
+	for _, n := range []int{27, 30, 32, 40, 56} {
+		d, x, y, _ := kernelInputs(rng, n)
+		d = d[:n]
+		b.Run(fmt.Sprintf("Axpy2/%d/%s", n, kernelPath), func(b *testing.B) {
+			for range b.N {
+				Axpy2(d, x, y, 1e-9, -1e-9)
+			}
+		})
+		b.Run(fmt.Sprintf("Axpy2/%d/generic", n), func(b *testing.B) {
+			for range b.N {
+				axpy2Generic(d, x, y, 1e-9, -1e-9)
 			}
 		})
 	}

@@ -3,7 +3,6 @@ package v17
 import (
 	"math"
 	"math/bits"
-	"slices"
 	"sync"
 
 	"github.com/faxd/faxd/dsp"
@@ -70,39 +69,41 @@ func meanSymbolPower(rate int) float64 {
 	return 40
 }
 
-// The shaped, modulated waveform of one symbol, Re{a·h(t)·e^(jωt)}: the
-// carrier is folded into the pulse shaper. 1800 Hz at 8000 samples/s
-// repeats every 40 samples, and 40 samples are 12 whole symbols at 2400
-// baud, so a symbol starts at one of 12 (carrier, shaper) phases, its
-// slot. For each slot and each point of a rate's alphabet and the four
-// training points the rate's table holds the symbol's contribution to
-// the waveLen samples from the one at which it enters, at unit gain, and
-// the transmitter adds one row into an accumulator a symbol instead of a
-// dot product over the symbol history every sample.
+// The modulator of V.17 §2, 2400 baud on an 1800 Hz carrier, with the
+// carrier folded into the pulse shaper: a symbol a = I + jQ adds
+// Re{a·h(t)·e^(jωt)} to the line. 1800 Hz at 8000 samples/s repeats every
+// 40 samples, and 40 samples are 12 whole symbols at 2400 baud, so a
+// symbol starts at one of 12 (carrier, shaper) phases, its slot. The
+// waveform is linear in the point: in slot s it is I·hc_s − Q·hs_s, with
+// hc_s and hs_s the cosine and sine parts of the modulated pulse over the
+// waveLen samples from the one at which the symbol enters. The transmitter
+// adds that (dsp.Axpy2) into an accumulator a symbol instead of a dot
+// product over the symbol history every sample.
+//
+// The linear form keeps the table to two rows a slot, 3 KB for every rate
+// and the training points alike. A row a point (12 slots × 132 points at
+// 14400 bit/s, 190 KB; 360 KB for the four rates), one read at random each
+// symbol, went cold in the caches between one transmitter's steps when
+// thousands take turns.
 const (
 	slots   = carrierPeriod * BaudRate / dsp.SampleRate // 12
 	waveLen = (phases*spanSyms + 2) / 3                 // 30 samples at 3 ticks of 10 a symbol
+	// pulseLen is waveLen padded with zeros to whole vectors of 8 for
+	// dsp.Axpy2 (whose tail loop costs more than the two zeros).
+	pulseLen = 32
 	// accWrap is where the accumulator's read position goes back to 0,
 	// taking the pending waveLen samples along.
 	accWrap = 64
 	noPoint = -1 // the symbol index of silence
 )
 
-// waveTables[r] (r for 14400, 12000, 9600, 7200 in turn) makes, once,
-// that rate's table: row slot*n + i, of waveLen samples, for point i of
-// the rate's alphabet followed by the training points A to D (n points
-// in all). 14400 bit/s takes 12 × 132 rows, 190 KB.
-var waveTables = [4]func() []float32{
-	sync.OnceValue(func() []float32 { return makeWaves(points14400[:]) }),
-	sync.OnceValue(func() []float32 { return makeWaves(points12000[:]) }),
-	sync.OnceValue(func() []float32 { return makeWaves(points9600[:]) }),
-	sync.OnceValue(func() []float32 { return makeWaves(points7200[:]) }),
-}
+// pulseTable holds, for each slot s, hc_s (row 0) and hs_s (row 1) at unit
+// gain, waveLen samples and zeros to pulseLen.
+type pulseTable [slots][2][pulseLen]float32
 
-// makeWaves tabulates the waveforms of alphabet and then A to D.
-func makeWaves(alphabet []complex64) []float32 {
-	pts := append(slices.Clip(alphabet), abcd[:]...)
-	w := make([]float32, slots*len(pts)*waveLen)
+// pulses makes, once, the table of the modulated pulse.
+var pulses = sync.OnceValue(func() *pulseTable {
+	var p pulseTable
 	h := dsp.RootRaisedCosine(rrcBeta, phases, spanSyms)
 	// Follow Process: sample c (from the start) advances the shaper 3
 	// ticks first, and a new symbol enters when the ticks pass 10.
@@ -112,24 +113,22 @@ func makeWaves(alphabet []complex64) []float32 {
 			continue
 		}
 		baud -= phases
-		for i, a := range pts {
-			row := w[(slot*len(pts)+i)*waveLen:][:waveLen]
-			for m := range row {
-				// Sample c+m takes tap baud+3m+1 of the 24 kHz pulse
-				// (tap 0, at the far edge, is left out) while the symbol
-				// is one of the spanSyms in the shaper.
-				k := baud + 3*m
-				if k >= phases*spanSyms {
-					break
-				}
-				wt := 2 * math.Pi * CarrierFreq * float64(c+m) / dsp.SampleRate
-				row[m] = float32(float64(h[k+1]) * (float64(real(a))*math.Cos(wt) - float64(imag(a))*math.Sin(wt)))
+		for m := range waveLen {
+			// Sample c+m takes tap baud+3m+1 of the 24 kHz pulse (tap 0,
+			// at the far edge, is left out) while the symbol is one of
+			// the spanSyms in the shaper.
+			k := baud + 3*m
+			if k >= phases*spanSyms {
+				break
 			}
+			wt := 2 * math.Pi * CarrierFreq * float64(c+m) / dsp.SampleRate
+			p[slot][0][m] = float32(float64(h[k+1]) * math.Cos(wt))
+			p[slot][1][m] = float32(float64(h[k+1]) * math.Sin(wt))
 		}
 		slot++
 	}
-	return w
-}
+	return &p
+})
 
 // A Transmitter is a V.17 modulator. It sends the long or the short
 // training sequence of V.17 §2.5, then the data from its source, scrambled
@@ -143,12 +142,12 @@ type Transmitter struct {
 	status dsp.StatusHandler
 	short  bool
 
-	waves []float32 // the rate's table, of waveTables
-	npts  int       // points in the rate's alphabet, the training points following
-	gain  float32
+	pulses *pulseTable
+	npts   int // points in the rate's alphabet (nextPoint's training points follow)
+	gain   float32
 	// acc holds the line samples from the next one on (at head), as far
 	// as the symbols entered so far make them, at unit gain.
-	acc  [accWrap + waveLen]float32
+	acc  [accWrap + pulseLen]float32
 	head int
 	slot int // the slot of the next symbol, 0..11
 	baud int // 24 kHz ticks since the newest symbol started (0..9)
@@ -177,7 +176,7 @@ func NewTransmitter(rate int, src dsp.BitSource) (*Transmitter, error) {
 	}
 	t.nbits = t.enc.BitsPerSymbol()
 	t.npts = len(t.enc.points)
-	t.waves = waveTables[slices.Index([]int{14400, 12000, 9600, 7200}, rate)]()
+	t.pulses = pulses()
 	t.SetLevel(-13)
 	t.Reset()
 	return t, nil
@@ -252,8 +251,8 @@ func (t *Transmitter) nextSymbol() complex64 {
 }
 
 // nextPoint returns the next point to send (V.17 §2.5, then §2.4) as an
-// index into the rate's table: a point of the alphabet, one of the
-// training points after them, or noPoint for silence.
+// index: a point of the rate's alphabet, npts and up for the training
+// points A to D, or noPoint for silence.
 func (t *Transmitter) nextPoint() int {
 	n := t.symbol
 	t.symbol++
@@ -342,8 +341,9 @@ func (t *Transmitter) Process(out []int16) int {
 		v := int64(y+32768.5) - 32768
 		out[i] = int16(min(max(v, -32768), 32767))
 		if head++; head == accWrap {
-			// Samples from accWrap on are pending; from waveLen to
-			// accWrap were sent and cleared.
+			// Samples from accWrap on are pending (the pulse's padding
+			// added nothing past waveLen); from waveLen to accWrap were
+			// sent and cleared.
 			copy(acc[:waveLen], acc[accWrap:])
 			clear(acc[accWrap:])
 			head = 0
@@ -363,27 +363,15 @@ func (t *Transmitter) push(head int) bool {
 		}
 		return false
 	}
-	pt := t.nextPoint()
+	a := t.nextSymbol()
 	slot := t.slot
 	if t.slot++; t.slot == slots {
 		t.slot = 0
 	}
-	if pt == noPoint {
+	if a == 0 { // silence
 		return true
 	}
-	w := (*[waveLen]float32)(t.waves[(slot*(t.npts+len(abcd))+pt)*waveLen:])
-	a := (*[waveLen]float32)(t.acc[head:])
-	for m := 0; m < waveLen; m += 10 { // waveLen is 30: unrolled by 10
-		a[m] += w[m]
-		a[m+1] += w[m+1]
-		a[m+2] += w[m+2]
-		a[m+3] += w[m+3]
-		a[m+4] += w[m+4]
-		a[m+5] += w[m+5]
-		a[m+6] += w[m+6]
-		a[m+7] += w[m+7]
-		a[m+8] += w[m+8]
-		a[m+9] += w[m+9]
-	}
+	p := &t.pulses[slot]
+	dsp.Axpy2(t.acc[head:head+pulseLen], p[0][:], p[1][:], real(a), -imag(a))
 	return true
 }

@@ -449,6 +449,71 @@ func BenchmarkTransmitter(b *testing.B) {
 	}
 }
 
+// coldChannels is how many transmitters BenchmarkTransmitterCold runs in
+// turn: enough that their states (and their output blocks) do not stay in
+// a core's L2 between one's steps, as in a media server.
+const coldChannels = 2000
+
+// randomBitsSource gives pseudo-random bits (xorshift64), one or a
+// symbol's at a time, and never runs dry.
+type randomBitsSource struct{ x uint64 }
+
+func (s *randomBitsSource) next() uint64 {
+	s.x ^= s.x << 13
+	s.x ^= s.x >> 7
+	s.x ^= s.x << 17
+	return s.x
+}
+
+func (s *randomBitsSource) GetBit() int { return int(s.next() & 1) }
+
+func (s *randomBitsSource) GetBits(n int) (uint32, int) {
+	return uint32(s.next()) & (1<<n - 1), n
+}
+
+// BenchmarkTransmitterCold runs coldChannels transmitters round-robin, 160
+// samples (a 20 ms step) each in turn, every one with its own source and
+// output block, as the media server does: the state a step touches, and
+// the shared tables, have gone cold since that transmitter's last step.
+// One op is one step; ns/sample is per sample of one channel.
+func BenchmarkTransmitterCold(b *testing.B) {
+	for _, rate := range rates {
+		b.Run(fmt.Sprint(rate), func(b *testing.B) {
+			type channel struct {
+				tx  *Transmitter
+				out []int16
+			}
+			chans := make([]channel, coldChannels)
+			for i := range chans {
+				tx, err := NewTransmitter(rate, &randomBitsSource{x: uint64(i)*0x9E3779B97F4A7C15 + 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				// The short train, run through: the data from here on.
+				tx.SetShortTrain(true)
+				out := make([]int16, 160)
+				for range symbolStart(trainLen(true))/len(out) + 1 {
+					tx.Process(out)
+				}
+				chans[i] = channel{tx, out}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			k := 0
+			for range b.N {
+				c := &chans[k]
+				if c.tx.Process(c.out) != len(c.out) {
+					b.Fatal("transmitter stopped")
+				}
+				if k++; k == len(chans) {
+					k = 0
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*160), "ns/sample")
+		})
+	}
+}
+
 var _ dsp.Transmitter = (*Transmitter)(nil)
 
 // bitsSource gives bits from a slice, one or several a call, then

@@ -87,27 +87,40 @@ func meanSymbolPower(rate int) float64 {
 	}
 }
 
-// The shaped, modulated waveform of one symbol, Re{a·h(t)·e^(jωt)}: the
-// carrier is folded into the pulse shaper. 1700 Hz at 8000 samples/s
-// repeats every 80 samples, and 80 samples are 24 whole symbols at 2400
-// baud, so a symbol starts at one of 24 (carrier, shaper) phases, its
-// slot. For each slot and each of the 16 points the table holds the
-// symbol's contribution to the waveLen samples from the one at which it
-// enters, at unit gain, and the transmitter adds one row into an
-// accumulator a symbol instead of filtering and mixing every sample.
+// The modulator of V.29 §1 and §2, 2400 baud on a 1700 Hz carrier, with
+// the carrier folded into the pulse shaper: a symbol a = I + jQ adds
+// Re{a·h(t)·e^(jωt)} to the line. 1700 Hz at 8000 samples/s repeats every
+// 80 samples, and 80 samples are 24 whole symbols at 2400 baud, so a
+// symbol starts at one of 24 (carrier, shaper) phases, its slot. The
+// waveform is linear in the point: in slot s it is I·hc_s − Q·hs_s, with
+// hc_s and hs_s the cosine and sine parts of the modulated pulse over the
+// waveLen samples from the one at which the symbol enters. The transmitter
+// adds that (dsp.Axpy2) into an accumulator a symbol instead of filtering
+// and mixing every sample.
+//
+// The linear form keeps the table to two rows a slot, 6 KB, where a row a
+// point (24 slots × 16 points, 41 KB), one read at random each symbol,
+// went cold in the caches between one transmitter's steps when thousands
+// take turns.
 const (
 	slots   = carrierPeriod * baudRate / dsp.SampleRate // 24
 	waveLen = (phases*spanSyms + 2) / 3                 // 27 samples at 3 ticks of 10 a symbol
+	// pulseLen is waveLen padded with zeros to whole vectors of 8 for
+	// dsp.Axpy2 (whose tail loop costs more than the zeros).
+	pulseLen = 32
 	// accWrap is where the accumulator's read position goes back to 0,
 	// taking the pending waveLen samples along.
 	accWrap = 64
 	noPoint = len(points) // the symbol index of silence
 )
 
-// waves[(slot*len(points)+point)*waveLen:][:waveLen] is that symbol's
-// unit-gain contribution to the line, the same for every rate.
-var waves = sync.OnceValue(func() *[slots * len(points) * waveLen]float32 {
-	var w [slots * len(points) * waveLen]float32
+// pulseTable holds, for each slot s, hc_s (row 0) and hs_s (row 1) at unit
+// gain, waveLen samples and zeros to pulseLen, the same for every rate.
+type pulseTable [slots][2][pulseLen]float32
+
+// pulses makes, once, the table of the modulated pulse.
+var pulses = sync.OnceValue(func() *pulseTable {
+	var p pulseTable
 	h := dsp.RootRaisedCosine(rrcBeta, phases, spanSyms)
 	// Follow Process: sample c (from the start) advances the shaper 3
 	// ticks first, and a new symbol enters when the ticks pass 10.
@@ -117,21 +130,19 @@ var waves = sync.OnceValue(func() *[slots * len(points) * waveLen]float32 {
 			continue
 		}
 		baud -= phases
-		for pt, a := range points {
-			row := w[(slot*len(points)+pt)*waveLen:][:waveLen]
-			for m := range row {
-				// Sample c+m takes tap baud+3m of the 24 kHz pulse.
-				k := baud + 3*m
-				if k >= phases*spanSyms {
-					break
-				}
-				wt := 2 * math.Pi * carrierFreq * float64(c+m) / dsp.SampleRate
-				row[m] = float32(float64(h[k]) * (float64(real(a))*math.Cos(wt) - float64(imag(a))*math.Sin(wt)))
+		for m := range waveLen {
+			// Sample c+m takes tap baud+3m of the 24 kHz pulse.
+			k := baud + 3*m
+			if k >= phases*spanSyms {
+				break
 			}
+			wt := 2 * math.Pi * carrierFreq * float64(c+m) / dsp.SampleRate
+			p[slot][0][m] = float32(float64(h[k]) * math.Cos(wt))
+			p[slot][1][m] = float32(float64(h[k]) * math.Sin(wt))
 		}
 		slot++
 	}
-	return &w
+	return &p
 })
 
 // A Transmitter is a V.29 modulator. It sends the training sequence of
@@ -143,11 +154,11 @@ type Transmitter struct {
 	src    dsp.BitSource
 	status dsp.StatusHandler
 
-	waves *[slots * len(points) * waveLen]float32
-	gain  float32
+	pulses *pulseTable
+	gain   float32
 	// acc holds the line samples from the next one on (at head), as far
 	// as the symbols entered so far make them, at unit gain.
-	acc  [accWrap + waveLen]float32
+	acc  [accWrap + pulseLen]float32
 	head int
 	slot int // the slot of the next symbol, 0..23
 	baud int // 24 kHz ticks since the newest symbol started (0..9)
@@ -169,7 +180,7 @@ func NewTransmitter(rate int, src dsp.BitSource) (*Transmitter, error) {
 	if rate != 9600 && rate != 7200 && rate != 4800 {
 		return nil, fmt.Errorf("%w: %d", ErrRate, rate)
 	}
-	t := &Transmitter{rate: rate, nbits: rate / baudRate, src: src, waves: waves(), tp: trainingPoints(rate)}
+	t := &Transmitter{rate: rate, nbits: rate / baudRate, src: src, pulses: pulses(), tp: trainingPoints(rate)}
 	for i, z := range [4]complex64{t.tp.a, t.tp.b, t.tp.c, t.tp.d} {
 		t.tpIndex[i] = uint8(slices.Index(points[:], z))
 	}
@@ -290,8 +301,9 @@ func (t *Transmitter) Process(out []int16) int {
 		v := int64(y+32768.5) - 32768
 		out[i] = int16(min(max(v, -32768), 32767))
 		if head++; head == accWrap {
-			// Samples from accWrap on are pending; from waveLen to
-			// accWrap were sent and cleared.
+			// Samples from accWrap on are pending (the pulse's padding
+			// added nothing past waveLen); from waveLen to accWrap were
+			// sent and cleared.
 			copy(acc[:waveLen], acc[accWrap:])
 			clear(acc[accWrap:])
 			head = 0
@@ -322,18 +334,7 @@ func (t *Transmitter) push(head int) bool {
 	if pt == noPoint {
 		return true
 	}
-	w := (*[waveLen]float32)(t.waves[(slot*len(points)+pt)*waveLen:])
-	a := (*[waveLen]float32)(t.acc[head:])
-	for m := 0; m < waveLen; m += 9 { // waveLen is 27: unrolled by 9
-		a[m] += w[m]
-		a[m+1] += w[m+1]
-		a[m+2] += w[m+2]
-		a[m+3] += w[m+3]
-		a[m+4] += w[m+4]
-		a[m+5] += w[m+5]
-		a[m+6] += w[m+6]
-		a[m+7] += w[m+7]
-		a[m+8] += w[m+8]
-	}
+	a, p := points[pt], &t.pulses[slot]
+	dsp.Axpy2(t.acc[head:head+pulseLen], p[0][:], p[1][:], real(a), -imag(a))
 	return true
 }

@@ -10,10 +10,10 @@
 // last one to seven elements taken with masked loads (the other lanes
 // zero), then add the lanes in one fixed order: Dot2's two results have the
 // bits of two Dots. They differ from the plain Go sums by rounding only
-// (see kernels.go). CAxpyConj multiplies and adds separately, in Go's
-// order, so it gives the same bits as the plain Go; it takes its last
-// elements four and then one at a time. A masked load never touches the
-// elements masked out.
+// (see kernels.go). CAxpyConj and Axpy2 multiply and add separately, in
+// Go's order, so they give the same bits as the plain Go; they take their
+// last elements four and then one at a time. A masked load never touches
+// the elements masked out.
 //
 // The Go wrappers (kernels_asm_amd64.go) re-slice the operands to the
 // length of the first, so a short one panics there; the assembly reads the
@@ -46,6 +46,7 @@ func main() {
 	dot2()
 	cdot()
 	caxpyConj()
+	axpy2()
 	Generate()
 }
 
@@ -313,6 +314,78 @@ func caxpyConj() {
 	ADDQ(U8(4), wi.Base)
 	ADDQ(U8(4), ur.Base)
 	ADDQ(U8(4), ui.Base)
+	DECQ(n)
+	JMP(LabelRef("tail1"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+func axpy2() {
+	TEXT("axpy2Asm", NOSPLIT, "func(dst, x, y []float32, a, b float32)")
+	Pragma("noescape")
+	Doc("axpy2Asm is axpy2Generic with AVX2: len(x) and len(y) must be at least len(dst).")
+	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+	x := Mem{Base: Load(Param("x").Base(), GP64())}
+	y := Mem{Base: Load(Param("y").Base(), GP64())}
+	n := Load(Param("dst").Len(), GP64())
+	va, vb := YMM(), YMM()
+	VBROADCASTSS(addr("a"), va)
+	VBROADCASTSS(addr("b"), vb)
+
+	// step computes d + (a·x + b·y) into d, from x and y in registers or
+	// memory: separate multiplications and additions, as in Go, with the
+	// packed or scalar instructions given (the scalar and 128-bit ones read
+	// a and b from the low lanes of the broadcasts).
+	step := func(d, x, y Op, mul, add func(...Op)) {
+		var p, q, ra, rb Register = YMM(), YMM(), va, vb
+		if d.(Register).Size() != 32 {
+			p, q = YMM().AsX(), YMM().AsX()
+			ra, rb = va.AsX(), vb.AsX()
+		}
+		mul(x, ra, p)
+		mul(y, rb, q)
+		add(q, p, p)
+		add(p, d, d)
+	}
+
+	Label("loop8")
+	CMPQ(n, U8(8))
+	JL(LabelRef("tail"))
+	d := YMM()
+	VMOVUPS(dst, d)
+	step(d, x, y, VMULPS, VADDPS)
+	VMOVUPS(d, dst)
+	ADDQ(U8(32), dst.Base)
+	ADDQ(U8(32), x.Base)
+	ADDQ(U8(32), y.Base)
+	SUBQ(U8(8), n)
+	JMP(LabelRef("loop8"))
+
+	Comment("Four elements, then the last one to three one at a time (as CAxpyConj).")
+	Label("tail")
+	CMPQ(n, U8(4))
+	JL(LabelRef("tail1"))
+	xd := XMM()
+	VMOVUPS(dst, xd)
+	step(xd, x, y, VMULPS, VADDPS)
+	VMOVUPS(xd, dst)
+	ADDQ(U8(16), dst.Base)
+	ADDQ(U8(16), x.Base)
+	ADDQ(U8(16), y.Base)
+	SUBQ(U8(4), n)
+
+	Label("tail1")
+	TESTQ(n, n)
+	JE(LabelRef("done"))
+	sd := XMM()
+	VMOVSS(dst, sd)
+	step(sd, x, y, VMULSS, VADDSS)
+	VMOVSS(sd, dst)
+	ADDQ(U8(4), dst.Base)
+	ADDQ(U8(4), x.Base)
+	ADDQ(U8(4), y.Base)
 	DECQ(n)
 	JMP(LabelRef("tail1"))
 
