@@ -62,3 +62,19 @@ func StartFax(ch Channel, cfg t30.Config) error {
 	}
 	return f.StartFax(cfg)
 }
+
+// A FrameSlotter is a channel whose transmit buffer lends the slot the
+// next frame goes to, so that the frame is made in place, the way a
+// card's driver hands out its DMA buffer: no copy, and the slot's memory
+// is fetched while the frame is made rather than all at once when it is
+// written (at thousands of channels a 20 ms block's slot has long left
+// the caches). The sim network's channels are FrameSlotters.
+type FrameSlotter interface {
+	// TxSlot returns the slot (FrameSamples long) for the next frame, or
+	// nil when WriteFrame would not queue one now (no call up, buffer
+	// full, channel down): then make the frame elsewhere and WriteFrame
+	// it, which says why.
+	TxSlot() []int16
+	// CommitTx sends the frame made in the slot TxSlot returned last.
+	CommitTx()
+}

@@ -41,11 +41,13 @@ const channelQueue = 64
 // but state and the queue is the task's own, touched only from Tick (and
 // from Stop once the scheduler has stopped).
 type channel struct {
-	s     *Server
-	ch    hal.Channel
-	name  string
-	state atomic.Uint32 // a State, for metrics and Stop
-	mine  *ring.Queue[*job]
+	s  *Server
+	ch hal.Channel
+	// slotter is ch when it lends its transmit slots (hal.FrameSlotter).
+	slotter hal.FrameSlotter
+	name    string
+	state   atomic.Uint32 // a State, for metrics and Stop
+	mine    *ring.Queue[*job]
 
 	alarm  bool
 	closed bool
@@ -261,11 +263,23 @@ func (c *channel) audio() {
 		c.frameErr(err)
 		return
 	}
-	c.term.Process(c.in, c.out)
+	// The frame is made in the channel's transmit slot when it lends one
+	// (hal.FrameSlotter), else in c.out and written.
+	var slot []int16
+	if c.slotter != nil {
+		slot = c.slotter.TxSlot()
+	}
+	out := c.out
+	if slot != nil {
+		out = slot
+	}
+	c.term.Process(c.in, out)
 	if c.job != nil {
 		c.job.confirmed(c.term.Engine().PagesSent())
 	}
-	if err := c.ch.WriteFrame(c.out); err != nil {
+	if slot != nil {
+		c.slotter.CommitTx()
+	} else if err := c.ch.WriteFrame(c.out); err != nil {
 		c.frameErr(err)
 		return
 	}

@@ -156,6 +156,7 @@ func New(cfg Config) (*Server, error) {
 			s: s, ch: ch, name: name, mine: ring.New[*job](channelQueue),
 			in: make([]int16, hal.FrameSamples), out: make([]int16, hal.FrameSamples),
 		}
+		c.slotter, _ = ch.(hal.FrameSlotter)
 		s.chans = append(s.chans, c)
 		s.byName[name] = c
 	}

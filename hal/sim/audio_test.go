@@ -224,3 +224,44 @@ func TestMissedFrames(t *testing.T) {
 		t.Error("sound after the hang-up")
 	}
 }
+
+// TestTxSlot: a frame made in the slot TxSlot lends arrives as a written
+// one does; no slot while no call is up or the buffer is full.
+func TestTxSlot(t *testing.T) {
+	n := sim.New(sim.Config{Lockstep: true})
+	a, _ := n.NewChannel("100")
+	b, _ := n.NewChannel("200")
+	var _ hal.FrameSlotter = a
+	if a.TxSlot() != nil {
+		t.Fatal("a slot with no call up")
+	}
+	connect(t, n, a, b, nil)
+	want := make([]int16, hal.FrameSamples)
+	got := make([]int16, hal.FrameSamples)
+	for k := range 3 {
+		s := a.TxSlot()
+		if len(s) != hal.FrameSamples {
+			t.Fatalf("slot of %d samples", len(s))
+		}
+		tone(s, 700, -10, k*hal.FrameSamples)
+		tone(want, 700, -10, k*hal.FrameSamples)
+		a.CommitTx()
+		n.Tick()
+		if err := b.ReadFrame(got); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("frame %d: heard something else", k)
+		}
+	}
+	for range sim.BufferFrames {
+		a.TxSlot()
+		a.CommitTx()
+	}
+	if a.TxSlot() != nil {
+		t.Error("a slot in a full buffer")
+	}
+	if st := a.FrameStats(); st.Missed != 0 || st.TxFull != 0 {
+		t.Errorf("%+v", st)
+	}
+}

@@ -592,6 +592,23 @@ func (c *Channel) WriteFrame(src []int16) error {
 	return nil
 }
 
+// TxSlot implements hal.FrameSlotter: the transmit buffer's next slot,
+// while a call is up and the buffer has room. Only the channel's owner
+// calls it.
+func (c *Channel) TxSlot() []int16 {
+	if c.status.Load() != statusOK || !c.up.Load() {
+		return nil
+	}
+	if s := c.tx.slot(); s != nil {
+		return s[:]
+	}
+	return nil
+}
+
+// CommitTx implements hal.FrameSlotter: it queues the frame made in the
+// slot TxSlot returned, as WriteFrame queues a copy.
+func (c *Channel) CommitTx() { c.tx.push() }
+
 // Missed returns how many ticks of a call that was up found no frame
 // written by this end while its audio was flowing (each sent as silence).
 // In lockstep that is every such tick; with slack, a tick the owner ran
