@@ -28,8 +28,9 @@
 //
 // The frame path works the way a card's does. Each channel has two small
 // buffers of BufferFrames frames, each a single-producer single-consumer
-// ring with atomic indices, made with the channel: WriteFrame (or TxSlot and CommitTx, the frame made
-// in place: hal.FrameSlotter) fills the transmit ring and Tick empties it, Tick fills the receive ring and
+// ring with atomic indices, made with the channel: WriteFrame (or TxSlot
+// and CommitTx, the frame made in place: hal.FrameSlotter) fills the
+// transmit ring and Tick empties it, Tick fills the receive ring and
 // ReadFrame empties it. No lock is taken and nothing allocates. At the
 // start of a call, and whenever a ring ran dry (counted: Missed at the
 // network, Underruns at ReadFrame), its reader gathers Config.Jitter+1
