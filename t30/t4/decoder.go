@@ -422,6 +422,9 @@ func (d *Decoder) nextMMR(row []byte) error {
 	}
 	if err := d.decode2D(); err != nil {
 		d.done = true
+		if d.starved && !d.final {
+			return err // undone by nextStream; no message to format
+		}
 		if errors.Is(err, errShort) {
 			return fmt.Errorf("%w: data ends inside row %d", ErrCorrupt, d.stats.Rows)
 		}

@@ -1,0 +1,179 @@
+package t4_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/faxd/faxd/t30/document"
+	"github.com/faxd/faxd/t30/t4"
+)
+
+// letterPage is the page of the call benchmarks (bench.LetterPage): one
+// A4 page of a business letter rendered at fine resolution, 1728 pels.
+func letterPage(tb testing.TB) *document.Page {
+	tb.Helper()
+	text := strings.Repeat("Dear Ms. Hansen,\n\nPlease find enclosed the signed purchase agreement for the property at 14 Harbour Street, together with the completed disclosure forms. Our bank has confirmed the transfer of the deposit of EUR 45,000.00 to the escrow account (reference 2026-11-4471).\n\n", 7)
+	pages, err := document.RenderText([]byte(text), &document.Options{Resolution: document.Fine, Header: "ACME Bank"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pages[0]
+}
+
+// letterCodings are the codings a T.30 call uses, with the options it
+// gives them (T.30 sends each octet least significant bit first).
+var letterCodings = []struct {
+	name string
+	opt  t4.Options
+}{
+	{"MH", t4.Options{Coding: t4.MH, Width: 1728, FillOrder: t4.LSBFirst}},
+	{"MR", t4.Options{Coding: t4.MR, K: 4, Width: 1728, FillOrder: t4.LSBFirst}},
+	{"MMR", t4.Options{Coding: t4.MMR, Width: 1728, FillOrder: t4.LSBFirst}},
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func encodeLetter(tb testing.TB, p *document.Page, opt t4.Options) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	e, err := t4.NewEncoder(&buf, opt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for y := range p.Rows {
+		if err := e.WriteRow(p.Row(y)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := e.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// letterFeed is how many octets the streaming benchmark feeds at a time.
+const letterFeed = 100
+
+// streamLetter decodes data fed letterFeed octets at a time, as t30's
+// pageRx does while a page comes in, and returns the rows decoded; check,
+// if not nil, sees each row.
+func streamLetter(d *t4.Decoder, data, row []byte, check func(y int, row []byte)) (int, error) {
+	d.ResetStream()
+	rows := 0
+	for n := 0; ; {
+		n = min(n+letterFeed, len(data))
+		d.Feed(data[:n], n == len(data))
+		for {
+			err := d.Next(row)
+			if err == nil {
+				if check != nil {
+					check(rows, row)
+				}
+				rows++
+				continue
+			}
+			if errors.Is(err, t4.ErrNeedMore) {
+				break
+			}
+			if err == io.EOF {
+				return rows, nil
+			}
+			return rows, err
+		}
+	}
+}
+
+// TestLetterStream: the letter decodes to itself in every coding, whole
+// and streamed, and streaming it allocates nothing.
+func TestLetterStream(t *testing.T) {
+	p := letterPage(t)
+	for _, c := range letterCodings {
+		data := encodeLetter(t, p, c.opt)
+		row := make([]byte, p.Stride())
+		d, err := t4.NewDecoder(bytes.NewReader(data), c.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for y := 0; ; y++ {
+			err := d.Next(row)
+			if err == io.EOF && y == p.Rows {
+				break
+			}
+			if err != nil || y >= p.Rows || !bytes.Equal(row, p.Row(y)) {
+				t.Fatalf("%s whole: row %d of %d: %v", c.name, y, p.Rows, err)
+			}
+		}
+		bad := -1
+		rows, err := streamLetter(d, data, row, func(y int, row []byte) {
+			if bad < 0 && !bytes.Equal(row, p.Row(y)) {
+				bad = y
+			}
+		})
+		if err != nil || rows != p.Rows || bad >= 0 {
+			t.Fatalf("%s stream: %d rows of %d, %v, row %d differs", c.name, rows, p.Rows, err, bad)
+		}
+		if a := testing.AllocsPerRun(3, func() { streamLetter(d, data, row, nil) }); a != 0 {
+			t.Fatalf("%s: %v allocations per streamed page", c.name, a)
+		}
+	}
+}
+
+// BenchmarkLetterEncode codes the letter page.
+func BenchmarkLetterEncode(b *testing.B) {
+	p := letterPage(b)
+	for _, c := range letterCodings {
+		b.Run(c.name, func(b *testing.B) {
+			e, _ := t4.NewEncoder(discard{}, c.opt)
+			b.ReportAllocs()
+			for b.Loop() {
+				e.Reset(discard{})
+				for y := range p.Rows {
+					e.WriteRow(p.Row(y))
+				}
+				e.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkLetterDecode decodes the letter page read whole from a reader
+// ("whole") and fed letterFeed octets at a time ("stream").
+func BenchmarkLetterDecode(b *testing.B) {
+	p := letterPage(b)
+	for _, c := range letterCodings {
+		data := encodeLetter(b, p, c.opt)
+		row := make([]byte, p.Stride())
+		b.Run(c.name+"/whole", func(b *testing.B) {
+			rd := bytes.NewReader(data)
+			d, _ := t4.NewDecoder(rd, c.opt)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				rd.Reset(data)
+				d.Reset(rd)
+				n := 0
+				for d.Next(row) == nil {
+					n++
+				}
+				if n != p.Rows {
+					b.Fatalf("%d rows", n)
+				}
+			}
+		})
+		b.Run(c.name+"/stream", func(b *testing.B) {
+			d, _ := t4.NewDecoder(nil, c.opt)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if n, err := streamLetter(d, data, row, nil); n != p.Rows || err != nil {
+					b.Fatalf("%d rows, %v", n, err)
+				}
+			}
+		})
+	}
+}
