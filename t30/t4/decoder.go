@@ -20,25 +20,13 @@ type Stats struct {
 // Decoder decodes a coded page read from an io.Reader and yields one row per call to
 // Next. It allocates only when made.
 type Decoder struct {
-	opt   Options
-	r     io.Reader
-	in    []byte
-	ip    int
-	iend  int
-	eof   bool
-	rerr  error
-	acc   uint64 // pending bits, left-aligned
-	nacc  uint
-	ref   []int32 // changing elements of the reference line (last good row)
-	cur   []int32
-	last  []byte // last good row, for concealment
-	stats Stats
-
-	started bool
-	done    bool
-	tag     int  // MR: tag bit after the last EOL (1 = 1-D)
-	chain   bool // MR: the reference line is bad, so 2-D lines are bad too
-	badRun  int
+	decState
+	opt  Options
+	r    io.Reader
+	in   []byte
+	iend int
+	eof  bool
+	rerr error
 
 	// Streaming (Feed): the coded octets so far are d.in[:d.iend]; more
 	// may follow until final. A row whose decoding runs out of data is
@@ -47,21 +35,22 @@ type Decoder struct {
 	final   bool
 	starved bool
 	snap    decState
-	lastBak []byte
 }
 
 // decState is what decoding one row changes, saved before each row in
-// streaming mode.
+// streaming mode. The last good row, repeated to conceal a bad one, is
+// not kept as pixels: ref lists its changing elements.
 type decState struct {
-	ip            int
-	acc           uint64
-	nacc          uint
-	ref, cur      []int32
-	stats         Stats
-	started, done bool
-	tag           int
-	chain         bool
-	badRun        int
+	ip       int
+	acc      uint64 // pending bits, left-aligned
+	nacc     uint
+	ref, cur []int32 // changing elements of the reference line (the last good row) and of the row being decoded
+	stats    Stats
+	started  bool
+	done     bool
+	chain    bool // MR: the reference line is bad, so 2-D lines are bad too
+	tag      int  // MR: tag bit after the last EOL (1 = 1-D)
+	badRun   int
 }
 
 // NewDecoder returns a Decoder reading coded octets from r.
@@ -69,13 +58,9 @@ func NewDecoder(r io.Reader, opt Options) (*Decoder, error) {
 	if err := opt.check(); err != nil {
 		return nil, err
 	}
-	d := &Decoder{
-		opt:  opt,
-		in:   make([]byte, 4096),
-		ref:  make([]int32, 0, opt.Width+8),
-		cur:  make([]int32, 0, opt.Width+8),
-		last: make([]byte, (opt.Width+7)>>3),
-	}
+	d := &Decoder{opt: opt, in: make([]byte, 4096)}
+	d.ref = make([]int32, 0, opt.Width+8)
+	d.cur = make([]int32, 0, opt.Width+8)
 	d.Reset(r)
 	return d, nil
 }
@@ -91,7 +76,6 @@ func (d *Decoder) Reset(r io.Reader) {
 	d.acc, d.nacc = 0, 0
 	w := int32(d.opt.Width)
 	d.ref = append(d.ref[:0], w, w, w, w)
-	clear(d.last)
 	d.stats = Stats{}
 	d.started, d.done, d.tag, d.chain, d.badRun = false, false, 1, false, 0
 }
@@ -108,9 +92,6 @@ func (d *Decoder) ResetStream() {
 	d.Reset(nil)
 	d.stream, d.final, d.starved = true, false, false
 	d.in, d.iend = nil, 0
-	if d.lastBak == nil {
-		d.lastBak = make([]byte, len(d.last))
-	}
 }
 
 // Feed gives a streaming Decoder the page's coded octets so far: data is
@@ -384,8 +365,7 @@ func (d *Decoder) Next(row []byte) error {
 // nextStream decodes a row from data that may still grow: if the row ran
 // into the end of the data so far, everything it changed is undone.
 func (d *Decoder) nextStream(row []byte) error {
-	d.snap = decState{d.ip, d.acc, d.nacc, d.ref, d.cur, d.stats, d.started, d.done, d.tag, d.chain, d.badRun}
-	copy(d.lastBak, d.last)
+	d.snap = d.decState
 	d.starved = false
 	var err error
 	if d.opt.Coding == MMR {
@@ -396,10 +376,7 @@ func (d *Decoder) nextStream(row []byte) error {
 	if !d.starved {
 		return err
 	}
-	s := &d.snap
-	d.ip, d.acc, d.nacc, d.ref, d.cur = s.ip, s.acc, s.nacc, s.ref, s.cur
-	d.stats, d.started, d.done, d.tag, d.chain, d.badRun = s.stats, s.started, s.done, s.tag, s.chain, s.badRun
-	copy(d.last, d.lastBak)
+	d.decState = d.snap
 	return ErrNeedMore
 }
 
@@ -437,18 +414,16 @@ func (d *Decoder) nextMMR(row []byte) error {
 // good delivers d.cur as a correctly decoded row.
 func (d *Decoder) good(row []byte) {
 	renderChanges(row, d.cur[:len(d.cur)-4], d.opt.Width)
-	nb := (d.opt.Width + 7) >> 3
-	copy(d.last, row[:nb])
 	d.ref, d.cur = d.cur, d.ref
 	d.stats.Rows++
 	d.badRun = 0
 	d.chain = false
 }
 
-// bad conceals a row by repeating the last good one.
+// bad conceals a row by repeating the last good one, drawn again from its
+// changing elements.
 func (d *Decoder) bad(row []byte) {
-	nb := (d.opt.Width + 7) >> 3
-	copy(row, d.last[:nb])
+	renderChanges(row, d.ref[:len(d.ref)-4], d.opt.Width)
 	d.stats.Rows++
 	d.stats.BadRows++
 	d.badRun++
