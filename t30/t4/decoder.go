@@ -44,7 +44,7 @@ type decState struct {
 	ip       int
 	acc      uint64 // pending bits, left-aligned
 	nacc     uint
-	ref, cur []int32 // changing elements of the reference line (the last good row) and of the row being decoded
+	ref, cur []int16 // changing elements of the reference line (the last good row) and of the row being decoded
 	stats    Stats
 	started  bool
 	done     bool
@@ -59,8 +59,8 @@ func NewDecoder(r io.Reader, opt Options) (*Decoder, error) {
 		return nil, err
 	}
 	d := &Decoder{opt: opt, in: make([]byte, 4096)}
-	d.ref = make([]int32, 0, opt.Width+8)
-	d.cur = make([]int32, 0, opt.Width+8)
+	d.ref = make([]int16, 0, opt.Width+8)
+	d.cur = make([]int16, 0, opt.Width+8)
 	d.Reset(r)
 	return d, nil
 }
@@ -74,7 +74,7 @@ func (d *Decoder) Reset(r io.Reader) {
 	d.r = r
 	d.ip, d.iend, d.eof, d.rerr = 0, 0, false, nil
 	d.acc, d.nacc = 0, 0
-	w := int32(d.opt.Width)
+	w := int16(d.opt.Width)
 	d.ref = append(d.ref[:0], w, w, w, w)
 	d.stats = Stats{}
 	d.started, d.done, d.tag, d.chain, d.badRun = false, false, 1, false, 0
@@ -259,21 +259,21 @@ func (d *Decoder) decode1D() error {
 		}
 		x += r
 		if x < width {
-			cur = append(cur, int32(x))
+			cur = append(cur, int16(x))
 		}
 		black = !black
 	}
-	w := int32(width)
+	w := int16(width)
 	d.cur = append(cur, w, w, w, w)
 	return nil
 }
 
 // decode2D decodes a two-dimensional line (T.4 §4.2.1.3, T.6 §2.2) against d.ref.
 func (d *Decoder) decode2D() error {
-	width := int32(d.opt.Width)
+	width := int16(d.opt.Width)
 	ref := d.ref
 	cur := d.cur[:0]
-	a0 := int32(-1)
+	a0 := int16(-1)
 	c := 0
 	bi := 0
 	for a0 < width {
@@ -300,12 +300,12 @@ func (d *Decoder) decode2D() error {
 			if err != nil {
 				return err
 			}
-			a1 := start + int32(r1)
+			a1 := start + int16(r1)
 			r2, err := d.readRun(c == 0, int(width-a1))
 			if err != nil {
 				return err
 			}
-			a2 := a1 + int32(r2)
+			a2 := a1 + int16(r2)
 			if (r1 == 0 && a0 >= 0) || (r2 == 0 && a2 < width) {
 				return ErrCorrupt
 			}
@@ -317,7 +317,7 @@ func (d *Decoder) decode2D() error {
 			}
 			a0 = a2
 		default:
-			a1 := b1 + int32(m.mode) - 4
+			a1 := b1 + int16(m.mode) - 4
 			if a1 <= a0 || a1 > width {
 				return ErrCorrupt
 			}

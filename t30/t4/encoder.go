@@ -16,8 +16,8 @@ type Encoder struct {
 	total  int64  // bits emitted
 	lineAt int64  // bit position where the current line's data starts (-1: none yet)
 	rows   int
-	ref    []int32 // changing elements of the reference line (with sentinels)
-	cur    []int32
+	ref    []int16 // changing elements of the reference line (with sentinels)
+	cur    []int16
 	closed bool
 	err    error
 }
@@ -31,8 +31,8 @@ func NewEncoder(w io.Writer, opt Options) (*Encoder, error) {
 		opt:    opt,
 		w:      w,
 		buf:    make([]byte, 0, 2*MaxWidth),
-		ref:    make([]int32, 0, opt.Width+8),
-		cur:    make([]int32, 0, opt.Width+8),
+		ref:    make([]int16, 0, opt.Width+8),
+		cur:    make([]int16, 0, opt.Width+8),
 		lineAt: -1,
 	}
 	e.resetRef()
@@ -49,7 +49,7 @@ func (e *Encoder) Reset(w io.Writer) {
 }
 
 func (e *Encoder) resetRef() {
-	w := int32(e.opt.Width)
+	w := int16(e.opt.Width)
 	e.ref = append(e.ref[:0], w, w, w, w) // all-white imaginary line (T.6 §2.2.1)
 }
 
@@ -172,7 +172,7 @@ func (e *Encoder) WriteRow(row []byte) error {
 }
 
 func (e *Encoder) code1D(n int) {
-	prev := int32(0)
+	prev := int16(0)
 	for i := 0; i < n; i++ {
 		e.putRun(int(e.cur[i]-prev), i&1 == 1)
 		prev = e.cur[i]
@@ -185,8 +185,8 @@ func (e *Encoder) code1D(n int) {
 // code2D codes the current line against the reference line (T.4 §4.2.1.3.4, Figure 7/T.4).
 func (e *Encoder) code2D() {
 	cur, ref := e.cur, e.ref
-	width := int32(e.opt.Width)
-	a0 := int32(-1)
+	width := int16(e.opt.Width)
+	a0 := int16(-1)
 	c := 0
 	bi, ai := 0, 0
 	for a0 < width {

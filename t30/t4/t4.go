@@ -43,6 +43,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 )
 
@@ -146,11 +147,15 @@ func (o *Options) check() error {
 	return nil
 }
 
+// Changing elements are kept as int16, half the bytes of int32 to touch per
+// row: pel positions and the sentinels run from -1 to MaxWidth+3.
+const _ = uint(math.MaxInt16 - (MaxWidth + 3))
+
 // rowChanges lists the changing elements of a row (T.4 §4.2.1.3.1): the positions where
 // the colour differs from the pixel before, the pixel before the first being white. Even
 // entries are changes to black, odd ones to white. It appends four sentinels equal to
 // width and returns the number of real changes.
-func rowChanges(dst []int32, row []byte, width int) ([]int32, int) {
+func rowChanges(dst []int16, row []byte, width int) ([]int16, int) {
 	dst = dst[:0]
 	// 64 pixels at a time: the word's bits that differ from the current
 	// colour are the changes, found with a count of leading zeros.
@@ -160,7 +165,7 @@ func rowChanges(dst []int32, row []byte, width int) ([]int32, int) {
 		w := binary.BigEndian.Uint64(row[x>>3:]) ^ inv
 		for w != 0 {
 			lz := bits.LeadingZeros64(w)
-			dst = append(dst, int32(x+lz))
+			dst = append(dst, int16(x+lz))
 			inv = ^inv
 			w = ^w & (^uint64(0) >> uint(lz+1))
 		}
@@ -175,7 +180,7 @@ func rowChanges(dst []int32, row []byte, width int) ([]int32, int) {
 		}
 		for bit := 7; bit >= 0; bit-- {
 			if (b>>uint(bit))&1 != colour&1 {
-				dst = append(dst, int32(x))
+				dst = append(dst, int16(x))
 				colour = ^colour
 			}
 			x++
@@ -185,21 +190,21 @@ func rowChanges(dst []int32, row []byte, width int) ([]int32, int) {
 		b := row[nbytes]
 		for bit := 7; bit > 7-rem; bit-- {
 			if (b>>uint(bit))&1 != colour&1 {
-				dst = append(dst, int32(x))
+				dst = append(dst, int16(x))
 				colour = ^colour
 			}
 			x++
 		}
 	}
 	n := len(dst)
-	w := int32(width)
+	w := int16(width)
 	dst = append(dst, w, w, w, w)
 	return dst, n
 }
 
 // renderChanges draws a row from its changing elements (positions < width that alternate
 // to black, to white, ...).
-func renderChanges(row []byte, ch []int32, width int) {
+func renderChanges(row []byte, ch []int16, width int) {
 	nb := (width + 7) >> 3
 	row = row[:nb]
 	clear(row)
@@ -241,7 +246,7 @@ func fillBlack(row []byte, start, end int) {
 // findB1 returns the index in ref of b1 (T.4 §4.2.1.3.1): the first changing element of
 // the reference line to the right of a0 and of opposite colour to a0's colour c (0 white,
 // 1 black). i is a hint, the previous result. ref must end with sentinels equal to width.
-func findB1(ref []int32, a0 int32, c int, i int) int {
+func findB1(ref []int16, a0 int16, c int, i int) int {
 	for i > 0 && ref[i-1] > a0 {
 		i--
 	}
