@@ -202,45 +202,35 @@ func rowChanges(dst []int16, row []byte, width int) ([]int16, int) {
 	return dst, n
 }
 
-// renderChanges draws a row from its changing elements (positions < width that alternate
-// to black, to white, ...).
+// renderChanges draws a row from its changing elements (ascending positions < width that
+// alternate to black, to white, ...), 64 pels at a time: each change inverts the pels
+// from it to the end of its word, and the colour after it fills the words up to the next.
 func renderChanges(row []byte, ch []int16, width int) {
 	nb := (width + 7) >> 3
 	row = row[:nb]
-	clear(row)
-	for i := 0; i < len(ch); i += 2 {
-		start := int(ch[i])
-		end := width
-		if i+1 < len(ch) {
-			end = int(ch[i+1])
+	var w, fill uint64 // the word being drawn; the colour after the last change, all ones for black
+	wi := 0            // octet index of w in row
+	for _, x := range ch {
+		at := int(x) >> 6 << 3
+		for wi < at {
+			binary.BigEndian.PutUint64(row[wi:], w)
+			w = fill
+			wi += 8
 		}
-		if start >= width {
-			break
-		}
-		if end > width {
-			end = width
-		}
-		fillBlack(row, start, end)
+		w ^= ^uint64(0) >> (uint(x) & 63)
+		fill = ^fill
 	}
-}
-
-// fillBlack sets pixels [start, end) to 1.
-func fillBlack(row []byte, start, end int) {
-	if start >= end {
-		return
+	for ; wi+8 <= nb; wi += 8 {
+		binary.BigEndian.PutUint64(row[wi:], w)
+		w = fill
 	}
-	sb, eb := start>>3, (end-1)>>3
-	sm := byte(0xFF) >> uint(start&7)
-	em := byte(0xFF) << uint(7-(end-1)&7)
-	if sb == eb {
-		row[sb] |= sm & em
-		return
+	for ; wi < nb; wi++ {
+		row[wi] = byte(w >> 56)
+		w <<= 8
 	}
-	row[sb] |= sm
-	for i := sb + 1; i < eb; i++ {
-		row[i] = 0xFF
+	if r := width & 7; r != 0 {
+		row[nb-1] &= 0xFF << (8 - r) // bits after the last pel are cleared
 	}
-	row[eb] |= em
 }
 
 // findB1 returns the index in ref of b1 (T.4 §4.2.1.3.1): the first changing element of
