@@ -235,26 +235,31 @@ func (d *Decoder) readTag() {
 // readRun decodes one run length of the given colour (0 white, 1 black): make-up codes
 // then a terminating code (T.4 §4.1.1).
 func (d *Decoder) readRun(black bool, limit int) (int, error) {
-	t := &decWhite
+	colour := 0
 	if black {
-		t = &decBlack
+		colour = 1 << rootBits
 	}
 	run := 0
 	for {
 		d.need()
-		e := t[d.acc>>(64-lookBits)]
-		if e.n == 0 {
+		e := decRun[colour|int(d.acc>>(64-rootBits))]
+		if e&15 == runSub {
+			e = decRun[int(e>>4)+int(d.acc<<rootBits>>(64-subBits))]
+		}
+		n := uint(e & 15)
+		if n == 0 {
 			return 0, ErrCorrupt
 		}
-		if uint(e.n) > d.nacc {
+		if n > d.nacc {
 			return 0, errShort
 		}
-		d.skip(uint(e.n))
-		run += int(e.run)
+		d.skip(n)
+		r := int(e >> 4)
+		run += r
 		if run > limit {
 			return 0, ErrCorrupt
 		}
-		if e.run < 64 {
+		if r < 64 {
 			return run, nil
 		}
 	}
