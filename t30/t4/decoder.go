@@ -291,66 +291,97 @@ func (d *Decoder) decode1D() error {
 }
 
 // decode2D decodes a two-dimensional line (T.4 §4.2.1.3, T.6 §2.2) against d.ref.
+//
+// b1 is the first changing element of the reference line right of a0 whose
+// colour is opposite to a0's (§4.2.1.3.1): a0 only moves right, so j, the
+// first element of ref right of a0, does too, and b1 is j or, when the
+// colour does not match, the one after.
 func (d *Decoder) decode2D() error {
 	width := int16(d.opt.Width)
-	ref := d.ref
-	cur := d.cur[:0]
+	ref := d.ref // ends with sentinels equal to width, right of any a0 < width
+	cur := d.cur[:cap(d.cur)]
+	n := 0
+	acc, nacc := d.acc, d.nacc
 	a0 := int16(-1)
-	c := 0
-	bi := 0
+	c, j := 0, 0
+	var err error
+loop:
 	for a0 < width {
-		d.need()
-		m := decMode[d.acc>>57]
+		if nacc < 32 {
+			d.acc, d.nacc = acc, nacc
+			d.fill()
+			acc, nacc = d.acc, d.nacc
+		}
+		m := decMode[acc>>57]
 		if m.n == 0 {
-			return ErrCorrupt
+			err = ErrCorrupt
+			break
 		}
-		if uint(m.n) > d.nacc {
-			return errShort
+		if uint(m.n) > nacc {
+			err = errShort
+			break
 		}
-		d.skip(uint(m.n))
-		bi = findB1(ref, a0, c, bi)
-		b1, b2 := ref[bi], ref[bi+1]
+		acc <<= m.n
+		nacc -= uint(m.n)
+		for ref[j] <= a0 {
+			j++
+		}
+		bi := j + (j^c)&1
 		switch m.mode {
 		case modePass:
+			b2 := ref[bi+1]
 			if b2 >= width {
-				return ErrCorrupt
+				err = ErrCorrupt
+				break loop
 			}
 			a0 = b2
 		case modeHoriz:
+			d.acc, d.nacc = acc, nacc
 			start := max(a0, 0)
-			r1, err := d.readRun(c == 1, int(width-start))
-			if err != nil {
-				return err
+			r1, err1 := d.readRun(c == 1, int(width-start))
+			if err1 != nil {
+				return err1
 			}
 			a1 := start + int16(r1)
-			r2, err := d.readRun(c == 0, int(width-a1))
-			if err != nil {
-				return err
+			r2, err2 := d.readRun(c == 0, int(width-a1))
+			if err2 != nil {
+				return err2
 			}
+			acc, nacc = d.acc, d.nacc
 			a2 := a1 + int16(r2)
 			if (r1 == 0 && a0 >= 0) || (r2 == 0 && a2 < width) {
-				return ErrCorrupt
+				err = ErrCorrupt
+				break loop
 			}
 			if a1 < width {
-				cur = append(cur, a1)
+				cur[n] = a1
+				n++
 			}
 			if a2 < width {
-				cur = append(cur, a2)
+				cur[n] = a2
+				n++
 			}
 			a0 = a2
 		default:
-			a1 := b1 + int16(m.mode) - 4
+			a1 := ref[bi] + int16(m.mode) - 4
 			if a1 <= a0 || a1 > width {
-				return ErrCorrupt
+				err = ErrCorrupt
+				break loop
 			}
 			if a1 < width {
-				cur = append(cur, a1)
+				cur[n] = a1
+				n++
 			}
 			a0 = a1
 			c ^= 1
 		}
 	}
-	d.cur = append(cur, width, width, width, width)
+	d.acc, d.nacc = acc, nacc
+	if err != nil {
+		return err
+	}
+	cur[n], cur[n+1], cur[n+2], cur[n+3] = width, width, width, width
+	d.cur = cur[:n+4]
 	return nil
 }
 
