@@ -31,10 +31,15 @@ type Decoder struct {
 
 	// Streaming (Feed): the coded octets so far are d.in[:d.iend]; more
 	// may follow until final. A row whose decoding runs out of data is
-	// undone (from snap) and tried again after the next Feed.
+	// undone (from snap) and tried again after the next Feed. MH and MR
+	// rows are not tried while no EOL ends after the position: eolAt is
+	// the bit position of the last EOL's final 1 in the data (-1: none).
 	stream  bool
 	final   bool
 	starved bool
+	eolAt   int
+	noEOLAt int // the position of the last Feed that found no EOL ahead (-1: none)
+	noEOLTo int // and the length of its data
 	snap    decState
 }
 
@@ -92,7 +97,8 @@ func (d *Decoder) ResetStream() {
 	d.stream = false // keep Reset from giving back a read buffer
 	d.Reset(nil)
 	d.stream, d.final, d.starved = true, false, false
-	d.in, d.iend = nil, 0
+	d.in, d.iend, d.eolAt = nil, 0, -1
+	d.noEOLAt, d.noEOLTo = -1, 0
 }
 
 // Feed gives a streaming Decoder the page's coded octets so far: data is
@@ -106,12 +112,56 @@ func (d *Decoder) Feed(data []byte, final bool) {
 	if final {
 		d.eof = true
 	}
+	if !final && d.opt.Coding != MMR {
+		at := d.ip*8 - int(d.nacc)
+		if at != d.noEOLAt {
+			d.noEOLTo = 0
+		}
+		d.eolAt = d.lastEOL(at, max(d.noEOLTo-2, 0))
+		if d.eolAt < at {
+			// Stuck at at: the next Feed need look only at the octets after these.
+			d.noEOLAt, d.noEOLTo = at, d.iend
+		}
+	}
+}
+
+// lastEOL returns the bit position of the 1 that ends the last EOL (eleven
+// or more zeros then a one, T.4 §4.1.2) in the data, or -1 when no EOL
+// ends at or after bit position from. It reads the data backwards from the
+// end, so it stops within a row or so of it, and not before octet lo (an
+// EOL ending in octet lo+2 or later has its eleven zeros from there on).
+func (d *Decoder) lastEOL(from, lo int) int {
+	one, zeros := -1, 0 // the first 1 of the octets after i, and the zeros before it there
+	lo = max(lo, from>>3-2, 0)
+	for i := d.iend - 1; i >= lo; i-- {
+		b := d.in[i]
+		if d.opt.FillOrder == LSBFirst {
+			b = bits.Reverse8(b)
+		}
+		if b == 0 {
+			zeros += 8
+			continue
+		}
+		if one >= 0 && zeros+bits.TrailingZeros8(b) >= EOLBits-1 {
+			return one
+		}
+		lz := bits.LeadingZeros8(b)
+		one, zeros = i*8+lz, lz
+	}
+	if one >= from && zeros >= EOLBits-1 {
+		return one
+	}
+	return -1
 }
 
 // Stats returns the counts so far.
 func (d *Decoder) Stats() Stats { return d.stats }
 
 // fill tops the bit accumulator up to at least 56 bits while input lasts.
+// Streaming, it tells that the row being decoded starved when the data so
+// far ends with fewer than maxCodeBits left: every decision looks at no
+// more than that after a fill (need refills below 32), so with as many it
+// is the same as with the whole page.
 // Eight octets or more ahead, it loads them in one word: the bits that do
 // not fit below d.nacc are those of the octets after, loaded again, the
 // same, by the next fill (Fabian Giesen's "variant 4" refill).
@@ -132,7 +182,7 @@ func (d *Decoder) fill() {
 	for d.nacc < 56 {
 		if d.ip == d.iend {
 			if d.stream {
-				if !d.final {
+				if !d.final && d.nacc < maxCodeBits {
 					d.starved = true
 				}
 				return
@@ -418,6 +468,13 @@ func (d *Decoder) Next(row []byte) error {
 // nextStream decodes a row from data that may still grow: if the row ran
 // into the end of the data so far, everything it changed is undone.
 func (d *Decoder) nextStream(row []byte) error {
+	if d.opt.Coding != MMR {
+		// Without an EOL ahead the row cannot end (nor can the search
+		// for an EOL, short of maxEOLSearchBits): it would starve.
+		if at := d.ip*8 - int(d.nacc); at > d.eolAt && d.iend*8-at < maxEOLSearchBits {
+			return ErrNeedMore
+		}
+	}
 	d.snap = d.decState
 	d.starved = false
 	var err error

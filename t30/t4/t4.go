@@ -89,6 +89,7 @@ const (
 	MaxWidth         = 8192  // widest row accepted
 	DefaultMaxRows   = 10000 // default Options.MaxRows for the Decoder
 	maxEOLSearchBits = 1 << 20
+	maxCodeBits      = 13 // the longest code word (Table 3/T.4) and more than an EOL
 )
 
 // Sentinel errors.
