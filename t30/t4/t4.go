@@ -155,52 +155,49 @@ const _ = uint(math.MaxInt16 - (MaxWidth + 3))
 // rowChanges lists the changing elements of a row (T.4 §4.2.1.3.1): the positions where
 // the colour differs from the pixel before, the pixel before the first being white. Even
 // entries are changes to black, odd ones to white. It appends four sentinels equal to
-// width and returns the number of real changes.
+// width and returns the number of real changes. dst is reused when it has room for
+// width+4 entries.
+//
+// 64 pels at a time: a word XOR itself shifted by one pel (the last pel of the word
+// before coming in) has a 1 at each change, found with a count of leading zeros.
 func rowChanges(dst []int16, row []byte, width int) ([]int16, int) {
-	dst = dst[:0]
-	// 64 pixels at a time: the word's bits that differ from the current
-	// colour are the changes, found with a count of leading zeros.
-	var inv uint64 // all ones while the colour is black
+	if cap(dst) < width+4 {
+		dst = make([]int16, width+4)
+	}
+	dst = dst[:cap(dst)]
+	n := 0
+	var last uint64 // the pel before the word, in bit 63
 	x := 0
 	for ; x+64 <= width; x += 64 {
-		w := binary.BigEndian.Uint64(row[x>>3:]) ^ inv
-		for w != 0 {
-			lz := bits.LeadingZeros64(w)
-			dst = append(dst, int16(x+lz))
-			inv = ^inv
-			w = ^w & (^uint64(0) >> uint(lz+1))
+		w := binary.BigEndian.Uint64(row[x>>3:])
+		t := w ^ (w>>1 | last)
+		last = w << 63
+		for t != 0 {
+			lz := bits.LeadingZeros64(t)
+			dst[n] = int16(x + lz)
+			n++
+			t &^= 1 << 63 >> uint(lz)
 		}
 	}
-	colour := byte(inv)
-	nbytes := width >> 3
-	for i := x >> 3; i < nbytes; i++ {
-		b := row[i]
-		if b == colour {
-			x += 8
-			continue
+	if x < width {
+		// The last pels, fewer than 64, those past width cleared.
+		var w uint64
+		for i, k := x>>3, 56; i < (width+7)>>3; i, k = i+1, k-8 {
+			w |= uint64(row[i]) << uint(k)
 		}
-		for bit := 7; bit >= 0; bit-- {
-			if (b>>uint(bit))&1 != colour&1 {
-				dst = append(dst, int16(x))
-				colour = ^colour
-			}
-			x++
-		}
-	}
-	if rem := width & 7; rem != 0 {
-		b := row[nbytes]
-		for bit := 7; bit > 7-rem; bit-- {
-			if (b>>uint(bit))&1 != colour&1 {
-				dst = append(dst, int16(x))
-				colour = ^colour
-			}
-			x++
+		in := ^uint64(0) << uint(64-(width-x))
+		w &= in
+		t := (w ^ (w>>1 | last)) & in
+		for t != 0 {
+			lz := bits.LeadingZeros64(t)
+			dst[n] = int16(x + lz)
+			n++
+			t &^= 1 << 63 >> uint(lz)
 		}
 	}
-	n := len(dst)
 	w := int16(width)
-	dst = append(dst, w, w, w, w)
-	return dst, n
+	dst[n], dst[n+1], dst[n+2], dst[n+3] = w, w, w, w
+	return dst[:n+4], n
 }
 
 // renderChanges draws a row from its changing elements (ascending positions < width that
