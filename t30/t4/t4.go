@@ -230,22 +230,3 @@ func renderChanges(row []byte, ch []int16, width int) {
 		row[nb-1] &= 0xFF << (8 - r) // bits after the last pel are cleared
 	}
 }
-
-// findB1 returns the index in ref of b1 (T.4 §4.2.1.3.1): the first changing element of
-// the reference line to the right of a0 and of opposite colour to a0's colour c (0 white,
-// 1 black). i is a hint, the previous result. ref must end with sentinels equal to width.
-func findB1(ref []int16, a0 int16, c int, i int) int {
-	for i > 0 && ref[i-1] > a0 {
-		i--
-	}
-	for i < len(ref)-2 && ref[i] <= a0 {
-		i++
-	}
-	if i&1 != c {
-		i++
-	}
-	if i > len(ref)-2 {
-		i = len(ref) - 2
-	}
-	return i
-}
