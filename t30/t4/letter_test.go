@@ -201,3 +201,71 @@ func BenchmarkLetterDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLetterCalls decodes the letter in 2000 calls at once, the way a
+// media server does: each call has its own decoder and its own copy of the
+// page, and each 20 ms tick every call is fed the 36 octets V.17 brings
+// at 14400 bit/s, decoded as t30's pageRx does (a try when 256 octets
+// have come since the last that wanted more). The state of a call is cold
+// in the caches by its next turn, as it is among thousands of calls.
+// cpu-ns/page is the cost of one call's page.
+func BenchmarkLetterCalls(b *testing.B) {
+	const calls, perTick, step = 2000, 36, 256
+	p := letterPage(b)
+	for _, c := range letterCodings {
+		data := encodeLetter(b, p, c.opt)
+		b.Run(c.name, func(b *testing.B) {
+			type call struct {
+				d    *t4.Decoder
+				data []byte
+				row  []byte
+				n    int // octets come so far
+				fed  int // octets there were when the decoder last wanted more
+				rows int
+			}
+			cs := make([]call, calls)
+			for i := range cs {
+				d, _ := t4.NewDecoder(nil, c.opt)
+				cs[i] = call{d: d, data: bytes.Clone(data), row: make([]byte, p.Stride())}
+			}
+			b.ReportAllocs()
+			start := cpuTime()
+			for b.Loop() {
+				for i := range cs {
+					cs[i].d.ResetStream()
+					cs[i].n, cs[i].fed, cs[i].rows = 0, 0, 0
+				}
+				for busy := true; busy; {
+					busy = false
+					for i := range cs {
+						k := &cs[i]
+						if k.n == len(k.data) {
+							continue
+						}
+						busy = true
+						k.n = min(k.n+perTick, len(k.data))
+						final := k.n == len(k.data)
+						if !final && k.n < k.fed+step {
+							continue
+						}
+						k.d.Feed(k.data[:k.n], final)
+						for {
+							err := k.d.Next(k.row)
+							if err == nil {
+								k.rows++
+								continue
+							}
+							if errors.Is(err, t4.ErrNeedMore) {
+								k.fed = k.n
+							} else if k.rows != p.Rows {
+								b.Fatalf("%d rows, %v", k.rows, err)
+							}
+							break
+						}
+					}
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N*calls), "cpu-ns/page")
+		})
+	}
+}
