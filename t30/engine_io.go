@@ -104,12 +104,23 @@ type pageRows struct {
 }
 
 func (r *pageRows) ReadRow(row []byte) error {
+	src, err := r.lendRow()
+	copy(row, src)
+	return err
+}
+
+// A rowLender is a RowSource that can lend its next row instead of copying
+// it: the image reader codes a MemorySource's rows where they are.
+type rowLender interface {
+	lendRow() ([]byte, error) // the next row, not to be written; io.EOF after the last
+}
+
+func (r *pageRows) lendRow() ([]byte, error) {
 	if r.y >= r.p.Rows {
-		return io.EOF
+		return nil, io.EOF
 	}
-	copy(row, r.p.Row(r.y))
 	r.y++
-	return nil
+	return r.p.Row(r.y - 1), nil
 }
 
 // MemorySink keeps the accepted pages in memory.
@@ -164,9 +175,10 @@ func (m *MemorySink) EndPage(res PageResult) error {
 // vertical resolution.
 type imageReader struct {
 	rows   RowSource
+	lender rowLender // rows, when it lends them
 	enc    *t4.Encoder
 	buf    bytes.Buffer
-	src    []byte // a row of the source page
+	src    []byte // a row of the source page (read from rows when it does not lend)
 	row    []byte // a row at the session's width
 	step   int    // source rows per line sent
 	closed bool
@@ -177,9 +189,13 @@ func newImageReader(rows RowSource, info PageInfo, s *session) (*imageReader, er
 	width := s.width.Pels()
 	r := &imageReader{
 		rows: rows,
-		src:  make([]byte, (info.Width+7)/8),
 		row:  make([]byte, (width+7)/8),
 		step: 1,
+	}
+	if l, ok := rows.(rowLender); ok {
+		r.lender = l
+	} else {
+		r.src = make([]byte, (info.Width+7)/8)
 	}
 	if w := resOf(info.Res.Y); w > s.res {
 		r.step = 1 << (w - s.res)
@@ -198,10 +214,17 @@ func newImageReader(rows RowSource, info PageInfo, s *session) (*imageReader, er
 	return r, nil
 }
 
-// next codes one more line, or ends the page.
+// next codes one more line, or ends the page. A lent row of the session's
+// width is coded where it is, not copied.
 func (r *imageReader) next() {
+	line := r.row
 	for i := 0; i < r.step; i++ {
-		err := r.rows.ReadRow(r.src)
+		src, err := r.src, error(nil)
+		if r.lender != nil {
+			src, err = r.lender.lendRow()
+		} else {
+			err = r.rows.ReadRow(r.src)
+		}
 		if err == io.EOF {
 			if i == 0 {
 				r.closed = true
@@ -215,11 +238,15 @@ func (r *imageReader) next() {
 			return
 		}
 		if i == 0 {
-			n := copy(r.row, r.src)
-			clear(r.row[n:])
+			if r.lender != nil && len(src) == len(r.row) {
+				line = src
+			} else {
+				n := copy(r.row, src)
+				clear(r.row[n:])
+			}
 		}
 	}
-	r.err = r.enc.WriteRow(r.row)
+	r.err = r.enc.WriteRow(line)
 	if r.err != nil {
 		r.closed = true
 	}
