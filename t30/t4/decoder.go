@@ -315,28 +315,78 @@ func (d *Decoder) readRun(black bool, limit int) (int, error) {
 	}
 }
 
+// shortRun decodes the run whose code is at the head of acc (nacc bits) when it is a
+// terminating code of at most rootBits bits, found in the root table (runs 0 to 63 of
+// white, 1 to 13 of black: the runs of text); ok is false for any other, left to readRun.
+func shortRun(acc uint64, nacc uint, colour int) (run int, n uint, ok bool) {
+	e := decRun[colour|int(acc>>(64-rootBits))]
+	n, run = uint(e&15), int(e>>4)
+	return run, n, run < 64 && n-1 < rootBits && n <= nacc
+}
+
+// run reads one run length of the colour (0 white, 1<<rootBits black) from acc, nacc
+// (the caller's bits; d.acc and d.nacc are not up to date): shortRun's, or readRun's.
+// On error, d.acc and d.nacc are where decoding stopped.
+func (d *Decoder) run(acc uint64, nacc uint, colour int, limit int) (int, uint64, uint, error) {
+	if r, k, ok := shortRun(acc, nacc, colour); ok {
+		acc <<= k
+		nacc -= k
+		if r > limit {
+			d.acc, d.nacc = acc, nacc
+			return 0, acc, nacc, ErrCorrupt
+		}
+		return r, acc, nacc, nil
+	}
+	d.acc, d.nacc = acc, nacc
+	r, err := d.readRun(colour != 0, limit)
+	return r, d.acc, d.nacc, err
+}
+
 // decode1D decodes a one-dimensional line (T.4 §4.1) into d.cur.
 func (d *Decoder) decode1D() error {
 	width := d.opt.Width
-	cur := d.cur[:0]
+	cur := d.cur[:cap(d.cur)]
+	n := 0
+	acc, nacc := d.acc, d.nacc
 	x := 0
-	black := false
+	colour := 0 // 0 white, 1<<rootBits black
 	for x < width {
-		r, err := d.readRun(black, width-x)
-		if err != nil {
-			return err
+		if nacc < 32 {
+			d.acc, d.nacc = acc, nacc
+			d.fill()
+			acc, nacc = d.acc, d.nacc
+		}
+		r, k, ok := shortRun(acc, nacc, colour)
+		if ok {
+			acc <<= k
+			nacc -= k
+			if r > width-x {
+				d.acc, d.nacc = acc, nacc
+				return ErrCorrupt
+			}
+		} else {
+			d.acc, d.nacc = acc, nacc
+			var err error
+			if r, err = d.readRun(colour != 0, width-x); err != nil {
+				return err
+			}
+			acc, nacc = d.acc, d.nacc
 		}
 		if r == 0 && x > 0 {
+			d.acc, d.nacc = acc, nacc
 			return ErrCorrupt
 		}
 		x += r
 		if x < width {
-			cur = append(cur, int16(x))
+			cur[n] = int16(x)
+			n++
 		}
-		black = !black
+		colour ^= 1 << rootBits
 	}
+	d.acc, d.nacc = acc, nacc
 	w := int16(width)
-	d.cur = append(cur, w, w, w, w)
+	cur[n], cur[n+1], cur[n+2], cur[n+3] = w, w, w, w
+	d.cur = cur[:n+4]
 	return nil
 }
 
@@ -386,18 +436,23 @@ loop:
 			}
 			a0 = b2
 		case modeHoriz:
-			d.acc, d.nacc = acc, nacc
 			start := max(a0, 0)
-			r1, err1 := d.readRun(c == 1, int(width-start))
+			r1, err1 := 0, error(nil)
+			r1, acc, nacc, err1 = d.run(acc, nacc, c<<rootBits, int(width-start))
 			if err1 != nil {
 				return err1
 			}
 			a1 := start + int16(r1)
-			r2, err2 := d.readRun(c == 0, int(width-a1))
+			if nacc < 32 {
+				d.acc, d.nacc = acc, nacc
+				d.fill()
+				acc, nacc = d.acc, d.nacc
+			}
+			r2, err2 := 0, error(nil)
+			r2, acc, nacc, err2 = d.run(acc, nacc, (c^1)<<rootBits, int(width-a1))
 			if err2 != nil {
 				return err2
 			}
-			acc, nacc = d.acc, d.nacc
 			a2 := a1 + int16(r2)
 			if (r1 == 0 && a0 >= 0) || (r2 == 0 && a2 < width) {
 				err = ErrCorrupt
