@@ -250,6 +250,25 @@ func (e *Encoder) code2D() {
 		} else {
 			a2 := cur[ai+1]
 			start := max(a0, 0)
+			if r1, r2 := int(a1-start), int(a2-a1); r1 < 64 && r2 < 64 {
+				// Horizontal mode with two terminating codes: at most 3+12+12 bits.
+				t1, t2 := &encWhiteTerm, &encBlackTerm
+				if c == 1 {
+					t1, t2 = t2, t1
+				}
+				k1, k2 := t1[r1], t2[r2]
+				nacc += uint(encHoriz.n)
+				acc |= uint64(encHoriz.bits) << (64 - nacc)
+				nacc += uint(k1.n)
+				acc |= uint64(k1.bits) << (64 - nacc)
+				nacc += uint(k2.n)
+				acc |= uint64(k2.bits) << (64 - nacc)
+				if nacc >= 32 {
+					acc, nacc = e.drain32(acc, nacc)
+				}
+				a0 = a2
+				continue
+			}
 			e.acc, e.nacc = acc, nacc
 			e.put(encHoriz)
 			e.putRun(int(a1-start), c == 1)
