@@ -108,12 +108,23 @@ type pageRows struct {
 }
 
 func (r *pageRows) ReadRow(row []byte) error {
+	src, err := r.lendRow()
+	copy(row, src)
+	return err
+}
+
+// A rowLender is a RowSource that can lend its next row instead of copying
+// it: the image reader codes a MemorySource's rows where they are.
+type rowLender interface {
+	lendRow() ([]byte, error) // the next row, not to be written; io.EOF after the last
+}
+
+func (r *pageRows) lendRow() ([]byte, error) {
 	if r.y >= r.p.Rows {
-		return io.EOF
+		return nil, io.EOF
 	}
-	copy(row, r.p.Row(r.y))
 	r.y++
-	return nil
+	return r.p.Row(r.y - 1), nil
 }
 
 // MemorySink keeps the accepted pages in memory.
@@ -164,18 +175,23 @@ func (m *MemorySink) EndPage(res PageResult) error {
 // rowFeed reads a page's rows for a session: each cropped or padded to
 // the session's width, rows dropped to reach its vertical resolution.
 type rowFeed struct {
-	rows RowSource
-	src  []byte // a row of the source page
-	row  []byte // a row at the session's width
-	step int    // source rows per line sent
+	rows   RowSource
+	lender rowLender // rows, when it lends them
+	src    []byte    // a row of the source page (read from rows when it does not lend)
+	row    []byte    // a row at the session's width
+	step   int       // source rows per line sent
 }
 
 func newRowFeed(rows RowSource, info PageInfo, width int, res Res) *rowFeed {
 	f := &rowFeed{
 		rows: rows,
-		src:  make([]byte, (info.Width+7)/8),
 		row:  make([]byte, (width+7)/8),
 		step: 1,
+	}
+	if l, ok := rows.(rowLender); ok {
+		f.lender = l
+	} else {
+		f.src = make([]byte, (info.Width+7)/8)
 	}
 	if w := resOf(info.Res.Y); w > res {
 		f.step = 1 << (w - res)
@@ -183,10 +199,17 @@ func newRowFeed(rows RowSource, info PageInfo, width int, res Res) *rowFeed {
 	return f
 }
 
-// next returns the next line to send (f.row), or io.EOF after the last.
+// next returns the next line to send, or io.EOF after the last: a lent row
+// of the session's width where it is, else a copy cropped or padded.
 func (f *rowFeed) next() ([]byte, error) {
+	line := f.row
 	for i := 0; i < f.step; i++ {
-		err := f.rows.ReadRow(f.src)
+		src, err := f.src, error(nil)
+		if f.lender != nil {
+			src, err = f.lender.lendRow()
+		} else {
+			err = f.rows.ReadRow(f.src)
+		}
 		if err == io.EOF {
 			if i == 0 {
 				return nil, io.EOF
@@ -197,11 +220,15 @@ func (f *rowFeed) next() ([]byte, error) {
 			return nil, err
 		}
 		if i == 0 {
-			n := copy(f.row, f.src)
-			clear(f.row[n:])
+			if f.lender != nil && len(src) == len(f.row) {
+				line = src
+			} else {
+				n := copy(f.row, src)
+				clear(f.row[n:])
+			}
 		}
 	}
-	return f.row, nil
+	return line, nil
 }
 
 // imageReader codes a page for the line as it is read: T.4/T.6 octets,

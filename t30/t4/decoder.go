@@ -1,6 +1,7 @@
 package t4
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -20,48 +21,42 @@ type Stats struct {
 // Decoder decodes a coded page read from an io.Reader and yields one row per call to
 // Next. It allocates only when made.
 type Decoder struct {
-	opt   Options
-	r     io.Reader
-	in    []byte
-	ip    int
-	iend  int
-	eof   bool
-	rerr  error
-	acc   uint64 // pending bits, left-aligned
-	nacc  uint
-	ref   []int32 // changing elements of the reference line (last good row)
-	cur   []int32
-	last  []byte // last good row, for concealment
-	stats Stats
-
-	started bool
-	done    bool
-	tag     int  // MR: tag bit after the last EOL (1 = 1-D)
-	chain   bool // MR: the reference line is bad, so 2-D lines are bad too
-	badRun  int
+	decState
+	opt  Options
+	r    io.Reader
+	in   []byte
+	iend int
+	eof  bool
+	rerr error
 
 	// Streaming (Feed): the coded octets so far are d.in[:d.iend]; more
 	// may follow until final. A row whose decoding runs out of data is
-	// undone (from snap) and tried again after the next Feed.
+	// undone (from snap) and tried again after the next Feed. MH and MR
+	// rows are not tried while no EOL ends after the position: eolAt is
+	// the bit position of the last EOL's final 1 in the data (-1: none).
 	stream  bool
 	final   bool
 	starved bool
+	eolAt   int
+	noEOLAt int // the position of the last Feed that found no EOL ahead (-1: none)
+	noEOLTo int // and the length of its data
 	snap    decState
-	lastBak []byte
 }
 
 // decState is what decoding one row changes, saved before each row in
-// streaming mode.
+// streaming mode. The last good row, repeated to conceal a bad one, is
+// not kept as pixels: ref lists its changing elements.
 type decState struct {
-	ip            int
-	acc           uint64
-	nacc          uint
-	ref, cur      []int32
-	stats         Stats
-	started, done bool
-	tag           int
-	chain         bool
-	badRun        int
+	ip       int
+	acc      uint64 // pending bits, left-aligned
+	nacc     uint
+	ref, cur []int16 // changing elements of the reference line (the last good row) and of the row being decoded
+	stats    Stats
+	started  bool
+	done     bool
+	chain    bool // MR: the reference line is bad, so 2-D lines are bad too
+	tag      int  // MR: tag bit after the last EOL (1 = 1-D)
+	badRun   int
 }
 
 // NewDecoder returns a Decoder reading coded octets from r.
@@ -69,13 +64,9 @@ func NewDecoder(r io.Reader, opt Options) (*Decoder, error) {
 	if err := opt.check(); err != nil {
 		return nil, err
 	}
-	d := &Decoder{
-		opt:  opt,
-		in:   make([]byte, 4096),
-		ref:  make([]int32, 0, opt.Width+8),
-		cur:  make([]int32, 0, opt.Width+8),
-		last: make([]byte, (opt.Width+7)>>3),
-	}
+	d := &Decoder{opt: opt, in: make([]byte, 4096)}
+	d.ref = make([]int16, 0, opt.Width+8)
+	d.cur = make([]int16, 0, opt.Width+8)
 	d.Reset(r)
 	return d, nil
 }
@@ -89,9 +80,8 @@ func (d *Decoder) Reset(r io.Reader) {
 	d.r = r
 	d.ip, d.iend, d.eof, d.rerr = 0, 0, false, nil
 	d.acc, d.nacc = 0, 0
-	w := int32(d.opt.Width)
+	w := int16(d.opt.Width)
 	d.ref = append(d.ref[:0], w, w, w, w)
-	clear(d.last)
 	d.stats = Stats{}
 	d.started, d.done, d.tag, d.chain, d.badRun = false, false, 1, false, 0
 }
@@ -107,10 +97,8 @@ func (d *Decoder) ResetStream() {
 	d.stream = false // keep Reset from giving back a read buffer
 	d.Reset(nil)
 	d.stream, d.final, d.starved = true, false, false
-	d.in, d.iend = nil, 0
-	if d.lastBak == nil {
-		d.lastBak = make([]byte, len(d.last))
-	}
+	d.in, d.iend, d.eolAt = nil, 0, -1
+	d.noEOLAt, d.noEOLTo = -1, 0
 }
 
 // Feed gives a streaming Decoder the page's coded octets so far: data is
@@ -124,17 +112,77 @@ func (d *Decoder) Feed(data []byte, final bool) {
 	if final {
 		d.eof = true
 	}
+	if !final && d.opt.Coding != MMR {
+		at := d.ip*8 - int(d.nacc)
+		if at != d.noEOLAt {
+			d.noEOLTo = 0
+		}
+		d.eolAt = d.lastEOL(at, max(d.noEOLTo-2, 0))
+		if d.eolAt < at {
+			// Stuck at at: the next Feed need look only at the octets after these.
+			d.noEOLAt, d.noEOLTo = at, d.iend
+		}
+	}
+}
+
+// lastEOL returns the bit position of the 1 that ends the last EOL (eleven
+// or more zeros then a one, T.4 §4.1.2) in the data, or -1 when no EOL
+// ends at or after bit position from. It reads the data backwards from the
+// end, so it stops within a row or so of it, and not before octet lo (an
+// EOL ending in octet lo+2 or later has its eleven zeros from there on).
+func (d *Decoder) lastEOL(from, lo int) int {
+	one, zeros := -1, 0 // the first 1 of the octets after i, and the zeros before it there
+	lo = max(lo, from>>3-2, 0)
+	for i := d.iend - 1; i >= lo; i-- {
+		b := d.in[i]
+		if d.opt.FillOrder == LSBFirst {
+			b = bits.Reverse8(b)
+		}
+		if b == 0 {
+			zeros += 8
+			continue
+		}
+		if one >= 0 && zeros+bits.TrailingZeros8(b) >= EOLBits-1 {
+			return one
+		}
+		lz := bits.LeadingZeros8(b)
+		one, zeros = i*8+lz, lz
+	}
+	if one >= from && zeros >= EOLBits-1 {
+		return one
+	}
+	return -1
 }
 
 // Stats returns the counts so far.
 func (d *Decoder) Stats() Stats { return d.stats }
 
-// fill tops the bit accumulator up to at least 57 bits while input lasts.
+// fill tops the bit accumulator up to at least 56 bits while input lasts.
+// Streaming, it tells that the row being decoded starved when the data so
+// far ends with fewer than maxCodeBits left: every decision looks at no
+// more than that after a fill (need refills below 32), so with as many it
+// is the same as with the whole page.
+// Eight octets or more ahead, it loads them in one word: the bits that do
+// not fit below d.nacc are those of the octets after, loaded again, the
+// same, by the next fill (Fabian Giesen's "variant 4" refill).
 func (d *Decoder) fill() {
-	for d.nacc <= 56 {
+	if d.nacc > 56 {
+		return
+	}
+	if d.ip+8 <= d.iend {
+		w := binary.BigEndian.Uint64(d.in[d.ip:])
+		if d.opt.FillOrder == LSBFirst {
+			w = bits.Reverse64(bits.ReverseBytes64(w)) // each octet's bits reversed in place
+		}
+		d.acc |= w >> d.nacc
+		d.ip += int(63-d.nacc) >> 3
+		d.nacc |= 56
+		return
+	}
+	for d.nacc < 56 {
 		if d.ip == d.iend {
 			if d.stream {
-				if !d.final {
+				if !d.final && d.nacc < maxCodeBits {
 					d.starved = true
 				}
 				return
@@ -237,117 +285,208 @@ func (d *Decoder) readTag() {
 // readRun decodes one run length of the given colour (0 white, 1 black): make-up codes
 // then a terminating code (T.4 §4.1.1).
 func (d *Decoder) readRun(black bool, limit int) (int, error) {
-	t := &decWhite
+	colour := 0
 	if black {
-		t = &decBlack
+		colour = 1 << rootBits
 	}
 	run := 0
 	for {
 		d.need()
-		e := t[d.acc>>(64-lookBits)]
-		if e.n == 0 {
+		e := decRun[colour|int(d.acc>>(64-rootBits))]
+		if e&15 == runSub {
+			e = decRun[int(e>>4)+int(d.acc<<rootBits>>(64-subBits))]
+		}
+		n := uint(e & 15)
+		if n == 0 {
 			return 0, ErrCorrupt
 		}
-		if uint(e.n) > d.nacc {
+		if n > d.nacc {
 			return 0, errShort
 		}
-		d.skip(uint(e.n))
-		run += int(e.run)
+		d.skip(n)
+		r := int(e >> 4)
+		run += r
 		if run > limit {
 			return 0, ErrCorrupt
 		}
-		if e.run < 64 {
+		if r < 64 {
 			return run, nil
 		}
 	}
 }
 
+// shortRun decodes the run whose code is at the head of acc (nacc bits) when it is a
+// terminating code of at most rootBits bits, found in the root table (runs 0 to 63 of
+// white, 1 to 13 of black: the runs of text); ok is false for any other, left to readRun.
+func shortRun(acc uint64, nacc uint, colour int) (run int, n uint, ok bool) {
+	e := decRun[colour|int(acc>>(64-rootBits))]
+	n, run = uint(e&15), int(e>>4)
+	return run, n, run < 64 && n-1 < rootBits && n <= nacc
+}
+
+// run reads one run length of the colour (0 white, 1<<rootBits black) from acc, nacc
+// (the caller's bits; d.acc and d.nacc are not up to date): shortRun's, or readRun's.
+// On error, d.acc and d.nacc are where decoding stopped.
+func (d *Decoder) run(acc uint64, nacc uint, colour int, limit int) (int, uint64, uint, error) {
+	if r, k, ok := shortRun(acc, nacc, colour); ok {
+		acc <<= k
+		nacc -= k
+		if r > limit {
+			d.acc, d.nacc = acc, nacc
+			return 0, acc, nacc, ErrCorrupt
+		}
+		return r, acc, nacc, nil
+	}
+	d.acc, d.nacc = acc, nacc
+	r, err := d.readRun(colour != 0, limit)
+	return r, d.acc, d.nacc, err
+}
+
 // decode1D decodes a one-dimensional line (T.4 §4.1) into d.cur.
 func (d *Decoder) decode1D() error {
 	width := d.opt.Width
-	cur := d.cur[:0]
+	cur := d.cur[:cap(d.cur)]
+	n := 0
+	acc, nacc := d.acc, d.nacc
 	x := 0
-	black := false
+	colour := 0 // 0 white, 1<<rootBits black
 	for x < width {
-		r, err := d.readRun(black, width-x)
-		if err != nil {
-			return err
+		if nacc < 32 {
+			d.acc, d.nacc = acc, nacc
+			d.fill()
+			acc, nacc = d.acc, d.nacc
+		}
+		r, k, ok := shortRun(acc, nacc, colour)
+		if ok {
+			acc <<= k
+			nacc -= k
+			if r > width-x {
+				d.acc, d.nacc = acc, nacc
+				return ErrCorrupt
+			}
+		} else {
+			d.acc, d.nacc = acc, nacc
+			var err error
+			if r, err = d.readRun(colour != 0, width-x); err != nil {
+				return err
+			}
+			acc, nacc = d.acc, d.nacc
 		}
 		if r == 0 && x > 0 {
+			d.acc, d.nacc = acc, nacc
 			return ErrCorrupt
 		}
 		x += r
 		if x < width {
-			cur = append(cur, int32(x))
+			cur[n] = int16(x)
+			n++
 		}
-		black = !black
+		colour ^= 1 << rootBits
 	}
-	w := int32(width)
-	d.cur = append(cur, w, w, w, w)
+	d.acc, d.nacc = acc, nacc
+	w := int16(width)
+	cur[n], cur[n+1], cur[n+2], cur[n+3] = w, w, w, w
+	d.cur = cur[:n+4]
 	return nil
 }
 
 // decode2D decodes a two-dimensional line (T.4 §4.2.1.3, T.6 §2.2) against d.ref.
+//
+// b1 is the first changing element of the reference line right of a0 whose
+// colour is opposite to a0's (§4.2.1.3.1): a0 only moves right, so j, the
+// first element of ref right of a0, does too, and b1 is j or, when the
+// colour does not match, the one after.
 func (d *Decoder) decode2D() error {
-	width := int32(d.opt.Width)
-	ref := d.ref
-	cur := d.cur[:0]
-	a0 := int32(-1)
-	c := 0
-	bi := 0
+	width := int16(d.opt.Width)
+	ref := d.ref // ends with sentinels equal to width, right of any a0 < width
+	cur := d.cur[:cap(d.cur)]
+	n := 0
+	acc, nacc := d.acc, d.nacc
+	a0 := int16(-1)
+	c, j := 0, 0
+	var err error
+loop:
 	for a0 < width {
-		d.need()
-		m := decMode[d.acc>>57]
+		if nacc < 32 {
+			d.acc, d.nacc = acc, nacc
+			d.fill()
+			acc, nacc = d.acc, d.nacc
+		}
+		m := decMode[acc>>57]
 		if m.n == 0 {
-			return ErrCorrupt
+			err = ErrCorrupt
+			break
 		}
-		if uint(m.n) > d.nacc {
-			return errShort
+		if uint(m.n) > nacc {
+			err = errShort
+			break
 		}
-		d.skip(uint(m.n))
-		bi = findB1(ref, a0, c, bi)
-		b1, b2 := ref[bi], ref[bi+1]
+		acc <<= m.n
+		nacc -= uint(m.n)
+		for ref[j] <= a0 {
+			j++
+		}
+		bi := j + (j^c)&1
 		switch m.mode {
 		case modePass:
+			b2 := ref[bi+1]
 			if b2 >= width {
-				return ErrCorrupt
+				err = ErrCorrupt
+				break loop
 			}
 			a0 = b2
 		case modeHoriz:
 			start := max(a0, 0)
-			r1, err := d.readRun(c == 1, int(width-start))
-			if err != nil {
-				return err
+			r1, err1 := 0, error(nil)
+			r1, acc, nacc, err1 = d.run(acc, nacc, c<<rootBits, int(width-start))
+			if err1 != nil {
+				return err1
 			}
-			a1 := start + int32(r1)
-			r2, err := d.readRun(c == 0, int(width-a1))
-			if err != nil {
-				return err
+			a1 := start + int16(r1)
+			if nacc < 32 {
+				d.acc, d.nacc = acc, nacc
+				d.fill()
+				acc, nacc = d.acc, d.nacc
 			}
-			a2 := a1 + int32(r2)
+			r2, err2 := 0, error(nil)
+			r2, acc, nacc, err2 = d.run(acc, nacc, (c^1)<<rootBits, int(width-a1))
+			if err2 != nil {
+				return err2
+			}
+			a2 := a1 + int16(r2)
 			if (r1 == 0 && a0 >= 0) || (r2 == 0 && a2 < width) {
-				return ErrCorrupt
+				err = ErrCorrupt
+				break loop
 			}
 			if a1 < width {
-				cur = append(cur, a1)
+				cur[n] = a1
+				n++
 			}
 			if a2 < width {
-				cur = append(cur, a2)
+				cur[n] = a2
+				n++
 			}
 			a0 = a2
 		default:
-			a1 := b1 + int32(m.mode) - 4
+			a1 := ref[bi] + int16(m.mode) - 4
 			if a1 <= a0 || a1 > width {
-				return ErrCorrupt
+				err = ErrCorrupt
+				break loop
 			}
 			if a1 < width {
-				cur = append(cur, a1)
+				cur[n] = a1
+				n++
 			}
 			a0 = a1
 			c ^= 1
 		}
 	}
-	d.cur = append(cur, width, width, width, width)
+	d.acc, d.nacc = acc, nacc
+	if err != nil {
+		return err
+	}
+	cur[n], cur[n+1], cur[n+2], cur[n+3] = width, width, width, width
+	d.cur = cur[:n+4]
 	return nil
 }
 
@@ -384,8 +523,14 @@ func (d *Decoder) Next(row []byte) error {
 // nextStream decodes a row from data that may still grow: if the row ran
 // into the end of the data so far, everything it changed is undone.
 func (d *Decoder) nextStream(row []byte) error {
-	d.snap = decState{d.ip, d.acc, d.nacc, d.ref, d.cur, d.stats, d.started, d.done, d.tag, d.chain, d.badRun}
-	copy(d.lastBak, d.last)
+	if d.opt.Coding != MMR {
+		// Without an EOL ahead the row cannot end (nor can the search
+		// for an EOL, short of maxEOLSearchBits): it would starve.
+		if at := d.ip*8 - int(d.nacc); at > d.eolAt && d.iend*8-at < maxEOLSearchBits {
+			return ErrNeedMore
+		}
+	}
+	d.snap = d.decState
 	d.starved = false
 	var err error
 	if d.opt.Coding == MMR {
@@ -396,10 +541,7 @@ func (d *Decoder) nextStream(row []byte) error {
 	if !d.starved {
 		return err
 	}
-	s := &d.snap
-	d.ip, d.acc, d.nacc, d.ref, d.cur = s.ip, s.acc, s.nacc, s.ref, s.cur
-	d.stats, d.started, d.done, d.tag, d.chain, d.badRun = s.stats, s.started, s.done, s.tag, s.chain, s.badRun
-	copy(d.last, d.lastBak)
+	d.decState = d.snap
 	return ErrNeedMore
 }
 
@@ -422,6 +564,9 @@ func (d *Decoder) nextMMR(row []byte) error {
 	}
 	if err := d.decode2D(); err != nil {
 		d.done = true
+		if d.starved && !d.final {
+			return err // undone by nextStream; no message to format
+		}
 		if errors.Is(err, errShort) {
 			return fmt.Errorf("%w: data ends inside row %d", ErrCorrupt, d.stats.Rows)
 		}
@@ -434,18 +579,16 @@ func (d *Decoder) nextMMR(row []byte) error {
 // good delivers d.cur as a correctly decoded row.
 func (d *Decoder) good(row []byte) {
 	renderChanges(row, d.cur[:len(d.cur)-4], d.opt.Width)
-	nb := (d.opt.Width + 7) >> 3
-	copy(d.last, row[:nb])
 	d.ref, d.cur = d.cur, d.ref
 	d.stats.Rows++
 	d.badRun = 0
 	d.chain = false
 }
 
-// bad conceals a row by repeating the last good one.
+// bad conceals a row by repeating the last good one, drawn again from its
+// changing elements.
 func (d *Decoder) bad(row []byte) {
-	nb := (d.opt.Width + 7) >> 3
-	copy(row, d.last[:nb])
+	renderChanges(row, d.ref[:len(d.ref)-4], d.opt.Width)
 	d.stats.Rows++
 	d.stats.BadRows++
 	d.badRun++

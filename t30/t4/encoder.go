@@ -1,6 +1,7 @@
 package t4
 
 import (
+	"encoding/binary"
 	"io"
 	"math/bits"
 )
@@ -13,11 +14,11 @@ type Encoder struct {
 	buf    []byte // complete octets not yet written
 	acc    uint64 // pending bits, left-aligned at bit 63
 	nacc   uint   // number of pending bits
-	total  int64  // bits emitted
+	out    int64  // bits moved from acc to buf so far; out+nacc were emitted
 	lineAt int64  // bit position where the current line's data starts (-1: none yet)
 	rows   int
-	ref    []int32 // changing elements of the reference line (with sentinels)
-	cur    []int32
+	ref    []int16 // changing elements of the reference line (with sentinels)
+	cur    []int16
 	closed bool
 	err    error
 }
@@ -31,8 +32,8 @@ func NewEncoder(w io.Writer, opt Options) (*Encoder, error) {
 		opt:    opt,
 		w:      w,
 		buf:    make([]byte, 0, 2*MaxWidth),
-		ref:    make([]int32, 0, opt.Width+8),
-		cur:    make([]int32, 0, opt.Width+8),
+		ref:    make([]int16, 0, opt.Width+8),
+		cur:    make([]int16, 0, opt.Width+8),
 		lineAt: -1,
 	}
 	e.resetRef()
@@ -43,13 +44,13 @@ func NewEncoder(w io.Writer, opt Options) (*Encoder, error) {
 func (e *Encoder) Reset(w io.Writer) {
 	e.w = w
 	e.buf = e.buf[:0]
-	e.acc, e.nacc, e.total, e.lineAt, e.rows = 0, 0, 0, -1, 0
+	e.acc, e.nacc, e.out, e.lineAt, e.rows = 0, 0, 0, -1, 0
 	e.closed, e.err = false, nil
 	e.resetRef()
 }
 
 func (e *Encoder) resetRef() {
-	w := int32(e.opt.Width)
+	w := int16(e.opt.Width)
 	e.ref = append(e.ref[:0], w, w, w, w) // all-white imaginary line (T.6 §2.2.1)
 }
 
@@ -57,12 +58,13 @@ func (e *Encoder) resetRef() {
 func (e *Encoder) Rows() int { return e.rows }
 
 // Bits returns the number of coded bits emitted so far (including fill and EOLs).
-func (e *Encoder) Bits() int64 { return e.total }
+func (e *Encoder) Bits() int64 { return e.total() }
+
+func (e *Encoder) total() int64 { return e.out + int64(e.nacc) }
 
 func (e *Encoder) put(c code) {
-	e.acc |= uint64(c.bits) << (64 - e.nacc - uint(c.n))
 	e.nacc += uint(c.n)
-	e.total += int64(c.n)
+	e.acc |= uint64(c.bits) << (64 - e.nacc)
 	if e.nacc >= 32 {
 		e.drain()
 	}
@@ -85,7 +87,20 @@ func (e *Encoder) drain() {
 		e.buf = append(e.buf, b)
 		e.acc <<= 8
 		e.nacc -= 8
+		e.out += 8
 	}
+}
+
+// drain32 moves the first 32 of the pending bits acc, nacc to buf and returns the rest:
+// the loops of code1D and code2D keep the pending bits in locals.
+func (e *Encoder) drain32(acc uint64, nacc uint) (uint64, uint) {
+	v := uint32(acc >> 32)
+	if e.opt.FillOrder == LSBFirst {
+		v = bits.Reverse32(bits.ReverseBytes32(v)) // each octet's bits reversed in place
+	}
+	e.buf = binary.BigEndian.AppendUint32(e.buf, v)
+	e.out += 32
+	return acc << 32, nacc - 32
 }
 
 func (e *Encoder) flush() error {
@@ -121,13 +136,13 @@ func (e *Encoder) putRun(run int, black bool) {
 // eol ends the previous line (if any) with fill, then writes EOL and, for MR, the tag bit.
 func (e *Encoder) eol(tag int) {
 	if e.lineAt >= 0 {
-		n := e.total - e.lineAt + EOLBits
+		n := e.total() - e.lineAt + EOLBits
 		if m := int64(e.opt.MinBitsPerLine); n < m {
 			e.zeros(int(m - n))
 		}
 	}
 	if e.opt.AlignEOL {
-		if r := (e.total + EOLBits) & 7; r != 0 {
+		if r := (e.total() + EOLBits) & 7; r != 0 {
 			e.zeros(int(8 - r))
 		}
 	}
@@ -150,17 +165,17 @@ func (e *Encoder) WriteRow(row []byte) error {
 	switch e.opt.Coding {
 	case MH:
 		e.eol(1)
-		e.lineAt = e.total
+		e.lineAt = e.total()
 		e.code1D(n)
 	case MR:
 		oneD := e.rows%e.opt.K == 0
 		if oneD {
 			e.eol(1)
-			e.lineAt = e.total
+			e.lineAt = e.total()
 			e.code1D(n)
 		} else {
 			e.eol(0)
-			e.lineAt = e.total
+			e.lineAt = e.total()
 			e.code2D()
 		}
 	case MMR:
@@ -172,48 +187,103 @@ func (e *Encoder) WriteRow(row []byte) error {
 }
 
 func (e *Encoder) code1D(n int) {
-	prev := int32(0)
-	for i := 0; i < n; i++ {
-		e.putRun(int(e.cur[i]-prev), i&1 == 1)
-		prev = e.cur[i]
+	cur, width := e.cur, e.opt.Width
+	acc, nacc := e.acc, e.nacc
+	prev := 0
+	// The runs end at the changes and the last at the end of the line; a line
+	// always has a white run first (T.4 §4.1.1).
+	for i := 0; i <= n; i++ {
+		x := width
+		if i < n {
+			x = int(cur[i])
+		}
+		run := x - prev
+		prev = x
+		if run >= 64 {
+			e.acc, e.nacc = acc, nacc
+			e.putRun(run, i&1 == 1)
+			acc, nacc = e.acc, e.nacc
+			continue
+		}
+		t := &encWhiteTerm
+		if i&1 == 1 {
+			t = &encBlackTerm
+		}
+		k := t[run]
+		nacc += uint(k.n) // fewer than 32 + 12 bits
+		acc |= uint64(k.bits) << (64 - nacc)
+		if nacc >= 32 {
+			acc, nacc = e.drain32(acc, nacc)
+		}
 	}
-	// Last run up to the end of the line; a line always has a white run first
-	// (T.4 §4.1.1), and ends with a run of the final colour.
-	e.putRun(e.opt.Width-int(prev), n&1 == 1)
+	e.acc, e.nacc = acc, nacc
 }
 
 // code2D codes the current line against the reference line (T.4 §4.2.1.3.4, Figure 7/T.4).
+// a0 only moves right, and so do j, the first element of ref right of a0 (b1 is j or,
+// when its colour is a0's, the one after: §4.2.1.3.1), and ai, the first of cur (a1).
+// Both lists end with sentinels equal to width, right of any a0 < width.
 func (e *Encoder) code2D() {
 	cur, ref := e.cur, e.ref
-	width := int32(e.opt.Width)
-	a0 := int32(-1)
-	c := 0
-	bi, ai := 0, 0
+	width := int16(e.opt.Width)
+	acc, nacc := e.acc, e.nacc
+	a0 := int16(-1)
+	c, j, ai := 0, 0, 0
 	for a0 < width {
-		bi = findB1(ref, a0, c, bi)
+		for ref[j] <= a0 {
+			j++
+		}
+		bi := j + (j^c)&1
 		b1, b2 := ref[bi], ref[bi+1]
-		for ai < len(cur)-2 && cur[ai] <= a0 {
+		for cur[ai] <= a0 {
 			ai++
 		}
 		a1 := cur[ai]
+		var k code
 		if b2 < a1 {
-			e.put(encPass)
+			k = encPass
 			a0 = b2
-			continue
-		}
-		if d := a1 - b1; d >= -3 && d <= 3 {
-			e.put(encVert[d+3])
+		} else if d := a1 - b1; d >= -3 && d <= 3 {
+			k = encVert[d+3]
 			a0 = a1
 			c ^= 1
+		} else {
+			a2 := cur[ai+1]
+			start := max(a0, 0)
+			if r1, r2 := int(a1-start), int(a2-a1); r1 < 64 && r2 < 64 {
+				// Horizontal mode with two terminating codes: at most 3+12+12 bits.
+				t1, t2 := &encWhiteTerm, &encBlackTerm
+				if c == 1 {
+					t1, t2 = t2, t1
+				}
+				k1, k2 := t1[r1], t2[r2]
+				nacc += uint(encHoriz.n)
+				acc |= uint64(encHoriz.bits) << (64 - nacc)
+				nacc += uint(k1.n)
+				acc |= uint64(k1.bits) << (64 - nacc)
+				nacc += uint(k2.n)
+				acc |= uint64(k2.bits) << (64 - nacc)
+				if nacc >= 32 {
+					acc, nacc = e.drain32(acc, nacc)
+				}
+				a0 = a2
+				continue
+			}
+			e.acc, e.nacc = acc, nacc
+			e.put(encHoriz)
+			e.putRun(int(a1-start), c == 1)
+			e.putRun(int(a2-a1), c == 0)
+			acc, nacc = e.acc, e.nacc
+			a0 = a2
 			continue
 		}
-		a2 := cur[ai+1]
-		start := max(a0, 0)
-		e.put(encHoriz)
-		e.putRun(int(a1-start), c == 1)
-		e.putRun(int(a2-a1), c == 0)
-		a0 = a2
+		nacc += uint(k.n) // fewer than 32 + 7 bits
+		acc |= uint64(k.bits) << (64 - nacc)
+		if nacc >= 32 {
+			acc, nacc = e.drain32(acc, nacc)
+		}
 	}
+	e.acc, e.nacc = acc, nacc
 }
 
 // Close ends the page: RTC for MH (six EOLs) and MR (six EOL+1), EOFB for MMR, then

@@ -46,6 +46,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 )
 
@@ -91,6 +92,7 @@ const (
 	MaxWidth         = 8192  // widest row accepted
 	DefaultMaxRows   = 10000 // default Options.MaxRows for the Decoder
 	maxEOLSearchBits = 1 << 20
+	maxCodeBits      = 13 // the longest code word (Table 3/T.4) and more than an EOL
 )
 
 // Sentinel errors.
@@ -149,113 +151,85 @@ func (o *Options) check() error {
 	return nil
 }
 
+// Changing elements are kept as int16, half the bytes of int32 to touch per
+// row: pel positions and the sentinels run from -1 to MaxWidth+3.
+const _ = uint(math.MaxInt16 - (MaxWidth + 3))
+
 // rowChanges lists the changing elements of a row (T.4 §4.2.1.3.1): the positions where
 // the colour differs from the pixel before, the pixel before the first being white. Even
 // entries are changes to black, odd ones to white. It appends four sentinels equal to
-// width and returns the number of real changes.
-func rowChanges(dst []int32, row []byte, width int) ([]int32, int) {
-	dst = dst[:0]
-	// 64 pixels at a time: the word's bits that differ from the current
-	// colour are the changes, found with a count of leading zeros.
-	var inv uint64 // all ones while the colour is black
+// width and returns the number of real changes. dst is reused when it has room for
+// width+4 entries.
+//
+// 64 pels at a time: a word XOR itself shifted by one pel (the last pel of the word
+// before coming in) has a 1 at each change, found with a count of leading zeros.
+func rowChanges(dst []int16, row []byte, width int) ([]int16, int) {
+	if cap(dst) < width+4 {
+		dst = make([]int16, width+4)
+	}
+	dst = dst[:cap(dst)]
+	n := 0
+	var last uint64 // the pel before the word, in bit 63
 	x := 0
 	for ; x+64 <= width; x += 64 {
-		w := binary.BigEndian.Uint64(row[x>>3:]) ^ inv
-		for w != 0 {
-			lz := bits.LeadingZeros64(w)
-			dst = append(dst, int32(x+lz))
-			inv = ^inv
-			w = ^w & (^uint64(0) >> uint(lz+1))
+		w := binary.BigEndian.Uint64(row[x>>3:])
+		t := w ^ (w>>1 | last)
+		last = w << 63
+		for t != 0 {
+			lz := bits.LeadingZeros64(t)
+			dst[n] = int16(x + lz)
+			n++
+			t &^= 1 << 63 >> uint(lz)
 		}
 	}
-	colour := byte(inv)
-	nbytes := width >> 3
-	for i := x >> 3; i < nbytes; i++ {
-		b := row[i]
-		if b == colour {
-			x += 8
-			continue
+	if x < width {
+		// The last pels, fewer than 64, those past width cleared.
+		var w uint64
+		for i, k := x>>3, 56; i < (width+7)>>3; i, k = i+1, k-8 {
+			w |= uint64(row[i]) << uint(k)
 		}
-		for bit := 7; bit >= 0; bit-- {
-			if (b>>uint(bit))&1 != colour&1 {
-				dst = append(dst, int32(x))
-				colour = ^colour
-			}
-			x++
-		}
-	}
-	if rem := width & 7; rem != 0 {
-		b := row[nbytes]
-		for bit := 7; bit > 7-rem; bit-- {
-			if (b>>uint(bit))&1 != colour&1 {
-				dst = append(dst, int32(x))
-				colour = ^colour
-			}
-			x++
+		in := ^uint64(0) << uint(64-(width-x))
+		w &= in
+		t := (w ^ (w>>1 | last)) & in
+		for t != 0 {
+			lz := bits.LeadingZeros64(t)
+			dst[n] = int16(x + lz)
+			n++
+			t &^= 1 << 63 >> uint(lz)
 		}
 	}
-	n := len(dst)
-	w := int32(width)
-	dst = append(dst, w, w, w, w)
-	return dst, n
+	w := int16(width)
+	dst[n], dst[n+1], dst[n+2], dst[n+3] = w, w, w, w
+	return dst[:n+4], n
 }
 
-// renderChanges draws a row from its changing elements (positions < width that alternate
-// to black, to white, ...).
-func renderChanges(row []byte, ch []int32, width int) {
+// renderChanges draws a row from its changing elements (ascending positions < width that
+// alternate to black, to white, ...), 64 pels at a time: each change inverts the pels
+// from it to the end of its word, and the colour after it fills the words up to the next.
+func renderChanges(row []byte, ch []int16, width int) {
 	nb := (width + 7) >> 3
 	row = row[:nb]
-	clear(row)
-	for i := 0; i < len(ch); i += 2 {
-		start := int(ch[i])
-		end := width
-		if i+1 < len(ch) {
-			end = int(ch[i+1])
+	var w, fill uint64 // the word being drawn; the colour after the last change, all ones for black
+	wi := 0            // octet index of w in row
+	for _, x := range ch {
+		at := int(x) >> 6 << 3
+		for wi < at {
+			binary.BigEndian.PutUint64(row[wi:], w)
+			w = fill
+			wi += 8
 		}
-		if start >= width {
-			break
-		}
-		if end > width {
-			end = width
-		}
-		fillBlack(row, start, end)
+		w ^= ^uint64(0) >> (uint(x) & 63)
+		fill = ^fill
 	}
-}
-
-// fillBlack sets pixels [start, end) to 1.
-func fillBlack(row []byte, start, end int) {
-	if start >= end {
-		return
+	for ; wi+8 <= nb; wi += 8 {
+		binary.BigEndian.PutUint64(row[wi:], w)
+		w = fill
 	}
-	sb, eb := start>>3, (end-1)>>3
-	sm := byte(0xFF) >> uint(start&7)
-	em := byte(0xFF) << uint(7-(end-1)&7)
-	if sb == eb {
-		row[sb] |= sm & em
-		return
+	for ; wi < nb; wi++ {
+		row[wi] = byte(w >> 56)
+		w <<= 8
 	}
-	row[sb] |= sm
-	for i := sb + 1; i < eb; i++ {
-		row[i] = 0xFF
+	if r := width & 7; r != 0 {
+		row[nb-1] &= 0xFF << (8 - r) // bits after the last pel are cleared
 	}
-	row[eb] |= em
-}
-
-// findB1 returns the index in ref of b1 (T.4 §4.2.1.3.1): the first changing element of
-// the reference line to the right of a0 and of opposite colour to a0's colour c (0 white,
-// 1 black). i is a hint, the previous result. ref must end with sentinels equal to width.
-func findB1(ref []int32, a0 int32, c int, i int) int {
-	for i > 0 && ref[i-1] > a0 {
-		i--
-	}
-	for i < len(ref)-2 && ref[i] <= a0 {
-		i++
-	}
-	if i&1 != c {
-		i++
-	}
-	if i > len(ref)-2 {
-		i = len(ref) - 2
-	}
-	return i
 }

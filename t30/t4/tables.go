@@ -73,13 +73,17 @@ func parseCode(s string) code {
 	return c
 }
 
-// runEntry is one slot of a decoding look-up table indexed by the next 13 bits.
-type runEntry struct {
-	run int16 // run length (terminating < 64, make-up >= 64)
-	n   uint8 // code length; 0 = no valid code starts with these bits
-}
-
-const lookBits = 13
+// Run-length decoding (T.4 §4.1.1) looks the next rootBits bits up in the root table of
+// the colour; a code longer than that (makeup codes of 704 and more for white, runs of
+// 15 and more for black, the extended makeup codes of both) leads from there to a
+// subtable, looked up with the subBits bits after. The tables (2 KiB together) stay in
+// the first-level cache.
+const (
+	rootBits   = 8
+	subBits    = 13 - rootBits // the longest run code has 13 bits
+	runSub     = 15            // length field of a root entry that leads to a subtable
+	decRunSize = 1024
+)
 
 var (
 	encWhiteTerm, encBlackTerm     [64]code
@@ -87,7 +91,10 @@ var (
 	encExt                         [13]code
 	encPass, encHoriz              code
 	encVert                        [7]code
-	decWhite, decBlack             [1 << lookBits]runEntry
+	// decRun holds the root tables, white at 0 and black at 1<<rootBits, then the
+	// subtables. An entry is run<<4 | code length; length 0: no code starts with these
+	// bits; length runSub: run is the index of a subtable.
+	decRun [decRunSize]uint16
 	// decMode is indexed by the next 7 bits: value 1..7 = VL3..VR3 (+4 offset), 8 = pass, 9 = horizontal.
 	decMode [128]struct{ mode, n uint8 }
 )
@@ -98,34 +105,56 @@ const (
 	modeHoriz   = 9
 )
 
-func fillTable(t *[1 << lookBits]runEntry, c code, run int) {
-	shift := lookBits - int(c.n)
-	base := int(c.bits) << shift
-	for i := 0; i < 1<<shift; i++ {
-		if t[base+i].n != 0 {
+// addRun enters code c of a run of the given colour (0 white, 1 black) in decRun;
+// next is the index of the first free subtable slot.
+func addRun(colour int, c code, run int, next *int) {
+	n := int(c.n)
+	t := decRun[colour<<rootBits : (colour+1)<<rootBits]
+	codeBits := int(c.bits)
+	shift := rootBits - n
+	if n > rootBits {
+		p := codeBits >> (n - rootBits)
+		if t[p] == 0 {
+			if *next+1<<subBits > decRunSize {
+				panic("t4: run tables too small")
+			}
+			t[p] = uint16(*next)<<4 | runSub
+			*next += 1 << subBits
+		}
+		if t[p]&15 != runSub {
 			panic("t4: overlapping code in table")
 		}
-		t[base+i] = runEntry{run: int16(run), n: c.n}
+		t = decRun[t[p]>>4:][:1<<subBits]
+		codeBits &= 1<<(n-rootBits) - 1
+		shift = subBits - (n - rootBits)
+	}
+	base := codeBits << shift
+	for i := 0; i < 1<<shift; i++ {
+		if t[base+i] != 0 {
+			panic("t4: overlapping code in table")
+		}
+		t[base+i] = uint16(run)<<4 | uint16(n)
 	}
 }
 
 func init() {
+	next := 2 << rootBits
 	for i := 0; i < 64; i++ {
 		encWhiteTerm[i] = parseCode(whiteTerm[i])
 		encBlackTerm[i] = parseCode(blackTerm[i])
-		fillTable(&decWhite, encWhiteTerm[i], i)
-		fillTable(&decBlack, encBlackTerm[i], i)
+		addRun(0, encWhiteTerm[i], i, &next)
+		addRun(1, encBlackTerm[i], i, &next)
 	}
 	for i := 0; i < 27; i++ {
 		encWhiteMakeup[i] = parseCode(whiteMakeup[i])
 		encBlackMakeup[i] = parseCode(blackMakeup[i])
-		fillTable(&decWhite, encWhiteMakeup[i], 64*(i+1))
-		fillTable(&decBlack, encBlackMakeup[i], 64*(i+1))
+		addRun(0, encWhiteMakeup[i], 64*(i+1), &next)
+		addRun(1, encBlackMakeup[i], 64*(i+1), &next)
 	}
 	for i := 0; i < 13; i++ {
 		encExt[i] = parseCode(extMakeup[i])
-		fillTable(&decWhite, encExt[i], 1792+64*i)
-		fillTable(&decBlack, encExt[i], 1792+64*i)
+		addRun(0, encExt[i], 1792+64*i, &next)
+		addRun(1, encExt[i], 1792+64*i, &next)
 	}
 	encPass = parseCode(codePass)
 	encHoriz = parseCode(codeHoriz)
