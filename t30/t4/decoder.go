@@ -158,13 +158,14 @@ func (d *Decoder) lastEOL(from, lo int) int {
 func (d *Decoder) Stats() Stats { return d.stats }
 
 // fill tops the bit accumulator up to at least 56 bits while input lasts.
-// Streaming, it tells that the row being decoded starved when the data so
-// far ends with fewer than maxCodeBits left: every decision looks at no
-// more than that after a fill (need refills below 32), so with as many it
-// is the same as with the whole page.
 // Eight octets or more ahead, it loads them in one word: the bits that do
 // not fit below d.nacc are those of the octets after, loaded again, the
 // same, by the next fill (Fabian Giesen's "variant 4" refill).
+//
+// Streaming, it tells that the row being decoded starved when the data so
+// far ends with fewer than maxCodeBits left: every decision looks at no
+// more bits than that after a fill (need refills below 32), so with as
+// many it is the one made with the whole page.
 func (d *Decoder) fill() {
 	if d.nacc > 56 {
 		return
