@@ -331,6 +331,31 @@ func (e *Engine) Result() *Result {
 }
 
 // PagesSent is the count of pages the receiver has confirmed so far
+// LineDropped tells the engine the line was cleared (the far end hung up)
+// before the call ended, and reports whether the call was complete all
+// the same, which it then ends so: a receiver that answered the last
+// page's EOP has the whole document, as when T2 expires waiting for the
+// DCN (many senders clear the line without one; HylaFAX and SpanDSP keep
+// the document too), and a transmitter that got the last page's MCF and
+// was sending DCN is done. Any other state is left as it is: the call was
+// cut short, and Result says what it had so far.
+func (e *Engine) LineDropped() bool {
+	switch e.st {
+	case stDone:
+		return true
+	case stRxWaitDCN:
+		e.event("line dropped after the last page's response")
+		e.finish(CompletedOK, "line dropped after the last page (no DCN)", false)
+		return true
+	case stDCN:
+		if e.res.Code == CompletedOK {
+			e.done()
+			return true
+		}
+	}
+	return false
+}
+
 // (MCF, RTP; or MCF after PPS in ECM): cheap enough to read every block.
 func (e *Engine) PagesSent() int { return e.res.PagesSent }
 

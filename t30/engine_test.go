@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faxd/faxd/t30/document"
 	"github.com/faxd/faxd/t30/t4"
@@ -301,5 +302,37 @@ func TestNothingToPoll(t *testing.T) {
 	w.run(10 * 60e9)
 	if w.res[0] == nil || w.res[0].Code != ErrNothingToPoll {
 		t.Fatalf("%v", w.res[0])
+	}
+}
+
+// A receiver whose line drops after it answered EOP (the DCN lost here)
+// has the whole document: LineDropped ends the call completed. Dropped
+// in the middle of a page, it ends nothing.
+func TestLineDropped(t *testing.T) {
+	pages := testPages(1, document.Fine, 60)
+	sink := &MemorySink{}
+	w := newWire(t, Config{Caller: true, Source: &MemorySource{Pages: pages}}, Config{Sink: sink})
+	w.dropFrame = func(from int, f Frame, n int) bool { return from == 0 && f.FCF.Base() == DCN }
+	var limit time.Duration
+	midPage := false
+	for w.res[0] == nil && limit < time.Minute {
+		limit += 20 * time.Millisecond
+		w.run(limit)
+		if w.e[1].State() == "rx page" && !midPage {
+			midPage = true
+			if w.e[1].LineDropped() || w.e[1].Done() {
+				t.Fatal("a call dropped mid-page ended complete")
+			}
+		}
+	}
+	if !midPage || w.res[0] == nil || !w.res[0].OK() || w.e[1].State() != "wait DCN" {
+		t.Fatalf("mid page seen %v, sender %v, receiver in %q", midPage, w.res[0], w.e[1].State())
+	}
+	if !w.e[1].LineDropped() || !w.e[1].Done() {
+		t.Fatal("LineDropped after EOP's MCF: not complete")
+	}
+	r := w.e[1].Result()
+	if !r.OK() || r.PagesReceived != 1 || len(sink.Pages) != 1 {
+		t.Fatalf("receiver: %v, %d pages kept", r, len(sink.Pages))
 	}
 }

@@ -119,8 +119,10 @@ func (c *channel) event(ev hal.Event) {
 			c.setState(StateIdle)
 		case StateInCall:
 			c.hangup()
-			if c.term.Done() {
-				c.endCall(CauseNone) // the far end finished first
+			if c.term.LineDropped() {
+				// The far end finished first, or cleared the line once
+				// the fax was complete (without DCN).
+				c.endCall(CauseNone)
 			} else {
 				c.endCall(CauseHangup)
 			}

@@ -118,6 +118,21 @@ func (t *Terminal) Done() bool { return t.done }
 // Result returns the call's result once it is over (nil before).
 func (t *Terminal) Result() *t30.Result { return t.result }
 
+// LineDropped tells the terminal the line was cleared before its call
+// ended and reports whether the call was complete all the same (see
+// t30.Engine.LineDropped); then the terminal is done and Result is the
+// call's.
+func (t *Terminal) LineDropped() bool {
+	if t.done {
+		return true
+	}
+	if !t.eng.LineDropped() {
+		return false
+	}
+	t.done, t.result = true, t.eng.Result()
+	return true
+}
+
 // Engine returns the T.30 engine, for its state and trace.
 func (t *Terminal) Engine() *t30.Engine { return t.eng }
 
