@@ -122,6 +122,25 @@ func TestStreamZeroAlloc(t *testing.T) {
 	}
 }
 
+// trialRow draws a row of w pels for a trial: random, sparse, black or
+// white as trial goes round.
+func trialRow(rng *rand.Rand, w, trial int) []byte {
+	row := make([]byte, (w+7)/8)
+	for i := range row {
+		switch trial % 4 {
+		case 0:
+			row[i] = byte(rng.Intn(256))
+		case 1:
+			if rng.Intn(8) == 0 {
+				row[i] = byte(rng.Intn(256))
+			}
+		case 2:
+			row[i] = 0xFF
+		}
+	}
+	return row
+}
+
 // TestRowChanges: the word-at-a-time scan finds the same changing elements
 // as a pixel-by-pixel one, on random rows of every width up to 200 and the
 // fax widths.
@@ -133,19 +152,7 @@ func TestRowChanges(t *testing.T) {
 	}
 	for _, w := range widths {
 		for trial := range 20 {
-			row := make([]byte, (w+7)/8)
-			for i := range row {
-				switch trial % 4 {
-				case 0:
-					row[i] = byte(rng.Intn(256))
-				case 1:
-					if rng.Intn(8) == 0 {
-						row[i] = byte(rng.Intn(256))
-					}
-				case 2:
-					row[i] = 0xFF
-				}
-			}
+			row := trialRow(rng, w, trial)
 			var want []int32
 			colour := 0
 			for x := 0; x < w; x++ {
@@ -173,19 +180,7 @@ func TestRenderChanges(t *testing.T) {
 	}
 	for _, w := range widths {
 		for trial := range 20 {
-			row := make([]byte, (w+7)/8)
-			for i := range row {
-				switch trial % 4 {
-				case 0:
-					row[i] = byte(rng.Intn(256))
-				case 1:
-					if rng.Intn(8) == 0 {
-						row[i] = byte(rng.Intn(256))
-					}
-				case 2:
-					row[i] = 0xFF
-				}
-			}
+			row := trialRow(rng, w, trial)
 			ch, n := rowChanges(nil, row, w)
 			maskLast(row, w)
 			got := bytes.Repeat([]byte{0xA5}, len(row))
