@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/faxd/faxd/hal/internal/ring"
 	"github.com/faxd/faxd/hal/sched"
 	"github.com/faxd/faxd/t30"
+	"github.com/faxd/faxd/t30/document"
 	"github.com/faxd/faxd/t30/terminal"
 )
 
@@ -338,11 +340,8 @@ func (s *Server) Submit(spec Job) (JobID, error) {
 	// The pages are coded here, in the submitter's goroutine, not in the
 	// call's ticks. A page that cannot be coded is left to fail the
 	// call, as it would have.
-	src := &t30.MemorySource{Pages: spec.Pages}
 	cfg := s.sendConfig(&spec)
-	if err := src.Prepare(&cfg); err != nil {
-		src.Prepared = nil
-	}
+	src := prepare(&cfg, spec.Pages)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
@@ -357,6 +356,51 @@ func (s *Server) Submit(spec Job) (JobID, error) {
 	}
 	s.jobs[j.id] = j
 	return j.id, nil
+}
+
+// prepare codes pages for cfg's likely session (t30.LikelyFormat), giving
+// way to other goroutines every few dozen rows: the workers' ticks must
+// not wait a whole page's coding for a P when their timer fires.
+func prepare(cfg *t30.Config, pages []*document.Page) *t30.MemorySource {
+	src := &t30.MemorySource{Pages: pages}
+	prepared := make([]*t30.PreparedPage, len(pages))
+	for i := range pages {
+		info, _ := src.PageInfo(i)
+		f := t30.LikelyFormat(cfg, info)
+		p, err := t30.PreparePage(yielding{src}, i, f)
+		if err != nil {
+			return src
+		}
+		prepared[i] = &t30.PreparedPage{Format: f, Page: p}
+	}
+	src.Prepared = prepared
+	return src
+}
+
+// yielding is a page source whose rows give way to other goroutines
+// every yieldRows rows.
+type yielding struct{ *t30.MemorySource }
+
+const yieldRows = 64
+
+func (y yielding) Rows(i int) (t30.RowSource, error) {
+	r, err := y.MemorySource.Rows(i)
+	if err != nil {
+		return nil, err
+	}
+	return &yieldingRows{r: r}, nil
+}
+
+type yieldingRows struct {
+	r t30.RowSource
+	n int
+}
+
+func (y *yieldingRows) ReadRow(row []byte) error {
+	if y.n++; y.n%yieldRows == 0 {
+		runtime.Gosched()
+	}
+	return y.r.ReadRow(row)
 }
 
 // Result returns a job's outcome, and false while it runs (or for an ID
