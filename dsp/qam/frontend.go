@@ -66,15 +66,15 @@ type Frontend struct {
 	// bxBuf holds bx when the filter fits (every modem's does): in the
 	// Frontend itself, not an allocation of its own that a server's
 	// ticks would each fetch from memory separately.
-	bxBuf [2 * (maxInlineTaps + 1)]float32
-	bpos    int
-	frac    float64 // next output instant relative to the newest sample
-	period  float64 // half a symbol, nominal, in samples
-	tfreq   float64 // timing loop integrator, samples per half symbol
-	onTime  bool
-	gain    float32
-	yMid    complex64
-	yPrev   complex64
+	bxBuf  [2 * (maxInlineTaps + 1)]float32
+	bpos   int
+	frac   float64 // next output instant relative to the newest sample
+	period float64 // half a symbol, nominal, in samples
+	tfreq  float64 // timing loop integrator, samples per half symbol
+	onTime bool
+	gain   float32
+	yMid   complex64
+	yPrev  complex64
 
 	// Acquiring widens the timing loop's proportional path and stops its
 	// integrator (see Sample).

@@ -36,20 +36,20 @@ const (
 // the equaliser and carrier frequency it trained, as T.30 expects for the
 // pages after the first.
 type Receiver struct {
-	rate   int
-	nbits  int
-	sink   dsp.BitSink
-	bsink  dsp.BitsSink // sink, when it takes a symbol's bits at once
-	link   qam.Link
-	fe     *qam.Frontend // link.Fe, &front
-	vit    *Viterbi      // &viterbi
+	rate  int
+	nbits int
+	sink  dsp.BitSink
+	bsink dsp.BitsSink // sink, when it takes a symbol's bits at once
+	link  qam.Link
+	fe    *qam.Frontend // link.Fe, &front
+	vit   *Viterbi      // &viterbi
 	// The front end and the decoder are held here, not allocated apart:
 	// a server running thousands of receivers fetches one object from
 	// memory for each on every 20 ms block, not three.
 	front   qam.Frontend
 	viterbi Viterbi
-	enc    Encoder // replica of the transmitter's, for segment 4
-	points []complex64
+	enc     Encoder // replica of the transmitter's, for segment 4
+	points  []complex64
 	// mseLimit bounds the mean error power on segment 4: a sixth of the
 	// squared smallest distance between the rate's points, about where
 	// the Viterbi decoder stops correcting (signal to error 21, 18, 15
