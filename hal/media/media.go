@@ -363,17 +363,9 @@ func (s *Server) Submit(spec Job) (JobID, error) {
 // not wait a whole page's coding for a P when their timer fires.
 func prepare(cfg *t30.Config, pages []*document.Page) *t30.MemorySource {
 	src := &t30.MemorySource{Pages: pages}
-	prepared := make([]*t30.PreparedPage, len(pages))
-	for i := range pages {
-		info, _ := src.PageInfo(i)
-		f := t30.LikelyFormat(cfg, info)
-		p, err := t30.PreparePage(yielding{src}, i, f)
-		if err != nil {
-			return src
-		}
-		prepared[i] = &t30.PreparedPage{Format: f, Page: p}
+	if prepared, err := t30.PrepareAll(cfg, yielding{src}); err == nil {
+		src.Prepared = prepared
 	}
-	src.Prepared = prepared
 	return src
 }
 
