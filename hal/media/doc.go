@@ -24,11 +24,17 @@
 // our dial answered: start a sending terminal; busy, no answer,
 // unreachable: the job fails with that Cause; hang-up or alarm mid-call:
 // the call ends with that Cause); in a call, ReadFrame → Process →
-// WriteFrame; when the terminal is done, stay Config.Linger ticks for the
+// WriteFrame (the frame made in the channel's own transmit slot when the
+// channel lends it: hal.FrameSlotter); when the terminal is done, stay Config.Linger ticks for the
 // last audio to cross, hang up and record the outcome. An idle channel
 // takes the next job from a lock-free queue (hal/internal/ring), its own
 // first (Job.From) and then the shared one, skipping a job to its own
-// number; Submit never waits for the hot path. A call in progress
+// number; Submit never waits for the hot path, and codes the job's pages
+// before queueing it (in the format the call will most likely take,
+// t30.LikelyFormat), so that a call's ticks read its pages out rather than
+// code them. A far end that hangs up once the fax is complete (after the
+// last page's MCF, without DCN) ends the call complete
+// (t30.Engine.LineDropped). A call in progress
 // allocates nothing per tick (the terminal allocates when its T.30 engine
 // changes state: see TestTickNoAllocs).
 //
