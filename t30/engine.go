@@ -330,7 +330,6 @@ func (e *Engine) Result() *Result {
 	return &r
 }
 
-// PagesSent is the count of pages the receiver has confirmed so far
 // LineDropped tells the engine the line was cleared (the far end hung up)
 // before the call ended, and reports whether the call was complete all
 // the same, which it then ends so: a receiver that answered the last
@@ -344,7 +343,6 @@ func (e *Engine) LineDropped() bool {
 	case stDone:
 		return true
 	case stRxWaitDCN:
-		e.event("line dropped after the last page's response")
 		e.finish(CompletedOK, "line dropped after the last page (no DCN)", false)
 		return true
 	case stDCN:
@@ -356,6 +354,7 @@ func (e *Engine) LineDropped() bool {
 	return false
 }
 
+// PagesSent is the count of pages the receiver has confirmed so far
 // (MCF, RTP; or MCF after PPS in ECM): cheap enough to read every block.
 func (e *Engine) PagesSent() int { return e.res.PagesSent }
 

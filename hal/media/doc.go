@@ -25,8 +25,9 @@
 // unreachable: the job fails with that Cause; hang-up or alarm mid-call:
 // the call ends with that Cause); in a call, ReadFrame → Process →
 // WriteFrame (the frame made in the channel's own transmit slot when the
-// channel lends it: hal.FrameSlotter); when the terminal is done, stay Config.Linger ticks for the
-// last audio to cross, hang up and record the outcome. An idle channel
+// channel lends it: hal.FrameSlotter); when the terminal is done, stay
+// Config.Linger ticks for the last audio to cross, hang up and record the
+// outcome. An idle channel
 // takes the next job from a lock-free queue (hal/internal/ring), its own
 // first (Job.From) and then the shared one, skipping a job to its own
 // number; Submit never waits for the hot path, and codes the job's pages

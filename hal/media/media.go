@@ -323,7 +323,7 @@ func (s *Server) failJob(j *job, ch string, err error) {
 // Submit queues a job for the next idle channel (Job.From's when set) and
 // returns its ID. It never waits for the hot path: the job goes through a
 // lock-free queue that idle channels poll each tick. It codes the job's
-// pages first (a few milliseconds of CPU a page, in the caller's
+// pages first (about a millisecond of CPU a letter page, in the caller's
 // goroutine), in the format the call will most likely send them in.
 func (s *Server) Submit(spec Job) (JobID, error) {
 	if len(spec.Pages) == 0 {

@@ -359,7 +359,9 @@ func (w *worker) pin() {
 // preempting a worker mid-tick, which then waits for a P to finish its
 // tick. With one P more, the kernel shares the cores among the threads
 // instead. At 2000 calls on two cores, faxbench server counted 11 to 17
-// deadline misses a run with 3 Ps against 45 with 2.
+// deadline misses in two runs with 3 Ps against 45 with 2, but 47 to 89
+// in later runs against 45 to 75: on that VM the gain did not show
+// beyond its noise.
 func Procs(workers int) int {
 	if workers <= 0 {
 		workers = runtime.NumCPU()

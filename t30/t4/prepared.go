@@ -109,9 +109,6 @@ func (p *Prepared) Options() Options { return p.opt }
 // Rows returns the page's rows.
 func (p *Prepared) Rows() int { return p.rows }
 
-// Size returns the bytes the page holds.
-func (p *Prepared) Size() int { return len(p.bits) + 12*len(p.marks) }
-
 // A PreparedReader reads a prepared page as the line carries it. Make one
 // with NewReader; it allocates only then.
 type PreparedReader struct {
@@ -190,6 +187,20 @@ func (r *PreparedReader) take() bool {
 
 // Read implements io.Reader.
 func (r *PreparedReader) Read(b []byte) (int, error) {
+	if r.min == 0 {
+		// No line takes fill: the octets are the page's as they are.
+		n := copy(b, r.p.bits[r.pos>>3:])
+		if r.lsb {
+			for i, o := range b[:n] {
+				b[i] = bits.Reverse8(o)
+			}
+		}
+		r.pos += int64(n) << 3
+		if n == 0 && len(b) > 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
 	n := 0
 	for n < len(b) {
 		for r.nacc < 8 && !r.done {
