@@ -44,7 +44,6 @@ type ecmTx struct {
 
 // ecmRx is the receiver's ECM state.
 type ecmRx struct {
-	frames    [256][]byte
 	got       FrameMap // inverted: bit set when frame i arrived
 	size      int
 	data      []byte // the page so far
@@ -59,6 +58,8 @@ type ecmRx struct {
 	// largest count its PPSs gave. After a PPR some transmitters (SpanDSP
 	// among them) count only the frames they sent again.
 	blockFrames int
+
+	frames [256][]byte // last: see Engine.Prefetch
 }
 
 func (r *ecmRx) reset() {

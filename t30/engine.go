@@ -270,11 +270,15 @@ type Engine struct {
 	tcfDone    bool
 
 	ecmTx    ecmTx
-	ecmRx    ecmRx
 	pageRx   pageRx
 	prefetch ecmPrefetch
 
 	res Result
+
+	// Last, as its frames' table (6 KB) is touched only as ECM frames
+	// arrive: the fields before it are those every block may touch
+	// (Prefetch).
+	ecmRx ecmRx
 }
 
 // NewEngine returns an engine that has started the call: a caller waits

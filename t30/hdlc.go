@@ -30,6 +30,7 @@ import (
 	"fmt"
 
 	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/prefetch"
 )
 
 // Sizes and counts of T.30's HDLC framing.
@@ -583,3 +584,12 @@ var (
 	_ dsp.BitSource = (*HDLCTx)(nil)
 	_ dsp.BitSink   = (*HDLCRx)(nil)
 )
+
+// Prefetch asks the CPU to fetch the receiver's state and where its next
+// octets go into its caches (see package dsp/prefetch).
+func (h *HDLCRx) Prefetch() {
+	prefetch.Object(h)
+	if h.n < len(h.buf) {
+		prefetch.Slice(h.buf[h.n:min(len(h.buf), h.n+64)])
+	}
+}

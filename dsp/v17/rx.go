@@ -6,6 +6,7 @@ import (
 	"math/bits"
 
 	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/prefetch"
 	"github.com/faxd/faxd/dsp/qam"
 )
 
@@ -402,3 +403,8 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 
 // String names the receiver, for logs.
 func (r *Receiver) String() string { return fmt.Sprintf("V.17 %d bit/s receiver", r.rate) }
+
+// Prefetch asks the CPU to fetch the receiver's state into its caches
+// ahead of the next Process: a server calls it for the next channel while
+// it runs this one (see package dsp/prefetch).
+func (r *Receiver) Prefetch() { prefetch.Object(r) }

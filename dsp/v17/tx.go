@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/prefetch"
 )
 
 // 1800/8000 = 9/40: the carrier repeats exactly every 40 samples.
@@ -375,3 +376,8 @@ func (t *Transmitter) push(head int) bool {
 	dsp.Axpy2(t.acc[head:head+pulseLen], p[0][:], p[1][:], real(a), -imag(a))
 	return true
 }
+
+// Prefetch asks the CPU to fetch the transmitter's state into its caches
+// ahead of the next Process: a server calls it for the next channel while
+// it runs this one (see package dsp/prefetch).
+func (t *Transmitter) Prefetch() { prefetch.Object(t) }

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 
 	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/prefetch"
 )
 
 // Receiver design constants.
@@ -667,3 +668,8 @@ func (r *Receiver) Report() dsp.RxReport {
 		Trained:         true,
 	}
 }
+
+// Prefetch asks the CPU to fetch the receiver's state into its caches
+// ahead of the next Process: a server calls it for the next channel while
+// it runs this one (see package dsp/prefetch).
+func (r *Receiver) Prefetch() { prefetch.Object(r) }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/prefetch"
 )
 
 // A Transmitter makes V.21 audio from a bit source: one bit per 1/300 s, as
@@ -174,3 +175,8 @@ func (t *Transmitter) Process(out []int16) int {
 	t.phase, t.step, t.acc = phase, step, acc
 	return len(out)
 }
+
+// Prefetch asks the CPU to fetch the transmitter's state into its caches
+// ahead of the next Process: a server calls it for the next channel while
+// it runs this one (see package dsp/prefetch).
+func (t *Transmitter) Prefetch() { prefetch.Object(t) }

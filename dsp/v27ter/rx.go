@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/prefetch"
 	"github.com/faxd/faxd/dsp/qam"
 )
 
@@ -314,3 +315,8 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 		r.sink.PutBit(r.desc.descramble(int(v>>k) & 1))
 	}
 }
+
+// Prefetch asks the CPU to fetch the receiver's state into its caches
+// ahead of the next Process: a server calls it for the next channel while
+// it runs this one (see package dsp/prefetch).
+func (r *Receiver) Prefetch() { prefetch.Object(r) }

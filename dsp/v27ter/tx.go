@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/faxd/faxd/dsp"
+	"github.com/faxd/faxd/dsp/prefetch"
 )
 
 // Pulse shaping: a root-raised-cosine with 50% roll-off (V.27ter §2.2
@@ -331,3 +332,8 @@ func (t *Transmitter) dataStep(ones bool) uint8 {
 	}
 	return stepFor2400[v]
 }
+
+// Prefetch asks the CPU to fetch the transmitter's state into its caches
+// ahead of the next Process: a server calls it for the next channel while
+// it runs this one (see package dsp/prefetch).
+func (t *Transmitter) Prefetch() { prefetch.Object(t) }

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/faxd/faxd/dsp/prefetch"
 	"github.com/faxd/faxd/hal"
 	"github.com/faxd/faxd/hal/internal/ring"
 	"github.com/faxd/faxd/t30"
@@ -64,6 +65,21 @@ type channel struct {
 }
 
 func (c *channel) setState(s State) { c.state.Store(uint32(s)) }
+
+// Prefetch asks the CPU for what the channel's next Tick touches: the
+// channel, its line's frame buffers (when the driver can prefetch them)
+// and its terminal; the scheduler calls it while the task before it ticks
+// (see package dsp/prefetch).
+func (c *channel) Prefetch() {
+	prefetch.Object(c)
+	if p, ok := c.ch.(prefetch.Prefetcher); ok {
+		p.Prefetch()
+	}
+	if c.term != nil {
+		prefetch.Slice(c.in)
+		c.term.Prefetch()
+	}
+}
 
 // State returns what the channel is doing.
 func (c *channel) State() State { return State(c.state.Load()) }

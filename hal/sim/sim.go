@@ -6,9 +6,11 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/faxd/faxd/dsp"
 	"github.com/faxd/faxd/dsp/line"
+	"github.com/faxd/faxd/dsp/prefetch"
 	"github.com/faxd/faxd/hal"
 )
 
@@ -205,6 +207,14 @@ func (n *Network) Tick() {
 				cl.to.post(hal.Event{Kind: hal.EventRing, Detail: cl.rings})
 			}
 		case stateUp:
+			// The next call's frames are fetched while this one's cross
+			// (see Channel.Prefetch).
+			if i+1 < len(n.calls) {
+				if nx := n.calls[i+1]; nx.state == stateUp {
+					nx.from.prefetchNet()
+					nx.to.prefetchNet()
+				}
+			}
 			n.carry(cl)
 		}
 		if i < len(n.calls) && n.calls[i] == cl {
@@ -603,6 +613,29 @@ func (c *Channel) TxSlot() []int16 {
 		return s[:]
 	}
 	return nil
+}
+
+// Prefetch asks the CPU for what the owner's next ReadFrame and TxSlot
+// touch: the channel's state, the next frame to read and the slot to write
+// (see package dsp/prefetch).
+func (c *Channel) Prefetch() {
+	prefetch.Range(unsafe.Pointer(c), unsafe.Offsetof(c.tx))
+	prefetch.Object(&c.rx.head)
+	prefetch.Object(&c.rx.tail)
+	prefetch.Object(&c.tx.tail)
+	prefetch.Object(c.rx.front())
+	if s := c.tx.slot(); s != nil {
+		prefetch.Object(s)
+	}
+}
+
+// prefetchNet asks the CPU for what the network's next carry touches of
+// c: the frame to send and the slot the far end's frame goes to.
+func (c *Channel) prefetchNet() {
+	prefetch.Object(c.tx.front())
+	if s := c.rx.slot(); s != nil {
+		prefetch.Object(s)
+	}
 }
 
 // CommitTx implements hal.FrameSlotter: it queues the frame made in the

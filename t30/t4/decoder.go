@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+
+	"github.com/faxd/faxd/dsp/prefetch"
 )
 
 func fmtErr(err error, v int) error { return fmt.Errorf("%w: %d", err, v) }
@@ -661,4 +663,16 @@ func (d *Decoder) nextT4(row []byte) error {
 	}
 	d.readTag()
 	return nil
+}
+
+// Prefetch asks the CPU to fetch the decoder's state and the coded octets
+// it reads next into its caches, ahead of the next Feed (see package
+// dsp/prefetch).
+func (d *Decoder) Prefetch() {
+	prefetch.Object(d)
+	prefetch.Slice(d.ref[:min(len(d.ref), 64)])
+	prefetch.Slice(d.cur[:min(len(d.cur), 64)])
+	if i := d.ip >> 3; i < d.iend && d.iend <= len(d.in) {
+		prefetch.Slice(d.in[i:min(d.iend, i+256)])
+	}
 }

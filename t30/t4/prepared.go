@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+
+	"github.com/faxd/faxd/dsp/prefetch"
 )
 
 // A Prepared page is a page coded once, ahead of the calls that send it,
@@ -225,4 +227,18 @@ func (r *PreparedReader) Read(b []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// Prefetch asks the CPU to fetch the reader's state and the coded bits it
+// reads next into its caches (see package dsp/prefetch).
+func (r *PreparedReader) Prefetch() {
+	prefetch.Object(r)
+	p := r.p
+	prefetch.Object(p)
+	if i := r.pos >> 3; i >= 0 && i < int64(len(p.bits)) {
+		prefetch.Slice(p.bits[i:min(int64(len(p.bits)), i+256)])
+	}
+	if r.mark < len(p.marks) {
+		prefetch.Slice(p.marks[r.mark:min(len(p.marks), r.mark+8)])
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/faxd/faxd/dsp"
 	"github.com/faxd/faxd/dsp/modems"
+	"github.com/faxd/faxd/dsp/prefetch"
 	"github.com/faxd/faxd/dsp/tone"
 	"github.com/faxd/faxd/dsp/v21"
 	"github.com/faxd/faxd/t30"
@@ -582,4 +583,40 @@ func (t *Terminal) imageBitNext() int {
 		t.imageAt++
 	}
 	return b
+}
+
+// Prefetch asks the CPU to fetch what the terminal's next Process touches
+// into its caches: the terminal, its engine, and the modem, HDLC and
+// page state of the phase it is in. A server calls it for the next
+// channel while it runs this one (see package dsp/prefetch).
+func (t *Terminal) Prefetch() {
+	prefetch.Object(t)
+	t.eng.Prefetch()
+	if t.done {
+		return
+	}
+	if t.tx != nil {
+		if p, ok := t.tx.(prefetch.Prefetcher); ok {
+			p.Prefetch()
+		}
+		if p, ok := t.image.(prefetch.Prefetcher); ok {
+			p.Prefetch()
+		}
+		if t.hdlcTx != nil {
+			prefetch.Object(t.hdlcTx)
+		}
+		return
+	}
+	if !t.v21Paused {
+		t.v21rx.Prefetch()
+		t.v21hdlc.Prefetch()
+	}
+	if t.fast != nil {
+		if p, ok := t.fast.(prefetch.Prefetcher); ok {
+			p.Prefetch()
+		}
+		if t.rxModem.HDLC {
+			t.fastHDLC.Prefetch()
+		}
+	}
 }
