@@ -2,10 +2,12 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/faxd/faxd/hal/sched"
 	"github.com/faxd/faxd/t30"
 	"github.com/faxd/faxd/t30/document"
 	"github.com/faxd/faxd/t30/terminal"
@@ -28,7 +30,10 @@ type CallCost struct {
 	Calls       int           `json:"calls"`
 	Confirmed   int           `json:"confirmed"`    // calls whose page was confirmed (MCF)
 	CallSeconds float64       `json:"call_seconds"` // audio time the calls took, summed
-	CPU         time.Duration `json:"cpu"`          // process CPU time (user + system)
+	CPU         time.Duration `json:"cpu"`          // process CPU time (user + system), less Polled
+	// Polled is the time spent polling the clock between blocks
+	// (BareOptions.Poll): CPU time, but not the calls'.
+	Polled time.Duration `json:"polled,omitempty"`
 	// CPUPerCallSecond is the CPU one call takes per second of the call,
 	// both ends together.
 	CPUPerCallSecond time.Duration `json:"cpu_per_call_second"`
@@ -64,6 +69,10 @@ type BareOptions struct {
 	// block (other work, here other tenants of the machine, evicts it);
 	// this measures that cost without scheduler, network or channel.
 	Period time.Duration
+	// Poll waits for the next Period polling the clock rather than
+	// sleeping, as the scheduler's Config.Poll does; the time so spent
+	// is left out of CPU.
+	Poll bool
 }
 
 // BareCallsWith runs BareCalls shaped by o.
@@ -100,12 +109,21 @@ func BareCallsWith(n int, page *document.Page, ecm bool, o BareOptions) (CallCos
 			ps[i].delay = i * o.Spread / n
 		}
 	}
+	if o.Poll {
+		// PollUntil's CPU figure is the thread's.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	const maxBlocks = 8000 / terminal.BlockSize * 300
 	next := time.Now()
 	for tick, live := 0, n; live > 0; tick++ {
 		if o.Period > 0 {
 			next = next.Add(o.Period)
-			time.Sleep(time.Until(next))
+			if o.Poll {
+				c.Polled += sched.PollUntil(next, nil)
+			} else {
+				time.Sleep(time.Until(next))
+			}
 		}
 		live = 0
 		for i := range ps {
@@ -125,7 +143,7 @@ func BareCallsWith(n int, page *document.Page, ecm bool, o BareOptions) (CallCos
 			p.blocks++
 		}
 	}
-	c.CPU = CPUTime() - start
+	c.CPU = CPUTime() - start - c.Polled
 	c.Calls = n
 	for i := range ps {
 		p := &ps[i]

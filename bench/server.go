@@ -29,11 +29,15 @@ type ServerConfig struct {
 	// again as soon as its call ends until the window closes, then the
 	// calls in progress finish.
 	Duration time.Duration
-	Workers  int            // scheduler workers; 0: one per CPU
-	Pin      bool           // pin worker i to CPU i
-	Period   time.Duration  // 0: 20 ms, real time
-	Page     *document.Page `json:"-"`
-	ECM      bool
+	Workers  int  // scheduler workers; 0: one per CPU
+	Pin      bool // pin worker i to CPU i
+	// Poll has the workers poll the clock between ticks rather than
+	// sleep (sched.Config.Poll), and the paced bare run do the same; the
+	// time so spent is left out of the CPU figures.
+	Poll   bool
+	Period time.Duration  // 0: 20 ms, real time
+	Page   *document.Page `json:"-"`
+	ECM    bool
 	// BareCalls is how many calls the bare cost is measured on, in the
 	// same run, before the server starts, shared among Workers goroutines
 	// as the server's channels are among its workers; 0: Calls, at most
@@ -48,6 +52,7 @@ type ServerRun struct {
 	Channels int           `json:"channels"`
 	Workers  int           `json:"workers"`
 	Period   time.Duration `json:"period"`
+	Poll     bool          `json:"poll"`
 	Wall     time.Duration `json:"wall"` // from the first call placed to the last ended
 
 	Placed    int `json:"placed"`    // calls placed
@@ -84,7 +89,10 @@ type ServerRun struct {
 	FrameGaps int `json:"frame_gaps"`
 
 	CallSeconds float64       `json:"call_seconds"` // audio time in calls, summed over calls
-	CPU         time.Duration `json:"cpu"`          // process CPU over the run
+	CPU         time.Duration `json:"cpu"`          // process CPU over the run, less Polled
+	// Polled is the time the workers spent polling the clock between
+	// ticks (Poll).
+	Polled time.Duration `json:"polled,omitempty"`
 	// CPUPerCallSecond is the CPU a call took per second of call in the
 	// server. Bare is the same for the same calls without scheduler,
 	// network or media layer, measured in the same run, in step and as
@@ -143,7 +151,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	if cfg.BareCalls <= 0 {
 		cfg.BareCalls = min(cfg.Calls, 500)
 	}
-	run := &ServerRun{Calls: cfg.Calls, Channels: 2 * cfg.Calls, Workers: cfg.Workers, Period: cfg.Period}
+	run := &ServerRun{Calls: cfg.Calls, Channels: 2 * cfg.Calls, Workers: cfg.Workers, Period: cfg.Period, Poll: cfg.Poll}
 	bare, err := bareParallel(cfg.BareCalls, cfg.Workers, cfg.Page, cfg.ECM, BareOptions{})
 	if err != nil {
 		return nil, err
@@ -151,7 +159,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	run.Bare = bare
 	// Half a call's blocks: calls in all phases at once.
 	spread := int(bare.CallSeconds / float64(bare.Calls) * 8000 / terminal.BlockSize / 2)
-	paced, err := bareParallel(cfg.BareCalls, cfg.Workers, cfg.Page, cfg.ECM, BareOptions{Spread: spread, Period: cfg.Period})
+	paced, err := bareParallel(cfg.BareCalls, cfg.Workers, cfg.Page, cfg.ECM, BareOptions{Spread: spread, Period: cfg.Period, Poll: cfg.Poll})
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +168,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 
 	// Faster than real time (tests), a stall of the machine lasts many
 	// periods: deeper network buffers and catching up keep the audio whole.
-	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin}
+	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll}
 	if cfg.Period < 20*time.Millisecond {
 		simCfg.Jitter, sc.CatchUp = sim.MaxJitter, 8
 	}
@@ -294,6 +302,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	var busy time.Duration
 	var win sched.TickHistogram
 	for i, w := range st.Workers {
+		run.Polled += w.Polled
 		run.Ticks += w.Ticks
 		run.Misses += w.Misses
 		run.TickMax = max(run.TickMax, w.Max)
@@ -306,6 +315,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 				P50: h.Quantile(0.5), P99: h.Quantile(0.99), Moved: st1.Workers[i].Moved - st0.Workers[i].Moved})
 		}
 	}
+	run.CPU -= run.Polled
 	run.TickP50, run.TickP99, run.TickP999 = win.Quantile(0.5), win.Quantile(0.99), win.Quantile(0.999)
 	run.Busy = float64(busy) / float64(len(st.Workers)) / float64(run.Wall)
 	sort.Slice(outcomes, func(a, b int) bool { return outcomes[a].ID < outcomes[b].ID })
@@ -335,10 +345,14 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 // WriteServerTable prints density runs as a table.
 func WriteServerTable(w io.Writer, runs []*ServerRun) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "calls\tchannels\tworkers\tplaced\tconfirmed\treceived\tmisses\tgaps\ttick p50\ttick p99\ttick p99.9\ttick max\tbusy\tcpu µs/call-s\tbare µs/call-s\tpaced µs/call-s\tpacing\toverhead\tcalls/core\tok\t")
+	fmt.Fprintln(tw, "calls\tchannels\tworkers\tpoll\tplaced\tconfirmed\treceived\tmisses\tgaps\ttick p50\ttick p99\ttick p99.9\ttick max\tbusy\tcpu µs/call-s\tbare µs/call-s\tpaced µs/call-s\tpacing\toverhead\tcalls/core\tok\t")
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\t%.0f%%\t%.0f\t%.0f\t%.0f\t%.1f%%\t%.1f%%\t%.0f\t%v\t\n",
-			r.Calls, r.Channels, r.Workers, r.Placed, r.Confirmed, r.Received, r.Misses, r.FrameGaps,
+		poll := "sleep"
+		if r.Poll {
+			poll = "busy"
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\t%.0f%%\t%.0f\t%.0f\t%.0f\t%.1f%%\t%.1f%%\t%.0f\t%v\t\n",
+			r.Calls, r.Channels, r.Workers, poll, r.Placed, r.Confirmed, r.Received, r.Misses, r.FrameGaps,
 			ms(r.TickP50), ms(r.TickP99), ms(r.TickP999), ms(r.TickMax), 100*r.Busy,
 			float64(r.CPUPerCallSecond)/1e3, float64(r.Bare.CPUPerCallSecond)/1e3, float64(r.BarePaced.CPUPerCallSecond)/1e3,
 			100*r.Pacing, 100*r.Overhead, r.CallsPerCore, r.OK())
@@ -371,6 +385,8 @@ func bareParallel(n, workers int, page *document.Page, ecm bool, o BareOptions) 
 		if errs[w] != nil {
 			return c, errs[w]
 		}
+		c.CPU -= costs[w].Polled
+		c.Polled += costs[w].Polled
 		c.Calls += costs[w].Calls
 		c.Confirmed += costs[w].Confirmed
 		c.CallSeconds += costs[w].CallSeconds

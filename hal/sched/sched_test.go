@@ -256,3 +256,58 @@ func TestProcs(t *testing.T) {
 		t.Errorf("Procs(0) = %d", got)
 	}
 }
+
+// TestPoll: workers that poll the clock tick on time, yield to other
+// threads (a goroutine that needs a CPU still runs while both poll),
+// count the CPU the polling took, and stop at once.
+func TestPoll(t *testing.T) {
+	const period = 2 * time.Millisecond
+	s := New(Config{Workers: 2, Period: period, Poll: true})
+	var bad atomic.Int64
+	tasks := []*countTask{{want: 1 << 30, bad: &bad}, {want: 1 << 30, bad: &bad}}
+	for _, c := range tasks {
+		if err := s.Add(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	s.Start()
+	// Work beside the polling workers: with GOMAXPROCS at its default
+	// (one P a CPU, both held by the workers' goroutines) it gets a P only
+	// when the runtime preempts one; its thread then needs the CPU a
+	// worker polls on.
+	done := make(chan int)
+	go func() {
+		x := 0
+		for i := range 50_000_000 {
+			x += i & 3
+		}
+		done <- x
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Error("a goroutine beside two polling workers did not finish in 10 s")
+	}
+	time.Sleep(20 * period)
+	t0 := time.Now()
+	s.Stop()
+	if d := time.Since(t0); d > 100*time.Millisecond {
+		t.Errorf("Stop took %v", d)
+	}
+	elapsed := time.Since(start)
+	var polled time.Duration
+	for _, st := range s.Stats() {
+		polled += st.Polled
+	}
+	n := tasks[0].ticks.Load() + tasks[1].ticks.Load()
+	if want := 2 * int64(elapsed/period); n < want/2 || n > want+4 {
+		t.Errorf("%d ticks in %v at %v a period (2 workers), want about %d", n, elapsed, period, want)
+	}
+	if polled <= 0 {
+		t.Errorf("polled %v, want the CPU time of the polling", polled)
+	}
+	if bad.Load() != 0 {
+		t.Error("a task was ticked by two workers at once")
+	}
+}
