@@ -160,12 +160,8 @@ func (f *Frontend) Restart() {
 
 // Measure updates the level meter with sample x.
 func (f *Frontend) Measure(x float32) {
-	f.Meter = meterStep(f.Meter, f.alpha, x)
+	f.Meter += f.alpha * (x*x - f.Meter)
 }
-
-// meterStep is the level meter m with coefficient alpha after sample x:
-// one expression for Measure and Link's data loop, compiled alike.
-func meterStep(m, alpha, x float32) float32 { return m + alpha*(x*x-m) }
 
 // SetGainFromMeter sets the gain that brings a signal at the meter's level
 // to symbols of the configured mean power at the equaliser. A
@@ -239,14 +235,6 @@ func (f *Frontend) Sample(x float32) bool {
 	if f.frac >= 0 {
 		return false
 	}
-	return f.output()
-}
-
-// output runs the matched filter at the output instant that lies before
-// the newest sample (f.frac has gone below zero), mixes its output to
-// baseband and takes it into the equaliser (halfSymbol), reporting what
-// halfSymbol does.
-func (f *Frontend) output() bool {
 	// The output instant lies between the previous sample and the newest:
 	// interpolate through the matched filter.
 	mu := f.frac + 1

@@ -160,14 +160,27 @@ func (l *Link) Report() dsp.RxReport {
 // Process demodulates in and returns len(in).
 func (l *Link) Process(in []int16) int {
 	fe := l.Fe
-	for i := 0; i < len(in); {
+	for _, s := range in {
+		x := float32(s)
+		fe.Measure(x)
 		if l.Stage == Data {
-			i += l.data(in[i:])
+			// Data, nearly every sample of a call: the same steps as
+			// below, without the tests that cannot hold.
+			if fe.Meter < l.dataOffPow {
+				l.Stage = Idle
+				l.Trained = false
+				l.report(dsp.StatusCarrierDown)
+				continue
+			}
+			if l.levelN < 1<<30 {
+				l.levelSum += float64(fe.Meter)
+				l.levelN++
+			}
+			if fe.Sample(x) {
+				l.symbol(fe.Equalise())
+			}
 			continue
 		}
-		x := float32(in[i])
-		i++
-		fe.Measure(x)
 		if l.Stage == Idle {
 			if fe.Meter < l.onPow {
 				continue
@@ -199,60 +212,4 @@ func (l *Link) Process(in []int16) int {
 		}
 	}
 	return len(in)
-}
-
-// data takes samples of in in the Data stage, nearly every sample of a
-// call, until in ends or the stage does (the carrier drops, or a handler
-// resets the receiver); it returns how many it took. The steps are those
-// of Process's other stages and of Frontend.Sample, without the tests
-// that cannot hold, in a loop over the samples up to each output instant
-// of the matched filter (fewer than two at V.17's 2400 baud) that keeps
-// the state in registers; the state goes back to the structs before
-// anything is called that may read or change it (the symbol's handlers,
-// the status handler).
-func (l *Link) data(in []int16) int {
-	fe := l.Fe
-	n := 0
-	for n < len(in) && l.Stage == Data {
-		meter, alpha, off := fe.Meter, fe.alpha, l.dataOffPow
-		sum, cnt := l.levelSum, l.levelN
-		ph, step, gain, frac := fe.ph, fe.step, fe.gain, fe.frac
-		bx, ring, bpos := fe.bx, fe.ntaps+1, fe.bpos
-		down, out := false, false
-		for n < len(in) {
-			x := float32(in[n])
-			n++
-			meter = meterStep(meter, alpha, x)
-			if meter < off {
-				down = true
-				break
-			}
-			if cnt < 1<<30 {
-				sum += float64(meter)
-				cnt++
-			}
-			ph += step
-			x *= gain
-			bx[bpos], bx[bpos+ring] = x, x
-			if bpos++; bpos == ring {
-				bpos = 0
-			}
-			if frac--; !(frac >= 0) {
-				out = true
-				break
-			}
-		}
-		fe.Meter, l.levelSum, l.levelN = meter, sum, cnt
-		fe.ph, fe.bpos, fe.frac = ph, bpos, frac
-		if down {
-			l.Stage = Idle
-			l.Trained = false
-			l.report(dsp.StatusCarrierDown)
-			break
-		}
-		if out && fe.output() {
-			l.symbol(fe.Equalise())
-		}
-	}
-	return n
 }
