@@ -131,3 +131,46 @@ func TestViterbiDecodeAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestViterbiVector holds the vector decoder (viterbi_amd64.s) and the
+// plain Go one to the same outputs and the same state, bit for bit, after
+// every point of goldenPoints at every rate, and both to the golden
+// hashes.
+func TestViterbiVector(t *testing.T) {
+	if !vectorOK {
+		t.Skip("no vector decoder here")
+	}
+	defer func(u bool) { useVector = u }(useVector)
+	for _, rate := range rates {
+		useVector = false
+		plain := goldenHash(t, rate)
+		useVector = true
+		if vec := goldenHash(t, rate); vec != plain {
+			t.Errorf("%d: vector hash %#x, plain %#x", rate, vec, plain)
+		}
+
+		useVector = false
+		g, _ := NewViterbi(rate)
+		useVector = true
+		v, _ := NewViterbi(rate)
+		for i, z := range goldenPoints(rate, 6000) {
+			useVector = false
+			gb, gok := g.Decode(z)
+			useVector = true
+			vb, vok := v.Decode(z)
+			if gb != vb || gok != vok || g.near != v.near || g.metric != v.metric {
+				t.Fatalf("%d: point %d (%v): vector %d %v near %d metrics %v, plain %d %v near %d metrics %v",
+					rate, i, z, vb, vok, v.near, v.metric, gb, gok, g.near, g.metric)
+			}
+			if g.elems != v.elems {
+				t.Fatalf("%d: point %d (%v): nearest elements differ", rate, i, z)
+			}
+			gp := &g.paths[g.n&1]
+			for s := range 8 {
+				if gp[s] != v.paths[0][vecSlot[s]] {
+					t.Fatalf("%d: point %d (%v): state %d's history %#x, plain %#x", rate, i, z, s, v.paths[0][vecSlot[s]], gp[s])
+				}
+			}
+		}
+	}
+}
