@@ -34,10 +34,13 @@ type ServerConfig struct {
 	// Poll has the workers poll the clock between ticks rather than
 	// sleep (sched.Config.Poll), and the paced bare run do the same; the
 	// time so spent is left out of the CPU figures.
-	Poll   bool
-	Period time.Duration  // 0: 20 ms, real time
-	Page   *document.Page `json:"-"`
-	ECM    bool
+	Poll bool
+	// Realtime runs the workers under SCHED_FIFO at this priority
+	// (sched.Config.Realtime); 0: not.
+	Realtime int
+	Period   time.Duration  // 0: 20 ms, real time
+	Page     *document.Page `json:"-"`
+	ECM      bool
 	// BareCalls is how many calls the bare cost is measured on, in the
 	// same run, before the server starts, shared among Workers goroutines
 	// as the server's channels are among its workers; 0: Calls, at most
@@ -53,7 +56,8 @@ type ServerRun struct {
 	Workers  int           `json:"workers"`
 	Period   time.Duration `json:"period"`
 	Poll     bool          `json:"poll"`
-	Wall     time.Duration `json:"wall"` // from the first call placed to the last ended
+	Realtime bool          `json:"realtime"` // every worker ran under SCHED_FIFO
+	Wall     time.Duration `json:"wall"`     // from the first call placed to the last ended
 
 	Placed    int `json:"placed"`    // calls placed
 	Confirmed int `json:"confirmed"` // calls whose page was confirmed
@@ -69,6 +73,8 @@ type ServerRun struct {
 	Misses uint64 `json:"misses"` // ticks late or overrun, whole run
 	// WindowMisses are the misses in the measured window (all calls up).
 	WindowMisses uint64 `json:"window_misses"`
+	// WindowGCs is how many collections the runtime ran in the window.
+	WindowGCs uint32 `json:"window_gcs"`
 	// Tick processing time in the window (a worker's whole shard in one
 	// tick), all workers' ticks together: median, 99th and 99.9th
 	// percentiles (to a quarter octave), and the longest tick of the run.
@@ -173,7 +179,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	// call); every late tick still counts as a miss. Faster than real
 	// time (tests), a stall of the machine lasts many periods: deeper
 	// network buffers keep the audio whole.
-	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, CatchUp: 8}
+	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, Realtime: cfg.Realtime, CatchUp: 8}
 	if cfg.Period < 20*time.Millisecond {
 		simCfg.Jitter = sim.MaxJitter
 	}
@@ -230,6 +236,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	stopAt := windowAt.Add(cfg.Duration)
 	// The window's accounting: snapshots when it opens and closes.
 	var st0, st1 media.Stats
+	var gc0 uint32
 	windowDone := make(chan struct{})
 	go func() {
 		defer close(windowDone)
@@ -241,8 +248,10 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 			}
 			if at == windowAt {
 				st0 = srv.Stats()
+				gc0 = gcCount()
 			} else {
 				st1 = srv.Stats()
+				run.WindowGCs = gcCount() - gc0
 			}
 		}
 	}()
@@ -310,7 +319,9 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 
 	var busy time.Duration
 	var win sched.TickHistogram
+	run.Realtime = len(st.Workers) > 0
 	for i, w := range st.Workers {
+		run.Realtime = run.Realtime && w.Realtime
 		run.Polled += w.Polled
 		run.Ticks += w.Ticks
 		run.Misses += w.Misses
@@ -402,4 +413,11 @@ func bareParallel(n, workers int, page *document.Page, ecm bool, o BareOptions) 
 	}
 	c.CPUPerCallSecond = time.Duration(float64(c.CPU) / c.CallSeconds)
 	return c, nil
+}
+
+// gcCount returns how many collections the runtime has run.
+func gcCount() uint32 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.NumGC
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"slices"
+	"sync"
 
 	"github.com/faxd/faxd/dsp/prefetch"
 )
@@ -46,12 +48,19 @@ func Prepare(opt Options, next func(row []byte) error) (*Prepared, error) {
 	if err := opt.check(); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc, err := NewEncoder(&buf, opt)
+	// The page is coded into buffers kept from page to page, and the
+	// result copied out at its size: coding into fresh ones made about
+	// twice the page's size of garbage as they grew, the most of what a
+	// media server's jobs gave its collector.
+	sc := prepareScratch.Get().(*prepareBufs)
+	defer prepareScratch.Put(sc)
+	sc.buf.Reset()
+	enc, err := NewEncoder(&sc.buf, opt)
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{opt: opt}
+	p := &Prepared{opt: opt, marks: sc.marks[:0], lens: sc.lens[:0]}
+	defer func() { sc.marks, sc.lens = p.marks[:0], p.lens[:0] }()
 	row := make([]byte, (opt.Width+7)/8)
 	for {
 		err := next(row)
@@ -86,9 +95,19 @@ func Prepare(opt Options, next func(row []byte) error) (*Prepared, error) {
 		return nil, err
 	}
 	p.nbits = end + tail
-	p.bits = bytes.Clone(buf.Bytes())
-	return p, nil
+	out := &Prepared{opt: p.opt, rows: p.rows, nbits: p.nbits, bits: bytes.Clone(sc.buf.Bytes()),
+		marks: slices.Clone(p.marks), lens: slices.Clone(p.lens)}
+	return out, nil
 }
+
+// prepareBufs are Prepare's working buffers.
+type prepareBufs struct {
+	buf   bytes.Buffer
+	marks []int64
+	lens  []int32
+}
+
+var prepareScratch = sync.Pool{New: func() any { return new(prepareBufs) }}
 
 // mark notes that the line ending at bit at (where its EOL starts) may
 // take fill.

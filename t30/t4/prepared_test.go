@@ -122,3 +122,29 @@ func BenchmarkPreparedRead(b *testing.B) {
 		}
 	}
 }
+
+// TestPreparedOwnBuffers: Prepare codes in buffers it keeps from page to
+// page; the pages it returned stay whole while it codes others.
+func TestPreparedOwnBuffers(t *testing.T) {
+	type done struct {
+		p    *Prepared
+		want []byte
+	}
+	var all []done
+	for _, pg := range genPages(1728, 40) {
+		for _, c := range []Coding{MH, MR, MMR} {
+			opt := Options{Coding: c, Width: 1728, K: 4}
+			all = append(all, done{preparePage(t, opt, pg.rows), encodePage(t, opt, pg.rows)})
+		}
+	}
+	for i, d := range all {
+		r, err := d.p.NewReader(0, MSBFirst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(got, d.want) {
+			t.Errorf("page %d of %d: %d octets (%v), want the encoder's %d", i, len(all), len(got), err, len(d.want))
+		}
+	}
+}
