@@ -73,9 +73,9 @@ type Config struct {
 	// CAP_SYS_NICE or an RLIMIT_RTPRIO that allows it; without, the
 	// worker runs as usual and WorkerStats.Realtime says so. The
 	// kernel's real-time throttling (sched_rt_runtime_us, 95% by default)
-	// keeps a runaway tick from taking a CPU whole. With Realtime, Poll
-	// is not used: a polling real-time thread would leave its CPU to
-	// nothing else.
+	// keeps a runaway tick from taking a CPU whole. A worker that runs
+	// real-time does not Poll: a polling real-time thread would leave its
+	// CPU to nothing else.
 	Realtime int
 }
 
