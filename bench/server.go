@@ -34,13 +34,10 @@ type ServerConfig struct {
 	// Poll has the workers poll the clock between ticks rather than
 	// sleep (sched.Config.Poll), and the paced bare run do the same; the
 	// time so spent is left out of the CPU figures.
-	Poll bool
-	// Realtime runs the workers under SCHED_FIFO at this priority
-	// (sched.Config.Realtime); 0: not.
-	Realtime int
-	Period   time.Duration  // 0: 20 ms, real time
-	Page     *document.Page `json:"-"`
-	ECM      bool
+	Poll   bool
+	Period time.Duration  // 0: 20 ms, real time
+	Page   *document.Page `json:"-"`
+	ECM    bool
 	// BareCalls is how many calls the bare cost is measured on, in the
 	// same run, before the server starts, shared among Workers goroutines
 	// as the server's channels are among its workers; 0: Calls, at most
@@ -56,8 +53,7 @@ type ServerRun struct {
 	Workers  int           `json:"workers"`
 	Period   time.Duration `json:"period"`
 	Poll     bool          `json:"poll"`
-	Realtime bool          `json:"realtime"` // every worker ran under SCHED_FIFO
-	Wall     time.Duration `json:"wall"`     // from the first call placed to the last ended
+	Wall     time.Duration `json:"wall"` // from the first call placed to the last ended
 
 	Placed    int `json:"placed"`    // calls placed
 	Confirmed int `json:"confirmed"` // calls whose page was confirmed
@@ -179,7 +175,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	// call); every late tick still counts as a miss. Faster than real
 	// time (tests), a stall of the machine lasts many periods: deeper
 	// network buffers keep the audio whole.
-	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, Realtime: cfg.Realtime, CatchUp: 8}
+	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, CatchUp: 8}
 	if cfg.Period < 20*time.Millisecond {
 		simCfg.Jitter = sim.MaxJitter
 	}
@@ -319,9 +315,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 
 	var busy time.Duration
 	var win sched.TickHistogram
-	run.Realtime = len(st.Workers) > 0
 	for i, w := range st.Workers {
-		run.Realtime = run.Realtime && w.Realtime
 		run.Polled += w.Polled
 		run.Ticks += w.Ticks
 		run.Misses += w.Misses

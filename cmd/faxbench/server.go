@@ -40,7 +40,6 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	duration := fs.Duration("duration", 60*time.Second, "the measured window after the ramp, all calls up; then the calls in progress finish")
 	workers := fs.Int("workers", 0, "scheduler workers (0: one per CPU)")
 	pin := fs.Bool("pin", false, "pin each worker to a CPU")
-	realtime := fs.Int("realtime", 0, "run the workers under SCHED_FIFO at this priority (1-99), as faxd serve -realtime; 0: not")
 	poll := fs.Bool("busy-poll", false, "workers poll the clock between ticks instead of sleeping, as faxd serve -busy-poll: a core each, kept warm")
 	period := fs.Duration("period", 20*time.Millisecond, "tick period (20 ms is real time; shorter runs faster than real time)")
 	ecm := fs.Bool("ecm", false, "send with ECM")
@@ -85,7 +84,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep := serverReport{When: time.Now().UTC(), Machine: thisMachine()}
-	rep.Config = bench.ServerConfig{Ramp: *ramp, Duration: *duration, Workers: *workers, Pin: *pin, Poll: *poll, Realtime: *realtime, Period: *period, ECM: *ecm}
+	rep.Config = bench.ServerConfig{Ramp: *ramp, Duration: *duration, Workers: *workers, Pin: *pin, Poll: *poll, Period: *period, ECM: *ecm}
 	do := func(n int) (*bench.ServerRun, error) {
 		cfg := rep.Config
 		cfg.Calls, cfg.Page = n, page

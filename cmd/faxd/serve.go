@@ -95,7 +95,6 @@ type serveOptions struct {
 	// Settings tests and faxd demo change.
 	period    time.Duration // the media server's tick; 0: 20 ms
 	busyPoll  bool          // the scheduler's workers poll the clock between ticks
-	realtime  int           // the workers' SCHED_FIFO priority; 0: none
 	poll      time.Duration // the job queue's poll; 0: 1 s
 	retention time.Duration
 	webhooks  webhook.Policy
@@ -121,7 +120,6 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	fs.String("config", "", "a file of settings (name = value, a line each); the command line overrides it")
 	fs.DurationVar(&o.period, "tick", 0, "the media server's tick, 20 ms of audio each; below 20 ms the calls run faster than real time (tests, demos)")
 	fs.BoolVar(&o.busyPoll, "busy-poll", false, "the media server's workers wait for their ticks polling the clock, a core each at 100%, instead of sleeping: for a machine given to faxd, whose cores then stay warm (see hal/sched Config.Poll)")
-	fs.IntVar(&o.realtime, "realtime", 0, "run the media server's workers under SCHED_FIFO at this priority (1-99; needs CAP_SYS_NICE), as Asterisk -p does; 0: not")
 	fs.DurationVar(&o.poll, "poll", 0, "how often the job queue looks for jobs come due (0: 1 s)")
 	if err := parseWithConfig(fs, args); err != nil || fs.NArg() > 0 {
 		if errors.Is(err, errUsage) {
@@ -207,7 +205,7 @@ func serve(ctx context.Context, o serveOptions, ready func(net.Addr, string)) er
 	ms, err := media.New(media.Config{
 		Driver:   sim.New(sim.Config{}),
 		Channels: chans,
-		Sched:    sched.Config{Period: o.period, CatchUp: 8, Poll: o.busyPoll, Realtime: o.realtime},
+		Sched:    sched.Config{Period: o.period, CatchUp: 8, Poll: o.busyPoll},
 		Logger:   logger.Named("media"),
 		T30:      t30.Config{ECM: true},
 	})
@@ -216,17 +214,6 @@ func serve(ctx context.Context, o serveOptions, ready func(net.Addr, string)) er
 	}
 	if err := ms.Start(); err != nil {
 		return err
-	}
-	if o.realtime > 0 {
-		// The workers ask for SCHED_FIFO as they start.
-		go func() {
-			time.Sleep(200 * time.Millisecond)
-			for _, w := range ms.Stats().Workers {
-				if !w.Realtime {
-					logger.Warn("media worker runs without real-time priority: SCHED_FIFO refused (needs CAP_SYS_NICE or RLIMIT_RTPRIO)", "worker", w.Worker, "priority", o.realtime)
-				}
-			}
-		}()
 	}
 	stopping := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.Background(), 30*time.Second)

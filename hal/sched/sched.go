@@ -65,18 +65,6 @@ type Config struct {
 	// worker at 100% whatever the load; WorkerStats.Polled tells the
 	// time spent waiting so.
 	Poll bool
-	// Realtime runs the workers' threads under SCHED_FIFO at this
-	// priority (1 to 99; 0: the normal policy), as Asterisk's -p and
-	// FreeSWITCH's -rp run their media threads: a worker whose tick is
-	// due takes its CPU from any other thread (the runtime's collector,
-	// the network's tick, other processes) at once. It needs
-	// CAP_SYS_NICE or an RLIMIT_RTPRIO that allows it; without, the
-	// worker runs as usual and WorkerStats.Realtime says so. The
-	// kernel's real-time throttling (sched_rt_runtime_us, 95% by default)
-	// keeps a runaway tick from taking a CPU whole. A worker that runs
-	// real-time does not Poll: a polling real-time thread would leave its
-	// CPU to nothing else.
-	Realtime int
 }
 
 // Errors.
@@ -197,7 +185,6 @@ type WorkerStats struct {
 	Ticks, Misses uint64        // periods run, and those that ended after their period (or were skipped)
 	Busy          time.Duration // time spent ticking tasks
 	Polled        time.Duration // CPU time spent polling the clock between ticks (Config.Poll)
-	Realtime      bool          // the worker's thread runs under SCHED_FIFO (Config.Realtime)
 	Moved         uint64        // tasks given to other shards by rebalancing
 	P50, P99, Max time.Duration // tick processing time
 	Hist          TickHistogram // all tick processing times so far
@@ -210,8 +197,8 @@ func (s *Scheduler) Stats() []WorkerStats {
 		out[i] = WorkerStats{
 			Worker: i, CPU: int(w.cpu.Load()), Tasks: int(w.ntasks.Load()),
 			Ticks: w.ticks.Load(), Misses: w.misses.Load(), Busy: time.Duration(w.busy.Load()),
-			Polled: time.Duration(w.polled.Load()), Realtime: w.rt.Load(),
-			Moved: w.moved.Load(), Max: time.Duration(w.max.Load()),
+			Polled: time.Duration(w.polled.Load()),
+			Moved:  w.moved.Load(), Max: time.Duration(w.max.Load()),
 			Hist: w.hist.snapshot(),
 		}
 		out[i].P50, out[i].P99 = out[i].Hist.Quantile(0.5), out[i].Hist.Quantile(0.99)
@@ -234,7 +221,6 @@ type worker struct {
 	misses  atomic.Uint64
 	busy    atomic.Int64
 	polled  atomic.Int64
-	rt      atomic.Bool // the thread runs under SCHED_FIFO (Config.Realtime)
 	moved   atomic.Uint64
 	max     atomic.Int64
 	hist    histogram
@@ -248,20 +234,15 @@ func (w *worker) load() int64 {
 
 func (w *worker) run(start time.Time) {
 	defer w.s.wg.Done()
-	// The thread is left locked when the worker ends: a pinned or
-	// real-time thread must not go back to the runtime's pool to run
-	// other goroutines; the runtime ends a thread whose goroutine exits
-	// locked to it.
+	// The thread is left locked when the worker ends: a pinned thread
+	// must not go back to the runtime's pool to run other goroutines; the
+	// runtime ends a thread whose goroutine exits locked to it.
 	runtime.LockOSThread()
 	w.cpu.Store(-1)
 	if w.s.cfg.Pin {
 		w.pin()
 	}
-	if p := w.s.cfg.Realtime; p > 0 {
-		err := unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_FIFO, Priority: uint32(min(p, 99))}, 0)
-		w.rt.Store(err == nil)
-	}
-	poll := w.s.cfg.Poll && !w.rt.Load()
+	poll := w.s.cfg.Poll
 	period := w.s.cfg.Period
 	next := start
 	for n := 0; !w.s.stop.Load(); n++ {

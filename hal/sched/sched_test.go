@@ -311,27 +311,3 @@ func TestPoll(t *testing.T) {
 		t.Error("a task was ticked by two workers at once")
 	}
 }
-
-// TestRealtime: workers asked to run under SCHED_FIFO do so where the
-// process may (else they run as usual and say so), tick, and do not poll
-// even when asked to.
-func TestRealtime(t *testing.T) {
-	const period = 2 * time.Millisecond
-	s := New(Config{Workers: 1, Period: period, Realtime: 1, Poll: true})
-	var bad atomic.Int64
-	task := &countTask{want: 1 << 30, bad: &bad}
-	s.Add(task)
-	s.Start()
-	time.Sleep(30 * period)
-	s.Stop()
-	st := s.Stats()[0]
-	if task.ticks.Load() < 10 {
-		t.Errorf("%d ticks in %v", task.ticks.Load(), 30*period)
-	}
-	if !st.Realtime {
-		t.Skip("SCHED_FIFO not permitted here (CAP_SYS_NICE, RLIMIT_RTPRIO)")
-	}
-	if st.Polled != 0 {
-		t.Errorf("a real-time worker polled for %v", st.Polled)
-	}
-}
