@@ -52,7 +52,9 @@ type Config struct {
 	CatchUp int
 	// Rebalance moves tasks from a shard whose ticks take more than this
 	// share of the period, and more than one and a half times the coolest
-	// shard's, to the coolest; 0 means 0.5, negative never.
+	// shard's, to the coolest; 0 means 0.5, negative never. A tick's
+	// weight is its thread's CPU time averaged over some 128 ticks, and a
+	// shard must be found so at two checks 50 ticks apart.
 	Rebalance float64
 	// Poll has a worker wait for its next tick by polling the clock
 	// rather than sleeping, keeping its core busy all the time, as the
@@ -212,6 +214,7 @@ type worker struct {
 	s     *Scheduler
 	in    *ring.Queue[Task]
 	tasks []Task // owned by the worker's goroutine
+	hot   int    // rebalance checks in a row that found the shard hot
 
 	pending atomic.Int64 // tasks queued to enter, for load estimates
 	ntasks  atomic.Int64
@@ -359,8 +362,10 @@ func (w *worker) account(d, cpu time.Duration, miss bool) {
 	// than the other) did not get hotter, and tasks moved on such ticks
 	// went back and forth between shards (about a thousand each way in a
 	// minute at 2000 calls with Config.Poll).
+	// Averaged over some 128 ticks (2.5 s at 20 ms): a burst on one CPU
+	// (the host's) is no reason to move tasks.
 	e := w.ewma.Load()
-	w.ewma.Store(e + (int64(cpu)-e)/16)
+	w.ewma.Store(e + (int64(cpu)-e)/128)
 }
 
 // rebalance gives a tenth of this shard's tasks to the coolest shard when
@@ -373,6 +378,7 @@ func (w *worker) rebalance() {
 	}
 	mine := w.ewma.Load()
 	if float64(mine) < share*float64(w.s.cfg.Period) {
+		w.hot = 0
 		return
 	}
 	var cool *worker
@@ -382,8 +388,14 @@ func (w *worker) rebalance() {
 		}
 	}
 	if cool == nil || float64(mine) < 1.5*float64(cool.ewma.Load()) {
+		w.hot = 0
 		return
 	}
+	// Only a shard found hot twice running gives tasks away.
+	if w.hot++; w.hot < 2 {
+		return
+	}
+	w.hot = 0
 	k := len(w.tasks) / 10
 	for ; k > 0; k-- {
 		t := w.tasks[len(w.tasks)-1]

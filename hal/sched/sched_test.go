@@ -163,6 +163,10 @@ func TestRebalance(t *testing.T) {
 	hot.ewma.Store(int64(800 * time.Microsecond))
 	cool.ewma.Store(int64(100 * time.Microsecond))
 	hot.rebalance()
+	if len(hot.tasks) != 100 {
+		t.Fatalf("a shard found hot once gave away %d tasks", 100-len(hot.tasks))
+	}
+	hot.rebalance()
 	if len(hot.tasks) != 90 || hot.moved.Load() != 10 {
 		t.Fatalf("hot shard kept %d tasks, moved %d", len(hot.tasks), hot.moved.Load())
 	}
@@ -178,6 +182,7 @@ func TestRebalance(t *testing.T) {
 	}
 	// A shard that is busy but not hotter than the others keeps its tasks.
 	cool.ewma.Store(int64(700 * time.Microsecond))
+	hot.rebalance()
 	hot.rebalance()
 	if len(hot.tasks) != 90 {
 		t.Errorf("moved tasks between equally busy shards")
