@@ -39,6 +39,9 @@ type Config struct {
 	// Span is the matched filter's length in symbols, 8 if zero. A 50%
 	// roll-off pulse has decayed in 6; a 25% one needs 8.
 	Span int
+	// KeepPrevious keeps the previous symbol's delay-line window and
+	// power beside the current one, for AdaptPrevious.
+	KeepPrevious bool
 }
 
 // A Frontend turns line samples into equalised symbols. Make one with
@@ -80,10 +83,15 @@ type Frontend struct {
 	// integrator (see Sample).
 	Acquiring bool
 
-	// equaliser: a T/2 delay line doubled so a window is contiguous
-	ure, uim [2 * MaxEqLen]float32
+	// equaliser: a T/2 delay line of ring entries (EqLen, or two more
+	// with KeepPrevious, so that the previous symbol's window is still
+	// whole), doubled so a window is contiguous
+	ure, uim [2 * (MaxEqLen + 2)]float32
 	upos     int
+	ring     int
 	upow     float32 // the power in the delay line's window, kept as it moves
+	prevPow  float32 // upow at the previous on-time symbol (KeepPrevious)
+	curPow   float32 // upow at this one
 	wre, wim [MaxEqLen]float32
 
 	// The carrier phase estimate (radians, -π to π), removed after the
@@ -112,6 +120,10 @@ func (f *Frontend) Init(cfg Config) {
 	cfg.EqLen = min(max(cfg.EqLen, 1), MaxEqLen)
 	cfg.EqCentre = min(max(cfg.EqCentre, 0), cfg.EqLen-1)
 	*f = Frontend{cfg: cfg}
+	f.ring = cfg.EqLen
+	if cfg.KeepPrevious {
+		f.ring += 2
+	}
 	f.sps = dsp.SampleRate / cfg.Baud
 	f.invPower = 1 / cfg.SymbolPower
 	f.period = f.sps / 2
@@ -149,6 +161,7 @@ func (f *Frontend) Restart() {
 	clear(f.uim[:])
 	f.upos = 0
 	f.upow = 0
+	f.prevPow, f.curPow = 0, 0
 	clear(f.wre[:])
 	clear(f.wim[:])
 	f.wre[f.cfg.EqCentre] = 1
@@ -199,6 +212,8 @@ func (f *Frontend) ScaleGain(g float32) {
 		f.uim[i] *= g
 	}
 	f.upow *= g * g
+	f.prevPow *= g * g
+	f.curPow *= g * g
 	gc := complex(g, 0)
 	f.yPrev *= gc
 	f.yMid *= gc
@@ -258,15 +273,16 @@ func (f *Frontend) Sample(x float32) bool {
 // last, into the equaliser's delay line, and runs the timing loop on the
 // on-time ones.
 func (f *Frontend) halfSymbol(y complex64) bool {
-	n := f.cfg.EqLen
+	n, ring := f.cfg.EqLen, f.ring
 	f.upos--
 	if f.upos < 0 {
-		f.upos = n - 1
+		f.upos = ring - 1
 	}
-	// The sample leaving the window had the slot the new one takes.
-	or, oi := f.ure[f.upos], f.uim[f.upos]
-	f.ure[f.upos], f.ure[f.upos+n] = real(y), real(y)
-	f.uim[f.upos], f.uim[f.upos+n] = imag(y), imag(y)
+	// The sample leaving the window is the one EqLen entries back (the
+	// slot the new one takes, when the ring is just the window).
+	or, oi := f.ure[f.upos+n], f.uim[f.upos+n]
+	f.ure[f.upos], f.ure[f.upos+ring] = real(y), real(y)
+	f.uim[f.upos], f.uim[f.upos+ring] = imag(y), imag(y)
 	if f.upos == 0 {
 		// Once a round, afresh, so rounding cannot build up.
 		ur, ui := f.window()
@@ -320,6 +336,9 @@ func (f *Frontend) Equalise() complex64 {
 	ur, ui := f.window()
 	zr, zi := dsp.CDot(f.wre[:len(ur)], f.wim[:len(ur)], ur, ui)
 	f.rotate(f.Omega)
+	if f.cfg.KeepPrevious {
+		f.prevPow, f.curPow = f.curPow, f.upow
+	}
 	return complex(zr, zi)
 }
 
@@ -379,9 +398,35 @@ func (f *Frontend) Adapt(zr, target complex64, rot Rotation, mu float32) {
 	ei := imag(target) - imag(zr)
 	er, ei = er*rot.C-ei*rot.S, er*rot.S+ei*rot.C
 	ur, ui := f.window()
+	f.adapt(ur, ui, f.upow, er, ei, mu)
+}
+
+// AdaptPrevious is Adapt for the previous on-time symbol, called once the
+// current one has been equalised: zr, target and rot are that symbol's, and
+// the update uses its delay-line window and power (the front end must have
+// been made with KeepPrevious). This is the delayed LMS of Long, Ling and
+// Proakis ("The LMS algorithm with delayed coefficient adaptation", IEEE
+// Trans. ASSP 37(9), 1989) with a delay of one symbol: the next output no
+// longer waits for this symbol's decision, which the CPU can then overlap
+// with the equaliser's next dot product, and a step this small converges
+// as without the delay.
+func (f *Frontend) AdaptPrevious(zr, target complex64, rot Rotation, mu float32) {
+	er := real(target) - real(zr)
+	ei := imag(target) - imag(zr)
+	er, ei = er*rot.C-ei*rot.S, er*rot.S+ei*rot.C
+	// Two T/2 entries have come in since: the previous window is the
+	// current one two entries further back in the ring.
+	n := f.cfg.EqLen
+	ur, ui := f.ure[f.upos+2:f.upos+2+n], f.uim[f.upos+2:f.upos+2+n]
+	f.adapt(ur, ui, f.prevPow, er, ei, mu)
+}
+
+// adapt adds mu·e·conj(u) to the taps, the step normalised by the window's
+// power pow.
+func (f *Frontend) adapt(ur, ui []float32, pow, er, ei, mu float32) {
 	// The step shrinks with the power in the delay line, so a gain that is
 	// still off cannot make the equaliser diverge.
-	mu *= float32(len(ur)) / max(f.upow, 1e-3*float32(f.cfg.SymbolPower))
+	mu *= float32(len(ur)) / max(pow, 1e-3*float32(f.cfg.SymbolPower))
 	// w += mu·e·conj(u)
 	dsp.CAxpyConj(f.wre[:len(ur)], f.wim[:len(ur)], ur, ui, er*mu, ei*mu)
 }

@@ -69,3 +69,47 @@ func TestBankShared(t *testing.T) {
 		t.Errorf("grid bank off the exact one by %.3g of the peak tap %.3g", worst/peak, peak)
 	}
 }
+
+// TestAdaptPrevious: an update made one symbol late with AdaptPrevious
+// leaves the taps exactly as Adapt made at once would have, at every
+// position of the delay line's ring (the previous symbol's window and its
+// power are the ones used).
+func TestAdaptPrevious(t *testing.T) {
+	for _, n := range []int{20, 7} {
+		cfg := Config{CarrierHz: 1800, Baud: 2400, Rolloff: 0.2, SymbolPower: 2, EqLen: n, EqCentre: n / 2, KeepPrevious: true}
+		now, late := New(cfg), New(cfg)
+		var pend struct {
+			zr, target complex64
+			rot        Rotation
+		}
+		have := false
+		seed := uint32(1)
+		symbols := 0
+		for range 8000 {
+			seed = seed*1664525 + 1013904223
+			x := float32(int32(seed)>>20) + 300*float32(math.Sin(float64(symbols)))
+			a, b := now.Sample(x), late.Sample(x)
+			if a != b {
+				t.Fatalf("EqLen %d: the two front ends' timing parted", n)
+			}
+			if !a {
+				continue
+			}
+			symbols++
+			zr, rot := now.Derotate(now.Equalise())
+			late.Derotate(late.Equalise())
+			if have {
+				late.AdaptPrevious(pend.zr, pend.target, pend.rot, 0.01)
+				if now.wre != late.wre || now.wim != late.wim {
+					t.Fatalf("EqLen %d, symbol %d: taps differ:\n%v %v\n%v %v", n, symbols, now.wre[:n], now.wim[:n], late.wre[:n], late.wim[:n])
+				}
+			}
+			target := complex(float32(math.Copysign(1, float64(real(zr)))), float32(math.Copysign(1, float64(imag(zr)))))
+			now.Adapt(zr, target, rot, 0.01)
+			pend.zr, pend.target, pend.rot, have = zr, target, rot, true
+		}
+		if symbols < 2*(n+2) {
+			t.Fatalf("EqLen %d: only %d symbols", n, symbols)
+		}
+	}
+}
