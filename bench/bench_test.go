@@ -79,6 +79,13 @@ func TestTimeAndSweep(t *testing.T) {
 	if err := PlotBER(filepath.Join(dir, "ber.txt"), pts); err == nil {
 		t.Error("a plot in .txt was accepted")
 	}
+	// A sweep with no error anywhere: every point on the measurement's
+	// floor, one value on the log axis.
+	clean := []BERPoint{{ModemRate: ModemRate{"v17", 14400}, Impl: "faxd", SNR: 22, Bits: 1000},
+		{ModemRate: ModemRate{"v17", 14400}, Impl: "faxd", SNR: 24, Bits: 1000}}
+	if err := PlotBER(filepath.Join(dir, "clean.svg"), clean); err != nil {
+		t.Errorf("error-free sweep: %v", err)
+	}
 }
 
 func TestBareCalls(t *testing.T) {

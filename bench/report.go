@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -101,6 +102,19 @@ func PlotBER(path string, pts []BERPoint) error {
 	if err := plotutil.AddLinePoints(p, args...); err != nil {
 		return err
 	}
+	// The log axis spans the values drawn; a sweep whose points share one
+	// value (all error-free) gets a decade either side, where the
+	// plotter would pad the range below zero and fail.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, xys := range series {
+		for _, xy := range xys {
+			lo, hi = min(lo, xy.Y), max(hi, xy.Y)
+		}
+	}
+	if lo == hi {
+		lo, hi = lo/10, hi*10
+	}
+	p.Y.Min, p.Y.Max = lo, hi
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".svg", ".png", ".pdf":
 	default:
