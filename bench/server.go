@@ -295,13 +295,13 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	for _, name := range append(senders, receivers...) {
 		if c, ok := srv.Channel(name).(*sim.Channel); ok {
 			fs := c.FrameStats()
-			run.FrameGaps += int(fs.Missed + fs.Underruns + fs.Overruns + fs.TxFull)
 			run.Gaps.Missed += fs.Missed
 			run.Gaps.Underruns += fs.Underruns
 			run.Gaps.Overruns += fs.Overruns
 			run.Gaps.TxFull += fs.TxFull
 		}
 	}
+	run.FrameGaps = int(run.Gaps.Missed + run.Gaps.Underruns + run.Gaps.Overruns + run.Gaps.TxFull)
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Stop(stopCtx); err != nil {

@@ -15,15 +15,13 @@ package prefetch
 
 import "unsafe"
 
-// LineSize is the cache line size Range steps by.
-const LineSize = 64
-
 // MaxRange bounds how much one call prefetches: enough for any one
 // object's hot state, and little enough that a wrong length cannot
 // flood the caches.
 const MaxRange = 16 << 10
 
-// Range prefetches the n bytes from p (at most MaxRange).
+// Range prefetches the n bytes from p (at most MaxRange), a 64-byte
+// cache line at a time.
 func Range(p unsafe.Pointer, n uintptr) {
 	if p == nil || n == 0 {
 		return

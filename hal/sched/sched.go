@@ -317,11 +317,7 @@ func (w *worker) run(start time.Time) {
 }
 
 // poll waits until t (or the scheduler's stop) polling the clock
-// (Config.Poll), counting the CPU time it took (PollUntil). Between looks at the
-// clock it yields the CPU (sched_yield), which returns at once when no
-// other thread wants this CPU and lets any that does run first: the
-// network's tick, the runtime's other threads, other processes; polling
-// holds on to an idle core, not to one something else needs.
+// (Config.Poll), counting the CPU time it took.
 func (w *worker) poll(t time.Time) {
 	w.polled.Add(int64(PollUntil(t, &w.s.stop)))
 }
@@ -329,7 +325,12 @@ func (w *worker) poll(t time.Time) {
 // PollUntil waits until t, or until stop (when not nil) is set, polling
 // the clock as a worker under Config.Poll does, and returns the CPU time
 // the calling thread spent so; the caller locks its goroutine to its
-// thread (runtime.LockOSThread) for that figure to be its own.
+// thread (runtime.LockOSThread) for that figure to be its own. Between
+// looks at the clock it yields the CPU (sched_yield), which returns at
+// once when no other thread wants this CPU and lets any that does run
+// first (the network's tick, the runtime's other threads, other
+// processes): polling holds on to an idle core, not to one something
+// else needs.
 func PollUntil(t time.Time, stop *atomic.Bool) time.Duration {
 	c0 := threadCPU()
 	for time.Now().Before(t) && (stop == nil || !stop.Load()) {
@@ -360,13 +361,13 @@ func (w *worker) account(d, cpu time.Duration, miss bool) {
 	}
 	w.hist.add(d)
 	// The load that rebalancing weighs is the shard's own work, the
-	// thread's CPU time: a tick held up by other threads (the network's
-	// tick, the runtime's, another process's, which land on one CPU more
-	// than the other) did not get hotter, and tasks moved on such ticks
-	// went back and forth between shards (about a thousand each way in a
-	// minute at 2000 calls with Config.Poll).
-	// Averaged over some 128 ticks (2.5 s at 20 ms): a burst on one CPU
-	// (the host's) is no reason to move tasks.
+	// thread's CPU time, averaged over some 128 ticks (2.5 s at 20 ms): a
+	// tick held up by other threads (the network's tick, the runtime's,
+	// another process's, which land on one CPU more than the other) did
+	// not get hotter, and a burst on one CPU (the host's) is no reason to
+	// move tasks. Weighed by wall time over 16 ticks, tasks went back and
+	// forth between shards (about a thousand each way in a minute at 2000
+	// calls with Config.Poll).
 	e := w.ewma.Load()
 	w.ewma.Store(e + (int64(cpu)-e)/128)
 }

@@ -616,13 +616,12 @@ func (c *Channel) TxSlot() []int16 {
 }
 
 // Prefetch asks the CPU for what the owner's next ReadFrame and TxSlot
-// touch: the channel's state, the next frame to read and the slot to write
-// (see package dsp/prefetch).
+// touch: the channel's state, the receive buffer's tail, the next frame to
+// read and the slot to write (see package dsp/prefetch; finding those two
+// loads the indices they need).
 func (c *Channel) Prefetch() {
 	prefetch.Range(unsafe.Pointer(c), unsafe.Offsetof(c.tx))
-	prefetch.Object(&c.rx.head)
 	prefetch.Object(&c.rx.tail)
-	prefetch.Object(&c.tx.tail)
 	prefetch.Object(c.rx.front())
 	if s := c.tx.slot(); s != nil {
 		prefetch.Object(s)

@@ -161,6 +161,33 @@ func BenchmarkLetterEncode(b *testing.B) {
 	}
 }
 
+// BenchmarkLetterPrepare prepares the letter page (t4.Prepare, as a media
+// server's Submit does for each job): its B/op is the garbage a job's
+// page leaves.
+func BenchmarkLetterPrepare(b *testing.B) {
+	p := letterPage(b)
+	for _, c := range letterCodings {
+		opt := c.opt
+		opt.FillOrder = t4.MSBFirst // Prepare codes without fill order; readers apply it
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				y := 0
+				if _, err := t4.Prepare(opt, func(row []byte) error {
+					if y == p.Rows {
+						return io.EOF
+					}
+					copy(row, p.Row(y))
+					y++
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkLetterDecode decodes the letter page read whole from a reader
 // ("whole") and fed letterFeed octets at a time ("stream").
 func BenchmarkLetterDecode(b *testing.B) {

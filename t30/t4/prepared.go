@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
-	"slices"
 	"sync"
 
 	"github.com/faxd/faxd/dsp/prefetch"
@@ -60,7 +59,6 @@ func Prepare(opt Options, next func(row []byte) error) (*Prepared, error) {
 		return nil, err
 	}
 	p := &Prepared{opt: opt, marks: sc.marks[:0], lens: sc.lens[:0]}
-	defer func() { sc.marks, sc.lens = p.marks[:0], p.lens[:0] }()
 	row := make([]byte, (opt.Width+7)/8)
 	for {
 		err := next(row)
@@ -95,9 +93,11 @@ func Prepare(opt Options, next func(row []byte) error) (*Prepared, error) {
 		return nil, err
 	}
 	p.nbits = end + tail
-	out := &Prepared{opt: p.opt, rows: p.rows, nbits: p.nbits, bits: bytes.Clone(sc.buf.Bytes()),
-		marks: slices.Clone(p.marks), lens: slices.Clone(p.lens)}
-	return out, nil
+	sc.marks, sc.lens = p.marks, p.lens // grown, for the next page
+	p.bits = bytes.Clone(sc.buf.Bytes())
+	p.marks = append([]int64(nil), sc.marks...)
+	p.lens = append([]int32(nil), sc.lens...)
+	return p, nil
 }
 
 // prepareBufs are Prepare's working buffers.
