@@ -70,7 +70,25 @@ type Config struct {
 	// per worker at 100% whatever the load; WorkerStats.Polled tells the
 	// CPU spent waiting so.
 	Poll bool
+	// Clock is the time the workers tick by; nil is the system's
+	// monotonic clock. Tests give a fake one so that stalls and catching
+	// up are counted without sleeping. A worker that polls (Poll) polls
+	// the system's clock, whatever Clock is.
+	Clock Clock
 }
+
+// A Clock tells the time and waits. The scheduler calls it from its
+// workers' goroutines, a few times a tick.
+type Clock interface {
+	Now() time.Time
+	Sleep(d time.Duration)
+}
+
+// systemClock is the system's monotonic clock.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time        { return time.Now() }
+func (systemClock) Sleep(d time.Duration) { time.Sleep(d) }
 
 // Errors.
 var (
@@ -105,6 +123,9 @@ func New(cfg Config) *Scheduler {
 	if cfg.Rebalance == 0 {
 		cfg.Rebalance = 0.5
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
 	s := &Scheduler{cfg: cfg}
 	for i := range cfg.Workers {
 		s.workers = append(s.workers, &worker{id: i, s: s, in: ring.New[Task](cfg.QueueLen)})
@@ -121,7 +142,7 @@ func (s *Scheduler) Start() {
 	// (the media server's network clock ticks at its middle): timers that
 	// fire together are handed to their locked threads one after the
 	// other, and the second came about 3 ms late.
-	start := time.Now()
+	start := s.cfg.Clock.Now()
 	n := time.Duration(len(s.workers))
 	for i, w := range s.workers {
 		s.wg.Add(1)
@@ -248,7 +269,9 @@ func (w *worker) run(start time.Time) {
 	if w.s.cfg.Pin {
 		w.pin()
 	}
-	poll := w.s.cfg.Poll
+	clock := w.s.cfg.Clock
+	_, system := clock.(systemClock)
+	poll := w.s.cfg.Poll && system
 	period := w.s.cfg.Period
 	next := start
 	for n := 0; !w.s.stop.Load(); n++ {
@@ -260,10 +283,10 @@ func (w *worker) run(start time.Time) {
 		// at mid-period); the deadline stays the period's end.
 		if poll {
 			w.poll(next.Add(-period / 20))
-		} else if d := time.Until(next) - period/20; d > 0 {
-			time.Sleep(d)
+		} else if d := next.Sub(clock.Now()) - period/20; d > 0 {
+			clock.Sleep(d)
 		}
-		t0, c0 := time.Now(), threadCPU()
+		t0, c0 := clock.Now(), threadCPU()
 		// New tasks join the shard.
 		for {
 			t, ok := w.in.Pop()
@@ -299,17 +322,17 @@ func (w *worker) run(start time.Time) {
 		// there before the next period's are due. Starting late (the OS
 		// or the machine held the thread) is a miss only when the tick
 		// then ends after its deadline.
-		d := time.Since(t0)
+		d := clock.Now().Sub(t0)
 		w.account(d, threadCPU()-c0, t0.Add(d).Sub(next) > period)
 		if n%50 == 49 {
 			w.rebalance()
 		}
 		next = next.Add(period)
-		if time.Until(next) < -time.Duration(w.s.cfg.CatchUp)*period {
+		if late := clock.Now().Sub(next); late > time.Duration(w.s.cfg.CatchUp)*period {
 			// Far behind (the machine stalled): count what was skipped
 			// and start again from now rather than run a longer burst of
 			// ticks.
-			skipped := -time.Until(next) / period
+			skipped := late / period
 			w.misses.Add(uint64(skipped))
 			next = next.Add(skipped * period)
 		}
