@@ -141,6 +141,15 @@ func TestRunServer(t *testing.T) {
 	if r.Placed < 3 || r.Confirmed != r.Placed || r.Failed != 0 || r.CallSeconds < 3*20 || r.Ticks == 0 || r.CPUPerCallSecond <= 0 || r.Bare.CPUPerCallSecond <= 0 || r.BarePaced.CPUPerCallSecond <= 0 || r.BarePaced.Confirmed != 1 {
 		t.Fatalf("%+v", r)
 	}
+	// The window's timeline adds up to its figures: a point a second, the
+	// last at the window's end.
+	var misses uint64
+	for _, p := range r.Timeline {
+		misses += p.Misses
+	}
+	if len(r.Timeline) != 1 || r.Timeline[0].At != 100*time.Millisecond || misses != r.WindowMisses || r.Timeline[0].P50 == 0 || r.Timeline[0].CPUP50 == 0 || r.NetTickMean <= 0 || r.NetTickMax < r.NetTickMean {
+		t.Errorf("timeline %+v (window misses %d), network ticks %v mean, %v max", r.Timeline, r.WindowMisses, r.NetTickMean, r.NetTickMax)
+	}
 	var buf bytes.Buffer
 	if err := WriteServerTable(&buf, []*ServerRun{r}); err != nil || !strings.Contains(buf.String(), "calls/core") {
 		t.Fatalf("table: %v\n%s", err, buf.String())

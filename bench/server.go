@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/metrics"
 	"sort"
 	"sync"
 	"text/tabwriter"
@@ -71,6 +72,20 @@ type ServerRun struct {
 	WindowMisses uint64 `json:"window_misses"`
 	// WindowGCs is how many collections the runtime ran in the window.
 	WindowGCs uint32 `json:"window_gcs"`
+	// WindowMutexWait is the time goroutines spent blocked on a
+	// sync.Mutex in the window (runtime/metrics), the workers' waits on
+	// the driver's lock among them.
+	WindowMutexWait time.Duration `json:"window_mutex_wait"`
+	// Timeline has a point a second over the window: the misses in it
+	// and its ticks' median, 99th percentile and longest (the top of
+	// the longest's quarter-octave bucket), all workers together; it
+	// tells a noisy spell (the median rises) from a lone stall.
+	Timeline []TimelinePoint `json:"timeline,omitempty"`
+	// The network's ticks in the window: their mean and the longest of
+	// the run (the sim network moves every call's frames in one tick, on
+	// a thread of its own).
+	NetTickMean time.Duration `json:"net_tick_mean"`
+	NetTickMax  time.Duration `json:"net_tick_max"`
 	// Tick processing time in the window (a worker's whole shard in one
 	// tick), all workers' ticks together: median, 99th and 99.9th
 	// percentiles (to a quarter octave), and the longest tick of the run.
@@ -78,6 +93,11 @@ type ServerRun struct {
 	TickP99  time.Duration `json:"tick_p99"`
 	TickP999 time.Duration `json:"tick_p999"`
 	TickMax  time.Duration `json:"tick_max"`
+	// The same ticks' CPU time (the worker thread's): where a tick's wall
+	// time is well above its CPU time, its thread waited for the CPU.
+	TickCPUP50  time.Duration `json:"tick_cpu_p50"`
+	TickCPUP99  time.Duration `json:"tick_cpu_p99"`
+	TickCPUP999 time.Duration `json:"tick_cpu_p999"`
 	// PerWorker is each worker's window: its tasks at the end, misses,
 	// median and 99th percentile tick, and tasks moved by rebalancing.
 	PerWorker []WorkerWindow `json:"per_worker"`
@@ -233,21 +253,36 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	// The window's accounting: snapshots when it opens and closes.
 	var st0, st1 media.Stats
 	var gc0 uint32
+	var mw0 time.Duration
 	windowDone := make(chan struct{})
 	go func() {
 		defer close(windowDone)
-		for _, at := range []time.Time{windowAt, stopAt} {
+		select {
+		case <-time.After(time.Until(windowAt)):
+		case <-ctx.Done():
+			return
+		}
+		st0 = srv.Stats()
+		gc0, mw0 = gcCount(), mutexWait()
+		prev := st0.Workers
+		for sec := time.Second; ; sec += time.Second {
+			at := windowAt.Add(sec)
+			if at.After(stopAt) {
+				at = stopAt
+			}
 			select {
 			case <-time.After(time.Until(at)):
 			case <-ctx.Done():
 				return
 			}
-			if at == windowAt {
-				st0 = srv.Stats()
-				gc0 = gcCount()
-			} else {
-				st1 = srv.Stats()
+			st := srv.Stats()
+			run.Timeline = append(run.Timeline, timelinePoint(at.Sub(windowAt), prev, st.Workers))
+			prev = st.Workers
+			if at.Equal(stopAt) {
+				st1 = st
 				run.WindowGCs = gcCount() - gc0
+				run.WindowMutexWait = mutexWait() - mw0
+				return
 			}
 		}
 	}()
@@ -314,7 +349,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	}
 
 	var busy time.Duration
-	var win sched.TickHistogram
+	var win, winCPU sched.TickHistogram
 	for i, w := range st.Workers {
 		run.Polled += w.Polled
 		run.Ticks += w.Ticks
@@ -325,12 +360,18 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 			run.WindowMisses += st1.Workers[i].Misses - st0.Workers[i].Misses
 			h := st1.Workers[i].Hist.Sub(st0.Workers[i].Hist)
 			win = win.Add(h)
+			winCPU = winCPU.Add(st1.Workers[i].CPUHist.Sub(st0.Workers[i].CPUHist))
 			run.PerWorker = append(run.PerWorker, WorkerWindow{Tasks: st1.Workers[i].Tasks, Misses: st1.Workers[i].Misses - st0.Workers[i].Misses,
 				P50: h.Quantile(0.5), P99: h.Quantile(0.99), Moved: st1.Workers[i].Moved - st0.Workers[i].Moved})
 		}
 	}
 	run.CPU -= run.Polled
+	if n := st1.NetworkTicks - st0.NetworkTicks; n > 0 {
+		run.NetTickMean = (st1.NetworkBusy - st0.NetworkBusy) / time.Duration(n)
+	}
+	run.NetTickMax = st.NetworkMax
 	run.TickP50, run.TickP99, run.TickP999 = win.Quantile(0.5), win.Quantile(0.99), win.Quantile(0.999)
+	run.TickCPUP50, run.TickCPUP99, run.TickCPUP999 = winCPU.Quantile(0.5), winCPU.Quantile(0.99), winCPU.Quantile(0.999)
 	run.Busy = float64(busy) / float64(len(st.Workers)) / float64(run.Wall)
 	sort.Slice(outcomes, func(a, b int) bool { return outcomes[a].ID < outcomes[b].ID })
 	for _, o := range outcomes {
@@ -410,6 +451,42 @@ func bareParallel(n, workers int, page *document.Page, ecm bool, o BareOptions) 
 }
 
 // gcCount returns how many collections the runtime has run.
+// A TimelinePoint is one second of a run's window.
+type TimelinePoint struct {
+	At     time.Duration `json:"at"` // since the window opened
+	Misses uint64        `json:"misses"`
+	P50    time.Duration `json:"p50"`
+	P99    time.Duration `json:"p99"`
+	Top    time.Duration `json:"top"`
+	CPUP50 time.Duration `json:"cpu_p50"`
+	CPUTop time.Duration `json:"cpu_top"`
+}
+
+// timelinePoint sums the workers' ticks between two snapshots.
+func timelinePoint(at time.Duration, a, b []sched.WorkerStats) TimelinePoint {
+	var h, c sched.TickHistogram
+	p := TimelinePoint{At: at}
+	for i := range min(len(a), len(b)) {
+		p.Misses += b[i].Misses - a[i].Misses
+		h = h.Add(b[i].Hist.Sub(a[i].Hist))
+		c = c.Add(b[i].CPUHist.Sub(a[i].CPUHist))
+	}
+	p.P50, p.P99, p.Top = h.Quantile(0.5), h.Quantile(0.99), h.Quantile(0.99999)
+	p.CPUP50, p.CPUTop = c.Quantile(0.5), c.Quantile(0.99999)
+	return p
+}
+
+// mutexWait is the time goroutines have spent blocked on a sync.Mutex
+// or RWMutex so far.
+func mutexWait() time.Duration {
+	s := []metrics.Sample{{Name: "/sync/mutex/wait/total:seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(s[0].Value.Float64() * 1e9)
+}
+
 func gcCount() uint32 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)

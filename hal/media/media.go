@@ -89,6 +89,8 @@ type Server struct {
 	clockStop chan struct{}
 	clockDone chan struct{}
 	netTicks  atomic.Uint64
+	netBusy   atomic.Int64 // time in the network's ticks, ns
+	netMax    atomic.Int64 // the longest network tick, ns
 
 	mu       sync.Mutex // guards the fields below
 	jobs     map[JobID]*job
@@ -223,7 +225,13 @@ func (s *Server) Start() error {
 }
 
 func (s *Server) tickNetwork() {
+	t0 := time.Now()
 	s.ticker.Tick()
+	d := int64(time.Since(t0))
+	s.netBusy.Add(d)
+	if d > s.netMax.Load() {
+		s.netMax.Store(d)
+	}
 	s.netTicks.Add(1)
 }
 
@@ -529,12 +537,15 @@ type Stats struct {
 	States       [numStates]int      // channels in each State
 	Queued       int                 // jobs waiting for any idle channel
 	NetworkTicks uint64              // ticks the server gave the driver
+	NetworkBusy  time.Duration       // time those ticks took (wall)
+	NetworkMax   time.Duration       // the longest of them
 	Skipped      uint64              // network ticks the clock skipped
 }
 
 // Stats returns the server's accounting so far (safe while running).
 func (s *Server) Stats() Stats {
-	st := Stats{Workers: s.sched.Stats(), Queued: s.queue.Len(), NetworkTicks: s.netTicks.Load(), Skipped: s.netSkipped()}
+	st := Stats{Workers: s.sched.Stats(), Queued: s.queue.Len(), NetworkTicks: s.netTicks.Load(),
+		NetworkBusy: time.Duration(s.netBusy.Load()), NetworkMax: time.Duration(s.netMax.Load()), Skipped: s.netSkipped()}
 	for _, c := range s.chans {
 		st.States[c.State()]++
 	}

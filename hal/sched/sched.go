@@ -214,6 +214,10 @@ type WorkerStats struct {
 	Moved         uint64        // tasks given to other shards by rebalancing
 	P50, P99, Max time.Duration // tick processing time
 	Hist          TickHistogram // all tick processing times so far
+	// CPUHist is the ticks' CPU time, the worker's thread's: a tick
+	// whose wall time is well above it waited for its CPU while other
+	// threads (or the host) ran.
+	CPUHist TickHistogram
 }
 
 // Stats returns each worker's accounting so far (safe while running).
@@ -225,7 +229,7 @@ func (s *Scheduler) Stats() []WorkerStats {
 			Ticks: w.ticks.Load(), Misses: w.misses.Load(), Busy: time.Duration(w.busy.Load()),
 			Polled: time.Duration(w.polled.Load()),
 			Moved:  w.moved.Load(), Max: time.Duration(w.max.Load()),
-			Hist: w.hist.snapshot(),
+			Hist: w.hist.snapshot(), CPUHist: w.cpuHist.snapshot(),
 		}
 		out[i].P50, out[i].P99 = out[i].Hist.Quantile(0.5), out[i].Hist.Quantile(0.99)
 	}
@@ -251,6 +255,7 @@ type worker struct {
 	moved   atomic.Uint64
 	max     atomic.Int64
 	hist    histogram
+	cpuHist histogram
 }
 
 // load orders workers for Add: tasks held and queued, weighted by how
@@ -383,6 +388,7 @@ func (w *worker) account(d, cpu time.Duration, miss bool) {
 		w.max.Store(int64(d))
 	}
 	w.hist.add(d)
+	w.cpuHist.add(cpu)
 	// The load that rebalancing weighs is the shard's own work, the
 	// thread's CPU time, averaged over some 128 ticks (2.5 s at 20 ms): a
 	// tick held up by other threads (the network's tick, the runtime's,
