@@ -65,6 +65,16 @@ type PageSink interface {
 	EndPage(res PageResult) error
 }
 
+// A RowlessSink is a PageSink that keeps each page as it was coded and
+// has no use for its rows (CodedSink): the engine still decodes a page as
+// it arrives, to count its rows and bad rows (the copy quality that
+// decides between MCF, RTP and RTN), but draws no row and calls WriteRow
+// for none.
+type RowlessSink interface {
+	PageSink
+	Rowless()
+}
+
 // A ReadySink is a PageSink that may ask for a pause in ECM: while Ready
 // reports false the receiver answers a complete block with RNR
 // (T.30 Annex A flow control), and the transmitter polls with RR.

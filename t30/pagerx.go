@@ -21,6 +21,9 @@ type pageRx struct {
 	more bool   // the row budget ran out with rows left in data
 	data []byte // the page so far, as last fed
 	wait int    // blocks since data grew without a try
+	// rowless: the sink has no use for the rows (RowlessSink); they are
+	// counted, not drawn.
+	rowless bool
 }
 
 // pageFeedWait is how many 20 ms blocks new octets short of pageFeedStep
@@ -63,6 +66,7 @@ func (e *Engine) rxPageBegin() bool {
 		p.dec, p.opt = dec, opt
 		p.row = make([]byte, (info.Width+7)/8)
 	}
+	_, p.rowless = e.cfg.Sink.(RowlessSink)
 	p.dec.ResetStream()
 	p.busy, p.fed, p.more, p.data, p.wait = true, 0, false, nil, 0
 	return true
@@ -87,9 +91,16 @@ func (e *Engine) rxPageFeed(data []byte, final bool) {
 			p.more = true
 			return
 		}
-		err := p.dec.Next(p.row)
+		row := p.row
+		if p.rowless {
+			row = nil
+		}
+		err := p.dec.Next(row)
 		if err == nil {
-			if err := e.cfg.Sink.WriteRow(p.row); err != nil {
+			if row == nil {
+				continue
+			}
+			if err := e.cfg.Sink.WriteRow(row); err != nil {
 				p.busy = false
 				e.rxStats = p.dec.Stats()
 				e.fail(ErrDocument, "page sink: "+err.Error())

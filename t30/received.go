@@ -76,6 +76,10 @@ func (s *CodedSink) WriteRow([]byte) error {
 	return nil
 }
 
+// Rowless implements RowlessSink: the engine counts the rows without
+// drawing them.
+func (s *CodedSink) Rowless() {}
+
 // EndPage implements PageSink.
 func (s *CodedSink) EndPage(res PageResult) error {
 	if !s.open || !res.Accepted {

@@ -495,9 +495,12 @@ loop:
 
 // Next decodes the next row into row ((Width+7)/8 octets, 1 = black). It returns io.EOF
 // at the end of the page (RTC, EOFB or the end of the data; Stats tells which).
+// A nil row decodes and counts the row without drawing it, for a reader
+// that wants only the page's rows and bad rows (a receiver keeping the
+// page as it was coded).
 func (d *Decoder) Next(row []byte) error {
 	nb := (d.opt.Width + 7) >> 3
-	if len(row) < nb {
+	if row != nil && len(row) < nb {
 		return fmtErr(ErrRowSize, len(row))
 	}
 	if d.done {
@@ -581,7 +584,9 @@ func (d *Decoder) nextMMR(row []byte) error {
 
 // good delivers d.cur as a correctly decoded row.
 func (d *Decoder) good(row []byte) {
-	renderChanges(row, d.cur[:len(d.cur)-4], d.opt.Width)
+	if row != nil {
+		renderChanges(row, d.cur[:len(d.cur)-4], d.opt.Width)
+	}
 	d.ref, d.cur = d.cur, d.ref
 	d.stats.Rows++
 	d.badRun = 0
@@ -591,7 +596,9 @@ func (d *Decoder) good(row []byte) {
 // bad conceals a row by repeating the last good one, drawn again from its
 // changing elements.
 func (d *Decoder) bad(row []byte) {
-	renderChanges(row, d.ref[:len(d.ref)-4], d.opt.Width)
+	if row != nil {
+		renderChanges(row, d.ref[:len(d.ref)-4], d.opt.Width)
+	}
 	d.stats.Rows++
 	d.stats.BadRows++
 	d.badRun++

@@ -12,6 +12,12 @@ import (
 // streamDecode decodes data fed in chunks of random sizes (1 to max octets)
 // and returns the rows, the counts and the error that ended the page.
 func streamDecode(t testing.TB, opt Options, data []byte, rng *rand.Rand, maxChunk int) ([][]byte, Stats, error) {
+	return streamDecodeRows(t, opt, data, rng, maxChunk, false)
+}
+
+// streamDecodeRows is streamDecode; rowless has Next count the rows
+// without drawing them (nil rows), and the rows returned are all nil.
+func streamDecodeRows(t testing.TB, opt Options, data []byte, rng *rand.Rand, maxChunk int, rowless bool) ([][]byte, Stats, error) {
 	t.Helper()
 	d, err := NewDecoder(nil, opt)
 	if err != nil {
@@ -24,7 +30,10 @@ func streamDecode(t testing.TB, opt Options, data []byte, rng *rand.Rand, maxChu
 		final := n == len(data)
 		d.Feed(data[:n], final)
 		for {
-			row := make([]byte, (opt.Width+7)/8)
+			var row []byte
+			if !rowless {
+				row = make([]byte, (opt.Width+7)/8)
+			}
 			err := d.Next(row)
 			if errors.Is(err, ErrNeedMore) {
 				if final {
@@ -47,7 +56,8 @@ func streamDecode(t testing.TB, opt Options, data []byte, rng *rand.Rand, maxChu
 // TestStreamSameAsWhole: a page decoded while its octets arrive piecewise
 // gives the very rows, counts and ending of the page decoded at once, for
 // every coding, on clean pages and on pages with damage (concealed rows,
-// lost EOLs, a cut-off end).
+// lost EOLs, a cut-off end); counted without drawing the rows, the same
+// counts and ending.
 func TestStreamSameAsWhole(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
 	for _, w := range []int{1728, 2432} {
@@ -90,6 +100,12 @@ func TestStreamSameAsWhole(t *testing.T) {
 								t.Fatalf("%s chunks %d: row %d differs", name, chunk, i)
 							}
 						}
+					}
+					// Counted without drawing (nil rows): the same counts
+					// and ending.
+					got, gst, gerr := streamDecodeRows(t, opt, data, rng, 36, true)
+					if fmt.Sprint(gerr) != fmt.Sprint(werr) || gst != wst || len(got) != len(want) {
+						t.Fatalf("%s rowless: got %d rows %+v %v, want %d rows %+v %v", name, len(got), gst, gerr, len(want), wst, werr)
 					}
 				}
 			}
