@@ -35,7 +35,10 @@ type ServerConfig struct {
 	// Poll has the workers poll the clock between ticks rather than
 	// sleep (sched.Config.Poll), and the paced bare run do the same; the
 	// time so spent is left out of the CPU figures.
-	Poll   bool
+	Poll bool
+	// Nice is the workers' threads' nice value (sched.Config.Nice); 0
+	// leaves it.
+	Nice   int
 	Period time.Duration  // 0: 20 ms, real time
 	Page   *document.Page `json:"-"`
 	ECM    bool
@@ -54,6 +57,7 @@ type ServerRun struct {
 	Workers  int           `json:"workers"`
 	Period   time.Duration `json:"period"`
 	Poll     bool          `json:"poll"`
+	Nice     int           `json:"nice,omitempty"`
 	Wall     time.Duration `json:"wall"` // from the first call placed to the last ended
 
 	Placed    int `json:"placed"`    // calls placed
@@ -175,7 +179,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	if cfg.BareCalls <= 0 {
 		cfg.BareCalls = min(cfg.Calls, 500)
 	}
-	run := &ServerRun{Calls: cfg.Calls, Channels: 2 * cfg.Calls, Workers: cfg.Workers, Period: cfg.Period, Poll: cfg.Poll}
+	run := &ServerRun{Calls: cfg.Calls, Channels: 2 * cfg.Calls, Workers: cfg.Workers, Period: cfg.Period, Poll: cfg.Poll, Nice: cfg.Nice}
 	bare, err := bareParallel(cfg.BareCalls, cfg.Workers, cfg.Page, cfg.ECM, BareOptions{})
 	if err != nil {
 		return nil, err
@@ -195,7 +199,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	// call); every late tick still counts as a miss. Faster than real
 	// time (tests), a stall of the machine lasts many periods: deeper
 	// network buffers keep the audio whole.
-	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, CatchUp: 8}
+	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, Nice: cfg.Nice, CatchUp: 8}
 	if cfg.Period < 20*time.Millisecond {
 		simCfg.Jitter = sim.MaxJitter
 	}
@@ -351,6 +355,9 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	var busy time.Duration
 	var win, winCPU sched.TickHistogram
 	for i, w := range st.Workers {
+		if w.NiceErr != nil {
+			return nil, w.NiceErr // not the run asked for
+		}
 		run.Polled += w.Polled
 		run.Ticks += w.Ticks
 		run.Misses += w.Misses

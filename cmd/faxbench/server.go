@@ -40,6 +40,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	duration := fs.Duration("duration", 60*time.Second, "the measured window after the ramp, all calls up; then the calls in progress finish")
 	workers := fs.Int("workers", 0, "scheduler workers (0: one per CPU)")
 	pin := fs.Bool("pin", false, "pin each worker to a CPU")
+	nice := fs.Int("nice", 0, "the workers' threads' nice value, as faxd serve -nice (below 0 needs CAP_SYS_NICE)")
 	poll := fs.Bool("busy-poll", false, "workers poll the clock between ticks instead of sleeping, as faxd serve -busy-poll: a core each, kept warm")
 	period := fs.Duration("period", 20*time.Millisecond, "tick period (20 ms is real time; shorter runs faster than real time)")
 	ecm := fs.Bool("ecm", false, "send with ECM")
@@ -84,7 +85,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep := serverReport{When: time.Now().UTC(), Machine: thisMachine()}
-	rep.Config = bench.ServerConfig{Ramp: *ramp, Duration: *duration, Workers: *workers, Pin: *pin, Poll: *poll, Period: *period, ECM: *ecm}
+	rep.Config = bench.ServerConfig{Ramp: *ramp, Duration: *duration, Workers: *workers, Pin: *pin, Poll: *poll, Nice: *nice, Period: *period, ECM: *ecm}
 	do := func(n int) (*bench.ServerRun, error) {
 		cfg := rep.Config
 		cfg.Calls, cfg.Page = n, page

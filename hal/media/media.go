@@ -213,6 +213,11 @@ func (s *Server) Start() error {
 		}
 	}
 	s.sched.Start()
+	for _, w := range s.sched.Stats() {
+		if w.NiceErr != nil {
+			s.log.Warn("worker priority not set", "worker", w.Worker, "error", w.NiceErr)
+		}
+	}
 	if s.ticker != nil {
 		s.clockStop, s.clockDone = make(chan struct{}), make(chan struct{})
 		go func() {

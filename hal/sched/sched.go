@@ -70,6 +70,17 @@ type Config struct {
 	// per worker at 100% whatever the load; WorkerStats.Polled tells the
 	// CPU spent waiting so.
 	Poll bool
+	// Nice, when not 0, sets the workers' threads' nice value (-20 to
+	// 19; below 0 needs CAP_SYS_NICE or RLIMIT_NICE). Everything else
+	// the process runs (the network's tick, page coding for new jobs,
+	// the collector, the API) shares the CPUs with the workers; a worker
+	// at -10 weighs nine times a normal thread, so those threads take
+	// little of a tick's time and run in the workers' slack instead
+	// (when a worker sleeps or, polling, yields). Unlike a real-time
+	// class (SCHED_FIFO, which starved the runtime's threads that the
+	// workers themselves need), a nice worker never shuts the others out.
+	// WorkerStats.NiceErr tells a worker that could not have it.
+	Nice int
 	// Clock is the time the workers tick by; nil is the system's
 	// monotonic clock. Tests give a fake one so that stalls and catching
 	// up are counted without sleeping. A worker that polls (Poll) polls
@@ -133,7 +144,7 @@ func New(cfg Config) *Scheduler {
 	return s
 }
 
-// Start starts the workers.
+// Start starts the workers and returns when each has its thread set up.
 func (s *Scheduler) Start() {
 	if s.started.Swap(true) {
 		return
@@ -144,10 +155,15 @@ func (s *Scheduler) Start() {
 	// other, and the second came about 3 ms late.
 	start := s.cfg.Clock.Now()
 	n := time.Duration(len(s.workers))
+	var ready sync.WaitGroup
 	for i, w := range s.workers {
 		s.wg.Add(1)
-		go w.run(start.Add(time.Duration(i) * s.cfg.Period / (2 * n)))
+		ready.Add(1)
+		go w.run(start.Add(time.Duration(i)*s.cfg.Period/(2*n)), &ready)
 	}
+	// Each worker has its thread set up (locked, pinned, its nice value
+	// set or NiceErr told) when Start returns.
+	ready.Wait()
 }
 
 // Add gives t to the least loaded worker (by tasks, then by tick time),
@@ -212,6 +228,7 @@ type WorkerStats struct {
 	Busy          time.Duration // time spent ticking tasks
 	Polled        time.Duration // CPU time spent polling the clock between ticks (Config.Poll)
 	Moved         uint64        // tasks given to other shards by rebalancing
+	NiceErr       error         // why Config.Nice could not be set, if it could not
 	P50, P99, Max time.Duration // tick processing time
 	Hist          TickHistogram // all tick processing times so far
 	// CPUHist is the ticks' CPU time, the worker's thread's: a tick
@@ -232,17 +249,21 @@ func (s *Scheduler) Stats() []WorkerStats {
 			Hist: w.hist.snapshot(), CPUHist: w.cpuHist.snapshot(),
 		}
 		out[i].P50, out[i].P99 = out[i].Hist.Quantile(0.5), out[i].Hist.Quantile(0.99)
+		if err := w.niceErr.Load(); err != nil {
+			out[i].NiceErr = *err
+		}
 	}
 	return out
 }
 
 // worker runs one shard.
 type worker struct {
-	id    int
-	s     *Scheduler
-	in    *ring.Queue[Task]
-	tasks []Task // owned by the worker's goroutine
-	hot   int    // rebalance checks in a row that found the shard hot
+	id      int
+	s       *Scheduler
+	in      *ring.Queue[Task]
+	tasks   []Task                // owned by the worker's goroutine
+	hot     int                   // rebalance checks in a row that found the shard hot
+	niceErr atomic.Pointer[error] // why Config.Nice was not set
 
 	pending atomic.Int64 // tasks queued to enter, for load estimates
 	ntasks  atomic.Int64
@@ -264,7 +285,7 @@ func (w *worker) load() int64 {
 	return w.ntasks.Load() + w.pending.Load() + w.ewma.Load()/int64(time.Millisecond)
 }
 
-func (w *worker) run(start time.Time) {
+func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 	defer w.s.wg.Done()
 	// The thread is left locked when the worker ends: a pinned thread
 	// must not go back to the runtime's pool to run other goroutines; the
@@ -274,6 +295,15 @@ func (w *worker) run(start time.Time) {
 	if w.s.cfg.Pin {
 		w.pin()
 	}
+	if n := w.s.cfg.Nice; n != 0 {
+		// PRIO_PROCESS with a thread's ID sets that thread's nice
+		// value alone (Linux's threads are processes to setpriority).
+		if err := unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), n); err != nil {
+			err = fmt.Errorf("sched: worker %d: nice %d: %w", w.id, n, err)
+			w.niceErr.Store(&err)
+		}
+	}
+	ready.Done()
 	clock := w.s.cfg.Clock
 	_, system := clock.(systemClock)
 	poll := w.s.cfg.Poll && system

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // countTask finishes after want ticks and checks it is never ticked by two
@@ -354,5 +356,52 @@ func TestPoll(t *testing.T) {
 	}
 	if bad.Load() != 0 {
 		t.Error("a task was ticked by two workers at once")
+	}
+}
+
+// niceTask reads its thread's nice value from inside its tick.
+type niceTask struct {
+	got  chan int
+	sent bool
+}
+
+func (n *niceTask) Tick() bool {
+	if !n.sent {
+		n.sent = true
+		// The raw system call returns 20 minus the nice value.
+		p, err := unix.Getpriority(unix.PRIO_PROCESS, unix.Gettid())
+		if err != nil {
+			p = 100
+		}
+		n.got <- 20 - p
+	}
+	return true
+}
+
+// TestNice: a worker's thread takes Config.Nice (a positive one needs no
+// privilege); the test's own thread keeps its own.
+func TestNice(t *testing.T) {
+	before, err := unix.Getpriority(unix.PRIO_PROCESS, unix.Gettid())
+	if err != nil {
+		t.Skip("no getpriority here:", err)
+	}
+	s := New(Config{Workers: 1, Period: time.Millisecond, Nice: 7})
+	task := &niceTask{got: make(chan int, 1)}
+	s.Add(task)
+	s.Start()
+	defer s.Stop()
+	select {
+	case n := <-task.got:
+		if n != 7 {
+			t.Errorf("the worker's thread has nice %d, want 7", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no tick")
+	}
+	if err := s.Stats()[0].NiceErr; err != nil {
+		t.Errorf("NiceErr %v", err)
+	}
+	if after, _ := unix.Getpriority(unix.PRIO_PROCESS, unix.Gettid()); after != before {
+		t.Errorf("the test's thread went from %d to %d", before, after)
 	}
 }
