@@ -407,11 +407,14 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 // WriteServerTable prints density runs as a table.
 func WriteServerTable(w io.Writer, runs []*ServerRun) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "calls\tchannels\tworkers\tpoll\tplaced\tconfirmed\treceived\tmisses\tgaps\ttick p50\ttick p99\ttick p99.9\ttick max\tbusy\tcpu µs/call-s\tbare µs/call-s\tpaced µs/call-s\tpacing\toverhead\tcalls/core\tok\t")
+	fmt.Fprintln(tw, "calls\tchannels\tworkers\twait\tplaced\tconfirmed\treceived\tmisses\tgaps\ttick p50\ttick p99\ttick p99.9\ttick max\tbusy\tcpu µs/call-s\tbare µs/call-s\tpaced µs/call-s\tpacing\toverhead\tcalls/core\tok\t")
 	for _, r := range runs {
 		poll := "sleep"
 		if r.Poll {
 			poll = "busy"
+		}
+		if r.Nice != 0 {
+			poll += fmt.Sprintf(", nice %d", r.Nice)
 		}
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\t%.0f%%\t%.0f\t%.0f\t%.0f\t%.1f%%\t%.1f%%\t%.0f\t%v\t\n",
 			r.Calls, r.Channels, r.Workers, poll, r.Placed, r.Confirmed, r.Received, r.Misses, r.FrameGaps,
@@ -457,7 +460,6 @@ func bareParallel(n, workers int, page *document.Page, ecm bool, o BareOptions) 
 	return c, nil
 }
 
-// gcCount returns how many collections the runtime has run.
 // A TimelinePoint is one second of a run's window.
 type TimelinePoint struct {
 	At     time.Duration `json:"at"` // since the window opened
@@ -494,6 +496,7 @@ func mutexWait() time.Duration {
 	return time.Duration(s[0].Value.Float64() * 1e9)
 }
 
+// gcCount returns how many collections the runtime has run.
 func gcCount() uint32 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
