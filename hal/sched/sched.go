@@ -74,9 +74,12 @@ type Config struct {
 	// 19; below 0 needs CAP_SYS_NICE or RLIMIT_NICE). Everything else
 	// the process runs (the network's tick, page coding for new jobs,
 	// the collector, the API) shares the CPUs with the workers; a worker
-	// at -10 weighs nine times a normal thread, so those threads take
-	// little of a tick's time and run in the workers' slack instead
-	// (when a worker sleeps or, polling, yields). Unlike a real-time
+	// at -10 weighs nine times a normal thread and at -20 some 87 times,
+	// so those threads take little of a tick's time and run in the
+	// workers' slack instead (when a worker sleeps or, polling, yields).
+	// At 2000 calls on two cores, polling, faxbench server's window
+	// missed 0-2 deadlines at -20 (four runs), 0-17 at -10 (seven) and
+	// 5-12 at 0 (six). Unlike a real-time
 	// class (SCHED_FIFO, which starved the runtime's threads that the
 	// workers themselves need), a nice worker never shuts the others out.
 	// WorkerStats.NiceErr tells a worker that could not have it.
