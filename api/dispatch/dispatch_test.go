@@ -326,10 +326,13 @@ func TestResumeAfterKill(t *testing.T) {
 }
 
 // TestCancelWhileWaiting: a job waiting for its retry is canceled; the
-// dispatcher makes no further attempt.
+// dispatcher makes no further attempt. Every retry waits an hour, not
+// only the busy number's: on a loaded CI machine the first attempt once
+// ended otherwise, its retry started 100 ms later, and the cancel found
+// a call in progress.
 func TestCancelWhileWaiting(t *testing.T) {
 	r := newRig(t, t.TempDir())
-	r.d.cfg.Retry.Busy = time.Hour
+	r.d.cfg.Retry.Busy, r.d.cfg.Retry.NoAnswer, r.d.cfg.Retry.Protocol, r.d.cfg.Retry.Channel = time.Hour, time.Hour, time.Hour, time.Hour
 	r.account()
 	r.start()
 	id := r.submit(wire.FaxRequest{To: []string{busyNumber}}, letter)
@@ -347,7 +350,8 @@ func TestCancelWhileWaiting(t *testing.T) {
 	}
 	docs, err := r.st.CancelJob(ctx, "acme", id)
 	if err != nil || len(docs) != 1 {
-		t.Fatal(docs, err)
+		j, _ := r.st.Job(ctx, "acme", id)
+		t.Fatalf("%v %v; attempts %+v", docs, err, j.Recipients[0].Attempts)
 	}
 	if j := r.final(id); j.State != store.JobCanceled || len(j.Recipients[0].Attempts) != 1 {
 		t.Errorf("%+v", j)
