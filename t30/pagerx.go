@@ -97,14 +97,13 @@ func (e *Engine) rxPageFeed(data []byte, final bool) {
 		}
 		err := p.dec.Next(row)
 		if err == nil {
-			if row == nil {
-				continue
-			}
-			if err := e.cfg.Sink.WriteRow(row); err != nil {
-				p.busy = false
-				e.rxStats = p.dec.Stats()
-				e.fail(ErrDocument, "page sink: "+err.Error())
-				return
+			if row != nil {
+				if err := e.cfg.Sink.WriteRow(row); err != nil {
+					p.busy = false
+					e.rxStats = p.dec.Stats()
+					e.fail(ErrDocument, "page sink: "+err.Error())
+					return
+				}
 			}
 			continue
 		}
