@@ -99,7 +99,10 @@ func BareCallsWith(n int, page *document.Page, ecm bool, o BareOptions) (CallCos
 		if err != nil {
 			return c, err
 		}
-		rx, err := terminal.New(t30.Config{Sink: &t30.MemorySink{}, ECM: ecm}, terminal.Options{})
+		// The answering end keeps the page as coded, as the media
+		// server's inbox does (t30.CodedSink, which checks each row but
+		// draws none).
+		rx, err := terminal.New(t30.Config{Sink: &t30.CodedSink{}, ECM: ecm}, terminal.Options{})
 		if err != nil {
 			return c, err
 		}
