@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/procfs"
+
 	"github.com/faxd/faxd/hal/media"
 	"github.com/faxd/faxd/hal/sched"
 	"github.com/faxd/faxd/hal/sim"
@@ -80,6 +82,12 @@ type ServerRun struct {
 	// sync.Mutex in the window (runtime/metrics), the workers' waits on
 	// the driver's lock among them.
 	WindowMutexWait time.Duration `json:"window_mutex_wait"`
+	// WindowSteal is the time the hypervisor ran something else while
+	// this machine's CPUs wanted to run (steal in /proc/stat, all CPUs,
+	// to its 10 ms resolution) in the window: on a virtual machine, the
+	// host's share of the ticks' time. Zero on bare metal, or where the
+	// kernel does not say.
+	WindowSteal time.Duration `json:"window_steal"`
 	// Timeline has a point a second over the window: the misses in it
 	// and its ticks' median, 99th percentile and longest (the top of
 	// the longest's quarter-octave bucket), all workers together; it
@@ -268,7 +276,8 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		}
 		st0 = srv.Stats()
 		gc0, mw0 = gcCount(), mutexWait()
-		prev := st0.Workers
+		steal0 := stealTime()
+		prev, prevSteal := st0.Workers, steal0
 		for sec := time.Second; ; sec += time.Second {
 			at := windowAt.Add(sec)
 			if at.After(stopAt) {
@@ -279,13 +288,16 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 			case <-ctx.Done():
 				return
 			}
-			st := srv.Stats()
-			run.Timeline = append(run.Timeline, timelinePoint(at.Sub(windowAt), prev, st.Workers))
-			prev = st.Workers
+			st, steal := srv.Stats(), stealTime()
+			p := timelinePoint(at.Sub(windowAt), prev, st.Workers)
+			p.Steal = steal - prevSteal
+			run.Timeline = append(run.Timeline, p)
+			prev, prevSteal = st.Workers, steal
 			if at.Equal(stopAt) {
 				st1 = st
 				run.WindowGCs = gcCount() - gc0
 				run.WindowMutexWait = mutexWait() - mw0
+				run.WindowSteal = steal - steal0
 				return
 			}
 		}
@@ -469,6 +481,7 @@ type TimelinePoint struct {
 	Top    time.Duration `json:"top"`
 	CPUP50 time.Duration `json:"cpu_p50"`
 	CPUTop time.Duration `json:"cpu_top"`
+	Steal  time.Duration `json:"steal"` // the host's steal in the second (WindowSteal)
 }
 
 // timelinePoint sums the workers' ticks between two snapshots.
@@ -483,6 +496,21 @@ func timelinePoint(at time.Duration, a, b []sched.WorkerStats) TimelinePoint {
 	p.P50, p.P99, p.Top = h.Quantile(0.5), h.Quantile(0.99), h.Quantile(0.99999)
 	p.CPUP50, p.CPUTop = c.Quantile(0.5), c.Quantile(0.99999)
 	return p
+}
+
+// stealTime is the CPU time the hypervisor has taken from this machine's
+// CPUs so far (/proc/stat's steal, all CPUs), or 0 where it cannot be
+// read.
+func stealTime() time.Duration {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return 0
+	}
+	st, err := fs.Stat()
+	if err != nil {
+		return 0
+	}
+	return time.Duration(st.CPUTotal.Steal * 1e9)
 }
 
 // mutexWait is the time goroutines have spent blocked on a sync.Mutex
