@@ -4,7 +4,8 @@ package dsp
 
 // The kernels the modems spend their time in: the receivers' matched
 // filter (Dot2), equaliser output (CDot) and update (CAxpyConj), the plain
-// dot product (Dot), and the transmitters' symbol waveform (Axpy2).
+// dot product (Dot), the transmitters' symbol waveform (Axpy2) and their
+// conversion of it to line samples (ScaleToInt16).
 //
 // Each has a pure-Go implementation here, built and callable everywhere
 // (dotGeneric and so on), and on amd64 a vector one, chosen once at
@@ -18,18 +19,18 @@ package dsp
 //     the build tag purego (kernels_generic.go; under GOEXPERIMENT=simd the
 //     tag keeps archsimd, which is not assembly).
 //
-// CAxpyConj and Axpy2 are elementwise and every path multiplies and adds
-// separately, in the same order: all give the same results bit for bit. The sums are
-// another matter. The plain Go Dot and Dot2 keep four partial sums, CDot
-// one sum in order (which Go compiles better than any split into partial
-// sums). The archsimd Dot and Dot2 repeat the plain Go order lane by lane
-// and give the same bits; its CDot, and the assembly's Dot, Dot2 and CDot,
-// sum in eight lanes with fused multiply-adds (an assembly Dot2 of 28
-// taps took 6.3 ns so, 8.5 in the plain Go order) and differ from the
-// plain Go by rounding: within 1e-5 of the sum of the magnitudes of the
-// terms (kernelTol in kernels_test.go; at these lengths both are within
-// 2e-6 of it of the exact value). Within any one path, Dot2's two results have the bits of two
-// Dots.
+// CAxpyConj, Axpy2 and ScaleToInt16 are elementwise and every path
+// multiplies and adds separately, in the same order: all give the same
+// results bit for bit. The sums are another matter. The plain Go Dot and
+// Dot2 keep four partial sums, CDot one sum in order (which Go compiles
+// better than any split into partial sums). The archsimd Dot and Dot2
+// repeat the plain Go order lane by lane and give the same bits; its CDot,
+// and the assembly's Dot, Dot2 and CDot, sum in eight lanes with fused
+// multiply-adds (an assembly Dot2 of 28 taps took 6.3 ns so, 8.5 in the
+// plain Go order) and differ from the plain Go by rounding: within 1e-5 of
+// the sum of the magnitudes of the terms (kernelTol in kernels_test.go; at
+// these lengths both are within 2e-6 of it of the exact value). Within any
+// one path, Dot2's two results have the bits of two Dots.
 //
 // The generic code converts each product to float32 explicitly, which
 // stops the compiler fusing it into an addition when GOAMD64=v3 allows it
@@ -81,6 +82,19 @@ func CAxpyConj(wr, wi, ur, ui []float32, er, ei float32) { caxpyConj(wr, wi, ur,
 // Each element becomes dst + (a·x + b·y), the products rounded before they
 // are added, on every path: all give the same bits.
 func Axpy2(dst, x, y []float32, a, b float32) { axpy2(dst, x, y, a, b) }
+
+// ScaleToInt16 sets dst[k] to src[k]·g rounded to the nearest integer and
+// saturated to int16, for every k < len(dst): in a transmitter, the line
+// samples from its accumulator at unit gain. src must be at least as long
+// as dst.
+//
+// Each element is the integer part of (src·g) + 32768.5, the product and
+// the sum rounded to float32 (as the transmitters rounded before this
+// kernel), clamped to [0, 65535], less 32768: halves round up, and values
+// beyond int16's range, ±Inf among them, saturate. NaN gives −32768, as a
+// value below the range does (and as the transmitters' int64 conversion
+// gave on amd64 and arm64 alike). Every path gives the same bits.
+func ScaleToInt16(dst []int16, src []float32, g float32) { scaleToInt16(dst, src, g) }
 
 // dotGeneric is Dot in plain Go.
 func dotGeneric(a, b []float32) float32 {
@@ -157,5 +171,24 @@ func axpy2Generic(dst, x, y []float32, a, b float32) {
 	x, y = x[:n], y[:n]
 	for i := range dst {
 		dst[i] += float32(a*x[i]) + float32(b*y[i])
+	}
+}
+
+// scaleToInt16Generic is ScaleToInt16 in plain Go. It clamps before it
+// converts, as Go leaves the conversion of NaN and of values beyond int32
+// to the architecture. (Clamping x so took 1.05 ns a sample, choosing the
+// int32 by the same comparisons 1.25, the builtin min and max, which must
+// handle NaN, 1.9.)
+func scaleToInt16Generic(dst []int16, src []float32, g float32) {
+	src = src[:len(dst)]
+	for i, s := range src {
+		x := float32(float32(s*g) + 32768.5)
+		if !(x > 0) { // NaN too
+			x = 0
+		}
+		if x > 65535 {
+			x = 65535
+		}
+		dst[i] = int16(int32(x) - 32768)
 	}
 }

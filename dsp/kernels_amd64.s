@@ -22,6 +22,11 @@ DATA kernelsTailMask<>+56(SB)/4, $0x00000000
 DATA kernelsTailMask<>+60(SB)/4, $0x00000000
 GLOBL kernelsTailMask<>(SB), RODATA|NOPTR, $64
 
+DATA kernelsScaleConsts<>+0(SB)/4, $0x47000080
+DATA kernelsScaleConsts<>+4(SB)/4, $0x477fff00
+DATA kernelsScaleConsts<>+8(SB)/4, $0x00008000
+GLOBL kernelsScaleConsts<>(SB), RODATA|NOPTR, $12
+
 // func dotAsm(a []float32, b []float32) float32
 // Requires: AVX, FMA3, SSE
 TEXT ·dotAsm(SB), NOSPLIT, $0-52
@@ -311,6 +316,94 @@ tail1:
 	ADDQ   $0x04, DX
 	DECQ   BX
 	JMP    tail1
+
+done:
+	VZEROUPPER
+	RET
+
+// func scaleToInt16Asm(dst []int16, src []float32, gain float32)
+// Requires: AVX, AVX2
+TEXT ·scaleToInt16Asm(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         dst_len+8(FP), DX
+	VBROADCASTSS gain+48(FP), Y0
+	VBROADCASTSS kernelsScaleConsts<>+0(SB), Y1
+	VBROADCASTSS kernelsScaleConsts<>+4(SB), Y2
+	VPBROADCASTD kernelsScaleConsts<>+8(SB), Y3
+	VXORPS       Y4, Y4, Y4
+
+	// Sixteen samples at a time: VPACKSSDW packs within 128-bit lanes,
+	// [a0-a3, b0-b3 | a4-a7, b4-b7], and VPERMQ puts the quarters in order.
+loop16:
+	CMPQ       DX, $0x10
+	JL         tail8
+	VMULPS     (CX), Y0, Y5
+	VADDPS     Y1, Y5, Y5
+	VMAXPS     Y4, Y5, Y5
+	VMINPS     Y2, Y5, Y5
+	VCVTTPS2DQ Y5, Y5
+	VPSUBD     Y3, Y5, Y5
+	VMULPS     32(CX), Y0, Y6
+	VADDPS     Y1, Y6, Y6
+	VMAXPS     Y4, Y6, Y6
+	VMINPS     Y2, Y6, Y6
+	VCVTTPS2DQ Y6, Y6
+	VPSUBD     Y3, Y6, Y6
+	VPACKSSDW  Y6, Y5, Y5
+	VPERMQ     $0xd8, Y5, Y5
+	VMOVDQU    Y5, (AX)
+	ADDQ       $0x20, AX
+	ADDQ       $0x40, CX
+	SUBQ       $0x10, DX
+	JMP        loop16
+
+	// Eight, four, then the last one to three one at a time.
+tail8:
+	CMPQ         DX, $0x08
+	JL           tail4
+	VMULPS       (CX), Y0, Y5
+	VADDPS       Y1, Y5, Y5
+	VMAXPS       Y4, Y5, Y5
+	VMINPS       Y2, Y5, Y5
+	VCVTTPS2DQ   Y5, Y5
+	VPSUBD       Y3, Y5, Y5
+	VEXTRACTI128 $0x01, Y5, X6
+	VPACKSSDW    X6, X5, X6
+	VMOVDQU      X6, (AX)
+	ADDQ         $0x10, AX
+	ADDQ         $0x20, CX
+	SUBQ         $0x08, DX
+
+tail4:
+	CMPQ       DX, $0x04
+	JL         tail1
+	VMULPS     (CX), X0, X5
+	VADDPS     X1, X5, X5
+	VMAXPS     X4, X5, X5
+	VMINPS     X2, X5, X5
+	VCVTTPS2DQ X5, X5
+	VPSUBD     X3, X5, X5
+	VPACKSSDW  X5, X5, X5
+	VMOVQ      X5, (AX)
+	ADDQ       $0x08, AX
+	ADDQ       $0x10, CX
+	SUBQ       $0x04, DX
+
+tail1:
+	TESTQ      DX, DX
+	JE         done
+	VMULSS     (CX), X0, X3
+	VADDSS     X1, X3, X3
+	VMAXSS     X4, X3, X3
+	VMINSS     X2, X3, X3
+	VCVTTSS2SI X3, BX
+	SUBL       $0x00008000, BX
+	MOVW       BX, (AX)
+	ADDQ       $0x02, AX
+	ADDQ       $0x04, CX
+	DECQ       DX
+	JMP        tail1
 
 done:
 	VZEROUPPER

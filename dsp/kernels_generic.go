@@ -21,3 +21,5 @@ func caxpyConj(wr, wi, ur, ui []float32, er, ei float32) {
 }
 
 func axpy2(dst, x, y []float32, a, b float32) { axpy2Generic(dst, x, y, a, b) }
+
+func scaleToInt16(dst []int16, src []float32, g float32) { scaleToInt16Generic(dst, src, g) }

@@ -4,10 +4,10 @@ package dsp
 
 import "simd/archsimd"
 
-// The kernels with simd/archsimd's 256-bit vectors. Dot, Dot2, CAxpyConj
-// and Axpy2 repeat their generic twins' order of operations, lane by lane,
-// so the two give the same bits; CDot sums in eight lanes with fused
-// multiply-adds (see kernels.go).
+// The kernels with simd/archsimd's 256-bit vectors. Dot, Dot2, CAxpyConj,
+// Axpy2 and ScaleToInt16 repeat their generic twins' order of operations,
+// lane by lane, so the two give the same bits; CDot sums in eight lanes
+// with fused multiply-adds (see kernels.go).
 //
 // Each clears the upper halves of the vector registers
 // (archsimd.ClearAVXUpperBits, VZEROUPPER) once its 256-bit values are
@@ -64,6 +64,14 @@ func axpy2(dst, x, y []float32, a, b float32) {
 		return
 	}
 	axpy2Generic(dst, x, y, a, b)
+}
+
+func scaleToInt16(dst []int16, src []float32, g float32) {
+	if useSIMD {
+		scaleToInt16AVX2(dst, src, g)
+		return
+	}
+	scaleToInt16Generic(dst, src, g)
 }
 
 // dotAVX2 is Dot with the four partial sums in the lanes of one 128-bit
@@ -196,5 +204,29 @@ func axpy2AVX2(dst, x, y []float32, a, b float32) {
 	archsimd.ClearAVXUpperBits()
 	if len(dst) > 0 {
 		axpy2Generic(dst, x, y, a, b)
+	}
+}
+
+// scaleToInt16AVX2 is ScaleToInt16 eight samples at a time: clamped to
+// [0, 65535] in floats, as the assembly does, then VCVTTPS2DQ and
+// VPACKSSDW. The compiler takes archsimd's Max and Min as commutative and
+// may swap their operands, and with them the one VMAXPS returns when
+// either is NaN (the assembly relies on the order), so NaN lanes, where
+// x == x fails, are set to 0 first.
+func scaleToInt16AVX2(dst []int16, src []float32, g float32) {
+	src = src[:len(dst)]
+	vg, half := archsimd.BroadcastFloat32x8(g), archsimd.BroadcastFloat32x8(32768.5)
+	var zero archsimd.Float32x8
+	top, bias := archsimd.BroadcastFloat32x8(65535), archsimd.BroadcastInt32x8(32768)
+	for len(dst) >= 8 && len(src) >= 8 {
+		x := archsimd.LoadFloat32x8Slice(src).Mul(vg).Add(half)
+		x = x.Masked(x.Equal(x)).Max(zero).Min(top)
+		v := x.ConvertToInt32().Sub(bias)
+		v.GetLo().SaturateToInt16Concat(v.GetHi()).StoreSlice(dst)
+		dst, src = dst[8:], src[8:]
+	}
+	archsimd.ClearAVXUpperBits()
+	if len(dst) > 0 {
+		scaleToInt16Generic(dst, src, g)
 	}
 }

@@ -28,3 +28,8 @@ func caxpyConjAsm(wr []float32, wi []float32, ur []float32, ui []float32, er flo
 //
 //go:noescape
 func axpy2Asm(dst []float32, x []float32, y []float32, a float32, b float32)
+
+// scaleToInt16Asm is scaleToInt16Generic with AVX2: len(src) must be at least len(dst).
+//
+//go:noescape
+func scaleToInt16Asm(dst []int16, src []float32, gain float32)

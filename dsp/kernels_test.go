@@ -163,17 +163,100 @@ func TestKernels(t *testing.T) {
 	}
 }
 
+// scaleValues returns values for ScaleToInt16's edges: halves (as src·1)
+// about 0 and about int16's limits and the float32s either side of them,
+// zeros, the smallest float32, values far beyond int16 and int32, ±Inf and
+// NaN.
+func scaleValues() []float32 {
+	inf := float32(math.Inf(1))
+	var v []float32
+	for _, k := range []float32{0, 1, 2, 100, 32766, 32767, 32768, 32769, 65535} {
+		for _, x := range []float32{k - 0.5, k + 0.5, -k - 0.5, -k + 0.5} {
+			v = append(v, x, math.Nextafter32(x, inf), math.Nextafter32(x, -inf))
+		}
+	}
+	return append(v, 0, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32,
+		3e9, -3e9, 1e30, -1e30, math.MaxFloat32, -math.MaxFloat32, inf, -inf, float32(math.NaN()))
+}
+
+// scaleWant is ScaleToInt16's element as the transmitters computed their
+// samples before the kernel (an int64 conversion, then saturation), with
+// the values that conversion leaves to the architecture, NaN and those
+// beyond int64, as ScaleToInt16 defines them.
+func scaleWant(s, g float32) int16 {
+	x := float32(float32(s*g) + 32768.5)
+	switch {
+	case x != x || x < -1e18:
+		return -32768
+	case x > 1e18:
+		return 32767
+	}
+	v := int64(x) - 32768
+	return int16(min(max(v, -32768), 32767))
+}
+
+// TestScaleToInt16 checks ScaleToInt16 against its plain Go twin and
+// scaleWant, exactly, over lengths 0 to 70 (every tail of the 16-sample
+// loop, several times over) at every alignment of dst and src, for values
+// at and beside the rounding and saturation edges, huge, infinite and NaN,
+// at several gains (one taking products to ±Inf); and that it writes
+// nothing past len(dst).
+func TestScaleToInt16(t *testing.T) {
+	t.Logf("kernels: %s", kernelPath)
+	rng := rand.New(rand.NewPCG(9, 10))
+	edges := scaleValues()
+	const mark = 0x5a5a
+	for n := 0; n <= 70; n++ {
+		for trial := range 8 {
+			g := []float32{1, 1, 0.75, 2.5, -1, 1e-3, 1e35, 0}[trial]
+			src := make([]float32, rng.IntN(8)+n)
+			for i := range src {
+				if rng.IntN(2) == 0 {
+					src[i] = edges[rng.IntN(len(edges))]
+				} else {
+					src[i] = float32(rng.NormFloat64() * 30000)
+				}
+			}
+			src = src[len(src)-n:]
+			off := rng.IntN(8)
+			got, want := make([]int16, off+n+8), make([]int16, n)
+			for i := range got {
+				got[i] = mark
+			}
+			ScaleToInt16(got[off:off+n], src, g)
+			scaleToInt16Generic(want, src, g)
+			for i := range n {
+				if w := scaleWant(src[i], g); want[i] != w {
+					t.Errorf("n=%d: generic [%d] = %d for %v·%v, want %d", n, i, want[i], src[i], g, w)
+					break
+				}
+				if got[off+i] != want[i] {
+					t.Errorf("n=%d: ScaleToInt16[%d] = %d for %v·%v, generic %d", n, i, got[off+i], src[i], g, want[i])
+					break
+				}
+			}
+			for i := off + n; i < len(got); i++ {
+				if got[i] != mark {
+					t.Errorf("n=%d: ScaleToInt16 wrote element %d, past len(dst)", n, i-off)
+					break
+				}
+			}
+		}
+	}
+}
+
 // TestKernelsShortPanics checks that a kernel given a second operand
 // shorter than its first panics, as an index out of range would, rather
 // than reading past it.
 func TestKernelsShortPanics(t *testing.T) {
 	long, short := make([]float32, 24), make([]float32, 23)
 	for name, f := range map[string]func(){
-		"Dot":       func() { Dot(long, short) },
-		"Dot2":      func() { Dot2(long, long, short) },
-		"CDot":      func() { CDot(long, long, long, short) },
-		"CAxpyConj": func() { CAxpyConj(long, long, short, long, 1, 1) },
-		"Axpy2":     func() { Axpy2(long, long, short, 1, 1) },
+		"Dot":          func() { Dot(long, short) },
+		"Dot2":         func() { Dot2(long, long, short) },
+		"CDot":         func() { CDot(long, long, long, short) },
+		"CAxpyConj":    func() { CAxpyConj(long, long, short, long, 1, 1) },
+		"Axpy2":        func() { Axpy2(long, long, short, 1, 1) },
+		"ScaleToInt16": func() { ScaleToInt16(make([]int16, 24), short, 1) },
 	} {
 		func() {
 			defer func() {
@@ -191,6 +274,7 @@ func TestKernelsNoAllocs(t *testing.T) {
 	for _, n := range []int{5, 16, 24, 28, 41} {
 		a, b, c, d := kernelInputs(rng, n)
 		a = a[:n]
+		pcm := make([]int16, n)
 		allocs := testing.AllocsPerRun(100, func() {
 			dotSink += Dot(a, b)
 			p, q := Dot2(a, b, c)
@@ -198,6 +282,7 @@ func TestKernelsNoAllocs(t *testing.T) {
 			dotSink += p + q + r + s
 			CAxpyConj(a, b, c, d, 1e-3, -1e-3)
 			Axpy2(a, b, c, 1e-3, -1e-3)
+			ScaleToInt16(pcm, b, 1e3)
 		})
 		if allocs != 0 {
 			t.Errorf("n=%d: %v allocations", n, allocs)
@@ -208,8 +293,11 @@ func TestKernelsNoAllocs(t *testing.T) {
 // BenchmarkKernels times each kernel, as built and in plain Go, at the
 // lengths the receivers use: the V.29 matched filter (28 taps) and
 // equaliser (24), V.27ter's equaliser (16) and 4800 bit/s matched filter
-// (41); and Axpy2 at the lengths of the transmitters' symbol waveforms:
-// V.29's 27 samples, V.17's 30, either padded to 32, V.27ter's 40 and 56.
+// (41); Axpy2 at the lengths of the transmitters' symbol waveforms:
+// V.29's 27 samples, V.17's 30, either padded to 32, V.27ter's 40 and 56;
+// and ScaleToInt16 at the lengths the transmitters convert at once in
+// blocks of 160 samples (32 and 64: up to their accumulators' wrap) and at
+// one with every tail (63).
 func BenchmarkKernels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, n := range []int{16, 24, 28, 41} {
@@ -272,6 +360,20 @@ func BenchmarkKernels(b *testing.B) {
 		b.Run(fmt.Sprintf("Axpy2/%d/generic", n), func(b *testing.B) {
 			for range b.N {
 				axpy2Generic(d, x, y, 1e-9, -1e-9)
+			}
+		})
+	}
+	for _, n := range []int{32, 63, 64} {
+		_, x, _, _ := kernelInputs(rng, n)
+		d := make([]int16, n)
+		b.Run(fmt.Sprintf("ScaleToInt16/%d/%s", n, kernelPath), func(b *testing.B) {
+			for range b.N {
+				ScaleToInt16(d, x, 1e4)
+			}
+		})
+		b.Run(fmt.Sprintf("ScaleToInt16/%d/generic", n), func(b *testing.B) {
+			for range b.N {
+				scaleToInt16Generic(d, x, 1e4)
 			}
 		})
 	}

@@ -321,27 +321,43 @@ func (t *Transmitter) endOfData() {
 
 // Process fills out with line samples and returns how many it wrote: len(out)
 // while sending, fewer once the shutdown is over, then 0.
+//
+// It takes the accumulator a stretch at a time, up to accWrap: first it
+// enters every symbol that begins within the stretch, then converts the
+// stretch to samples and clears it, in vectors (dsp.ScaleToInt16). A
+// symbol adds nothing before the sample at which it enters, so each sample
+// sums the same symbols in the same order as it would sample by sample.
+// (Converting a sample at a time between the symbols took 8 to 9% longer
+// in BenchmarkTransmitterCold; BenchmarkTransmitter, held up by its
+// source's GetBit calls, six a symbol at 14400 bit/s, hardly changed.)
 func (t *Transmitter) Process(out []int16) int {
 	if t.done {
 		return 0
 	}
 	baud, head, g := t.baud, t.head, t.gain
 	acc := &t.acc
-	for i := range out {
-		if baud += 3; baud >= phases {
-			baud -= phases
-			if !t.push(head) {
-				t.baud, t.head = baud, head
-				return i
+	n := 0
+	for n < len(out) && !t.done {
+		end := min(accWrap, head+len(out)-n)
+		// A symbol enters at the sample whose 3 ticks take baud to phases;
+		// baud counts the ticks before sample h.
+		for h := head; ; {
+			s := h + (phases-1-baud)/3
+			if s >= end {
+				baud += 3 * (end - h)
+				break
+			}
+			baud += 3*(s-h+1) - phases
+			h = s + 1
+			if !t.push(s) {
+				end = s // the shutdown is over: the output ends before s
+				break
 			}
 		}
-		y := acc[head] * g
-		acc[head] = 0
-		// Round and saturate, in integers (Go's float min and max must
-		// handle NaN and cost more); int64 keeps any level in range.
-		v := int64(y+32768.5) - 32768
-		out[i] = int16(min(max(v, -32768), 32767))
-		if head++; head == accWrap {
+		dsp.ScaleToInt16(out[n:n+end-head], acc[head:end], g)
+		clear(acc[head:end])
+		n += end - head
+		if head = end; head == accWrap {
 			// Samples from accWrap on are pending (the pulse's padding
 			// added nothing past waveLen); from waveLen to accWrap were
 			// sent and cleared.
@@ -351,7 +367,7 @@ func (t *Transmitter) Process(out []int16) int {
 		}
 	}
 	t.baud, t.head = baud, head
-	return len(out)
+	return n
 }
 
 // push adds the next symbol's waveform into the accumulator from head on,

@@ -193,6 +193,14 @@ func (t *Transmitter) Reset() {
 
 // Process fills out with line audio and returns how many samples it wrote;
 // fewer than len(out) once the transmission is over.
+//
+// It takes the accumulator a stretch at a time, up to accWrap: first it
+// enters every symbol that begins within the stretch, then converts the
+// stretch to samples and clears it, in vectors (dsp.ScaleToInt16). A
+// symbol adds nothing before the sample at which it enters, so each sample
+// sums the same symbols in the same order as it would sample by sample.
+// (Converting a sample at a time between the symbols took 9 to 12% longer
+// in BenchmarkTransmitter.)
 func (t *Transmitter) Process(out []int16) int {
 	if t.stage == txDone {
 		return 0
@@ -200,23 +208,30 @@ func (t *Transmitter) Process(out []int16) int {
 	fine, step := t.tm.fine, t.tm.step
 	phase, head, g := t.phase, t.head, t.gain
 	acc := &t.acc
-	for i := range out {
-		if phase += step; phase >= fine {
-			phase -= fine
+	n := 0
+	for n < len(out) && t.stage != txDone {
+		end := min(accWrap, head+len(out)-n)
+		// A symbol enters at the sample whose step takes phase to fine;
+		// phase counts the fine units before sample h.
+		for h := head; ; {
+			s := h + (fine-1-phase)/step
+			if s >= end {
+				phase += step * (end - h)
+				break
+			}
+			phase += step*(s-h+1) - fine
+			h = s + 1
 			pt := t.nextSymbol()
 			if t.stage == txDone {
-				t.phase, t.head = phase, head
-				return i
+				end = s // the shutdown is over: the output ends before s
+				break
 			}
-			t.add(head, pt)
+			t.add(s, pt)
 		}
-		y := acc[head] * g
-		acc[head] = 0
-		// Round and saturate, in integers (Go's float min and max must
-		// handle NaN and cost more); int64 keeps any level in range.
-		v := int64(y+32768.5) - 32768
-		out[i] = int16(min(max(v, -32768), 32767))
-		if head++; head == accWrap {
+		dsp.ScaleToInt16(out[n:n+end-head], acc[head:end], g)
+		clear(acc[head:end])
+		n += end - head
+		if head = end; head == accWrap {
 			// Samples from accWrap on are pending; from maxWaveLen to
 			// accWrap were sent and cleared.
 			copy(acc[:maxWaveLen], acc[accWrap:])
@@ -225,7 +240,7 @@ func (t *Transmitter) Process(out []int16) int {
 		}
 	}
 	t.phase, t.head = phase, head
-	return len(out)
+	return n
 }
 
 // add adds the waveform of point pt (or nothing, for noPoint) entering at

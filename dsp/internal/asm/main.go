@@ -10,10 +10,10 @@
 // last one to seven elements taken with masked loads (the other lanes
 // zero), then add the lanes in one fixed order: Dot2's two results have the
 // bits of two Dots. They differ from the plain Go sums by rounding only
-// (see kernels.go). CAxpyConj and Axpy2 multiply and add separately, in
-// Go's order, so they give the same bits as the plain Go; they take their
-// last elements four and then one at a time. A masked load never touches
-// the elements masked out.
+// (see kernels.go). CAxpyConj, Axpy2 and ScaleToInt16 multiply and add
+// separately, in Go's order, so they give the same bits as the plain Go;
+// they take their last elements four (ScaleToInt16 eight, then four) and
+// then one at a time. A masked load never touches the elements masked out.
 //
 // The Go wrappers (kernels_asm_amd64.go) re-slice the operands to the
 // length of the first, so a short one panics there; the assembly reads the
@@ -21,6 +21,8 @@
 package main
 
 import (
+	"math"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -29,6 +31,10 @@ import (
 // tailMask is eight all-ones words then eight zeros: the eight words at
 // word 8−n are a mask of the first n lanes.
 var tailMask Mem
+
+// scaleConsts is ScaleToInt16's constants: 32768.5 and 65535 as float32
+// and 32768 as an int32.
+var scaleConsts Mem
 
 func main() {
 	ConstraintExpr("amd64,!goexperiment.simd,!purego")
@@ -41,12 +47,19 @@ func main() {
 		}
 		DATA(4*i, U32(v))
 	}
+	scaleConsts = GLOBL("kernelsScaleConsts", RODATA|NOPTR)
+	// As bits: avo writes F32(65535) as $(65535), which the assembler
+	// takes for an integer.
+	DATA(0, U32(math.Float32bits(32768.5)))
+	DATA(4, U32(math.Float32bits(65535)))
+	DATA(8, U32(32768))
 
 	dot()
 	dot2()
 	cdot()
 	caxpyConj()
 	axpy2()
+	scaleToInt16()
 	Generate()
 }
 
@@ -386,6 +399,101 @@ func axpy2() {
 	ADDQ(U8(4), dst.Base)
 	ADDQ(U8(4), x.Base)
 	ADDQ(U8(4), y.Base)
+	DECQ(n)
+	JMP(LabelRef("tail1"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+func scaleToInt16() {
+	TEXT("scaleToInt16Asm", NOSPLIT, "func(dst []int16, src []float32, gain float32)")
+	Pragma("noescape")
+	Doc("scaleToInt16Asm is scaleToInt16Generic with AVX2: len(src) must be at least len(dst).")
+	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+	src := Mem{Base: Load(Param("src").Base(), GP64())}
+	n := Load(Param("dst").Len(), GP64())
+	vg, half, top, bias, zero := YMM(), YMM(), YMM(), YMM(), YMM()
+	VBROADCASTSS(addr("gain"), vg)
+	VBROADCASTSS(scaleConsts, half)
+	VBROADCASTSS(scaleConsts.Offset(4), top)
+	VPBROADCASTD(scaleConsts.Offset(8), bias)
+	VXORPS(zero, zero, zero)
+
+	// step converts the floats at s to samples, as int32s, in x: eight or
+	// four as x is 256 or 128 bits. The clamp to [0, 65535] comes before
+	// VCVTTPS2DQ, which turns NaN and values beyond int32 to 0x80000000.
+	// When either value is NaN, VMAXPS returns its second source, the
+	// first operand in Go's order: zero, so NaN becomes 0, as in Go.
+	step := func(s Mem, x Register) {
+		g, h, t, b, z := Register(vg), Register(half), Register(top), Register(bias), Register(zero)
+		if x.Size() != 32 {
+			g, h, t, b, z = vg.AsX(), half.AsX(), top.AsX(), bias.AsX(), zero.AsX()
+		}
+		VMULPS(s, g, x)
+		VADDPS(h, x, x)
+		VMAXPS(z, x, x)
+		VMINPS(t, x, x)
+		VCVTTPS2DQ(x, x)
+		VPSUBD(b, x, x)
+	}
+
+	Comment("Sixteen samples at a time: VPACKSSDW packs within 128-bit lanes,")
+	Comment("[a0-a3, b0-b3 | a4-a7, b4-b7], and VPERMQ puts the quarters in order.")
+	Label("loop16")
+	CMPQ(n, U8(16))
+	JL(LabelRef("tail8"))
+	a, b := YMM(), YMM()
+	step(src, a)
+	step(src.Offset(32), b)
+	VPACKSSDW(b, a, a)
+	VPERMQ(U8(0xd8), a, a)
+	VMOVDQU(a, dst)
+	ADDQ(U8(32), dst.Base)
+	ADDQ(U8(64), src.Base)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("loop16"))
+
+	Comment("Eight, four, then the last one to three one at a time.")
+	Label("tail8")
+	CMPQ(n, U8(8))
+	JL(LabelRef("tail4"))
+	c := YMM()
+	step(src, c)
+	hi := XMM()
+	VEXTRACTI128(U8(1), c, hi)
+	VPACKSSDW(hi, c.AsX(), hi)
+	VMOVDQU(hi, dst)
+	ADDQ(U8(16), dst.Base)
+	ADDQ(U8(32), src.Base)
+	SUBQ(U8(8), n)
+
+	Label("tail4")
+	CMPQ(n, U8(4))
+	JL(LabelRef("tail1"))
+	d := XMM()
+	step(src, d)
+	VPACKSSDW(d, d, d) // the four samples, twice: the first store
+	VMOVQ(d, dst)
+	ADDQ(U8(8), dst.Base)
+	ADDQ(U8(16), src.Base)
+	SUBQ(U8(4), n)
+
+	Label("tail1")
+	TESTQ(n, n)
+	JE(LabelRef("done"))
+	// step's operations on one sample, converted into a general register.
+	x, v := XMM(), GP32()
+	VMULSS(src, vg.AsX(), x)
+	VADDSS(half.AsX(), x, x)
+	VMAXSS(zero.AsX(), x, x)
+	VMINSS(top.AsX(), x, x)
+	VCVTTSS2SI(x, v)
+	SUBL(U32(32768), v)
+	MOVW(v.As16(), dst)
+	ADDQ(U8(2), dst.Base)
+	ADDQ(U8(4), src.Base)
 	DECQ(n)
 	JMP(LabelRef("tail1"))
 
