@@ -63,9 +63,10 @@ type Frontend struct {
 	// filter, shared: see mfBank). Filtering the real line signal and
 	// mixing the one output to baseband costs less than mixing every
 	// sample first.
-	bank    *mfBank
-	bankKey bankKey
-	bx      []float32 // line samples (times the gain), doubled so a window is contiguous
+	bank  *mfBank
+	banks *bankSet  // the banks for every carrier this signal may be retuned to
+	bankI int       // bank's index in banks, -1 before the first
+	bx    []float32 // line samples (times the gain), doubled so a window is contiguous
 	// bxBuf holds bx when the filter fits (every modem's does): in the
 	// Frontend itself, not an allocation of its own that a server's
 	// ticks would each fetch from memory separately.
@@ -134,7 +135,8 @@ func (f *Frontend) Init(cfg Config) {
 	// Rounded up to whole vectors of eight (zero taps at the old end), so
 	// the vector kernels run without a scalar tail.
 	f.ntaps = (int(math.Ceil(float64(span)*f.sps)) + 1 + 7) &^ 7
-	f.bankKey = bankKey{rolloff: cfg.Rolloff, sps: f.sps, span: span, ntaps: f.ntaps, carrier: math.MinInt64}
+	f.banks = bankSetFor(setKey{rolloff: cfg.Rolloff, sps: f.sps, span: span, ntaps: f.ntaps, carrierHz: cfg.CarrierHz})
+	f.bankI = -1
 	// One more than the filter spans, so the window ending one sample back
 	// is still whole.
 	if n := 2 * (f.ntaps + 1); n <= len(f.bxBuf) {
@@ -224,13 +226,10 @@ func (f *Frontend) ScaleGain(g float32) {
 // retune, once a training).
 func (f *Frontend) setCarrier(step uint32) {
 	f.step = step
-	hz := float64(int32(step)) * dsp.SampleRate / (1 << 32)
-	k := f.bankKey
-	k.carrier = int64(math.Round(hz / bankGrid))
-	if f.bank != nil && k == f.bankKey {
-		return
+	i := f.banks.index(float64(int32(step)) * dsp.SampleRate / (1 << 32))
+	if i != f.bankI {
+		f.bankI, f.bank = i, f.banks.bank(i)
 	}
-	f.bankKey, f.bank = k, bankFor(k)
 }
 
 // Sample takes one line sample and, at each half-symbol instant, runs the

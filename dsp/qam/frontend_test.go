@@ -58,7 +58,8 @@ func TestBankShared(t *testing.T) {
 	for i := range h {
 		h[i] *= mfPhases
 	}
-	exact := buildBank(h, a.ntaps, 1803.3)
+	exact := mfBank{re: make([]float32, mfPhases*a.ntaps), im: make([]float32, mfPhases*a.ntaps)}
+	fillBank(&exact, h, a.ntaps, 1803.3)
 	var worst, peak float64
 	for i := range exact.re {
 		d := complex(float64(exact.re[i]-a.bank.re[i]), float64(exact.im[i]-a.bank.im[i]))
@@ -67,6 +68,33 @@ func TestBankShared(t *testing.T) {
 	}
 	if worst > 0.01*peak {
 		t.Errorf("grid bank off the exact one by %.3g of the peak tap %.3g", worst/peak, peak)
+	}
+}
+
+// TestRetuneAllocates: once a front end is made, retuning its carrier
+// anywhere, to a bank no receiver has used yet or past the banks' reach,
+// allocates nothing (it runs in a call's real-time processing), and
+// carriers past the reach take the outermost banks.
+func TestRetuneAllocates(t *testing.T) {
+	cfg := Config{CarrierHz: 1700, Baud: 2400, Rolloff: 0.3, SymbolPower: 1, EqLen: 8}
+	f := New(cfg)
+	hz := -30.0
+	if a := testing.AllocsPerRun(200, func() {
+		f.Restart()
+		f.RetuneCarrier(hz)
+		hz += 0.3
+	}); a != 0 {
+		t.Errorf("%v allocations a retune", a)
+	}
+	for _, c := range []struct {
+		hz   float64
+		want int
+	}{{-100, 0}, {-maxRetuneHz, 0}, {0, setSize / 2}, {0.2, setSize / 2}, {0.3, setSize/2 + 1}, {maxRetuneHz, setSize - 1}, {2000, setSize - 1}} {
+		f.Restart()
+		f.RetuneCarrier(c.hz)
+		if f.bankI != c.want || f.bank != &f.banks.banks[c.want] {
+			t.Errorf("retuned by %g Hz: bank %d, want %d", c.hz, f.bankI, c.want)
+		}
 	}
 }
 
