@@ -84,7 +84,7 @@ func (e *Encoder) zeros(n int) {
 // go (the modes, the runs) into a chunk of words (codeWord: a code word of up
 // to 27 bits and its length in one uint32), then their bits into the stream.
 // Each of the two loops has few enough values to keep them all in registers,
-// and the second has no branch at all.
+// and the second has no branch but its loop's.
 const codeChunk = 256
 
 // runWord is the word of a run of r < 2624 pels of colour c (0 white, 1
@@ -252,15 +252,15 @@ func (e *Encoder) code1D(n int) {
 // a0), and bi, that of b1 in ref: the first change right of a0 of the colour opposite to
 // a0's (§4.2.1.3.1), so that the parity of bi is a0's colour (even entries are changes
 // to black). Each mode moves bi by what it knows rather than by a search:
-//   - pass mode puts a0 on b2 (§4.2.1.3.2 a)): b1 is the next change but one;
-//   - vertical mode puts a0 on a1 and changes its colour: b1 is the change after it
-//     (after b2 too when b2 is on a1), or, when b1 was right of a1, possibly the change
-//     before it, if that is right of a1 too.
+//   - pass mode puts a0 on b2 (§4.2.1.3.2 a)): b1 is the change after b2;
+//   - vertical mode puts a0 on a1 and changes its colour: b1 is the change after b1, or
+//     the one after b2 when b2 is on a1 (VR1 to VR3), or the change before b1 when that
+//     is right of a1 (VL2, VL3).
 //
-// Only horizontal mode, which moves a0 to a2 anywhere right, searches ref. The choices in
-// vertical mode are branches and not arithmetic on the changes: a branch the processor
-// predicts (V0, the most of a page's codes, is the same choice each time) lets it go on
-// to the next code before the changes are loaded, which arithmetic would wait for.
+// Only horizontal mode, which moves a0 to a2 anywhere right, searches ref. The vertical
+// modes, most of a page's codes, all take one path but for those two rare cases, which
+// the processor predicts and runs ahead on: a test for the common modes apart (V0 is
+// more than half the codes of a text page) made it mispredict at each change of mode.
 // Both lists end with sentinels equal to width, right of any a0 < width.
 func (e *Encoder) code2D() {
 	cur, ref := e.cur, e.ref
@@ -273,19 +273,6 @@ func (e *Encoder) code2D() {
 		for a0 < width && k <= codeChunk-9 { // a horizontal mode takes up to 9 words
 			b1, b2 := ref[bi], ref[bi+1]
 			a1 := cur[ai]
-			if a1 == b1 {
-				// V0, and V0 again while the lines change at the same
-				// pels: a0 on a1 and on b1, b1 the change after it.
-				m := 1
-				for ai, bi = ai+1, bi+1; a1 < width && m < 27 && cur[ai] == ref[bi]; ai, bi = ai+1, bi+1 {
-					a1 = cur[ai]
-					m++
-				}
-				w[k] = ^uint32(0)<<(32-m) | uint32(m) // V0 is the code 1
-				k++
-				a0 = a1
-				continue
-			}
 			if b2 < a1 {
 				w[k] = encPass
 				k++
@@ -298,15 +285,11 @@ func (e *Encoder) code2D() {
 				k++
 				a0 = a1
 				ai++
-				if b1 <= a1 {
-					bi++
-					if b2 == a1 {
-						bi += 2
-					}
-				} else if bi > 0 && ref[bi-1] > a1 {
-					bi--
-				} else {
-					bi++
+				bi++
+				if b2 == a1 {
+					bi += 2 // VR1 to VR3 with b2 on a1
+				} else if v < 2 && bi > 1 && ref[bi-2] > a1 {
+					bi -= 2 // VL2 or VL3 with a change between a1 and b1
 				}
 				continue
 			}
