@@ -68,31 +68,33 @@ func refEncode(opt Options, rows [][]byte) []byte {
 		}
 		put(term[n%64])
 	}
-	pel := func(line []byte, x int) int {
-		if x < 0 || x >= width {
-			return 0
+	// pels[x] is the colour of pel x of a row, 1 black.
+	pels := func(row []byte) []byte {
+		p := make([]byte, width)
+		for x := range p {
+			p[x] = row[x>>3] >> (7 - x&7) & 1
 		}
-		return int(line[x>>3] >> (7 - x&7) & 1)
+		return p
 	}
-	// next[x]: the first changing element of line at x or right of it, width if none.
-	next := func(line []byte) []int {
+	// next[x]: the first changing element of a line at x or right of it, width if none.
+	next := func(p []byte) []int {
 		nx := make([]int, width+2)
 		nx[width], nx[width+1] = width, width
 		for x := width - 1; x >= 0; x-- {
 			nx[x] = nx[x+1]
-			if pel(line, x) != pel(line, x-1) {
+			if x == 0 && p[0] == 1 || x > 0 && p[x] != p[x-1] {
 				nx[x] = x
 			}
 		}
 		return nx
 	}
 	code1D := func(cur []byte) {
-		for x, colour := 0, 0; ; colour ^= 1 {
+		for x, colour := 0, byte(0); ; colour ^= 1 {
 			end := x
-			for end < width && pel(cur, end) == colour {
+			for end < width && cur[end] == colour {
 				end++
 			}
-			run(end-x, colour)
+			run(end-x, int(colour))
 			if x = end; x == width {
 				return
 			}
@@ -103,7 +105,7 @@ func refEncode(opt Options, rows [][]byte) []byte {
 		for a0 < width {
 			a1 := nc[a0+1]
 			b1 := nr[a0+1]
-			if b1 < width && pel(ref, b1) == colour {
+			if b1 < width && int(ref[b1]) == colour {
 				b1 = nr[b1+1] // b1 is of the colour opposite to a0's
 			}
 			b2 := nr[b1+1]
@@ -123,10 +125,14 @@ func refEncode(opt Options, rows [][]byte) []byte {
 			}
 		}
 	}
-	ref := make([]byte, (width+7)/8) // all white before the first line (T.6 §2.2.1)
+	ref := make([]byte, width) // all white before the first line (T.6 §2.2.1)
 	nr := next(ref)
 	for y, row := range rows {
-		nc := next(row)
+		cur := pels(row)
+		var nc []int
+		if opt.Coding != MH {
+			nc = next(cur)
+		}
 		switch {
 		case opt.Coding == MMR:
 			code2D(ref, nc, nr)
@@ -137,9 +143,9 @@ func refEncode(opt Options, rows [][]byte) []byte {
 		default:
 			eol("1")
 			lineStart = len(b)
-			code1D(row)
+			code1D(cur)
 		}
-		ref, nr = row, nc
+		ref, nr = cur, nc
 	}
 	if opt.Coding == MMR {
 		put(eolCode + eolCode)
