@@ -80,11 +80,13 @@ func (e *Encoder) zeros(n int) {
 	}
 }
 
-// The coding loops find a line's code words in two steps: where the codes
-// go (the modes, the runs) into a chunk of words (codeWord: a code word of up
-// to 27 bits and its length in one uint32), then their bits into the stream.
-// Each of the two loops has few enough values to keep them all in registers,
-// and the second has no branch but its loop's.
+// The coding loops find a line's code words in two steps: what the codes are
+// (the modes, the runs) into a chunk of words (codeWord: a code word of up to
+// 27 bits and its length in one uint32), then their bits into the stream
+// (putWords). One loop doing both kept more values than there are registers
+// and spilled them to the stack at every code; and the bits are packed
+// without the branch on a full accumulator, which the processor could not
+// predict.
 const codeChunk = 256
 
 // runWord is the word of a run of r < 2624 pels of colour c (0 white, 1
@@ -107,10 +109,11 @@ func runWords(w *[codeChunk]uint32, n, r, c int) int {
 	return n + 1
 }
 
-// putWords adds the code words w to the bit stream, two at a time: at most 7
-// bits are pending before them and 61 after, written whole, eight octets, at
-// the end of buf, which moves on by the octets complete (what is written past
-// that is written over next). There is no branch but the loop's.
+// putWords adds the code words w to the bit stream, two at a time. Before
+// each two, the pending bits are written whole, eight octets, at the end of
+// buf, which moves on by the octets complete (what is written past them is
+// written over next): at most 7 bits are left pending, and two words of at
+// most 27 bits fit with them in 64. There is no branch but the loop's.
 func (e *Encoder) putWords(w []uint32) {
 	buf := slices.Grow(e.buf, 4*len(w)+16) // up to 27 bits a word; 31 bits pending; 8 octets written
 	nb, acc, nacc := len(buf), e.acc, e.nacc
