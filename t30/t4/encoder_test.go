@@ -195,6 +195,18 @@ var encodeCodings = append(codings[:len(codings):len(codings)],
 // widths about the 64-pel words rowChanges scans and the 8-pel octets.
 var encodeWidths = []int{1, 2, 7, 8, 9, 13, 63, 64, 65, 127, 128, 129, 200, 1728, 1729, 2048, 2432, 2623, 2624, 3456, 4096, 4864, 5184, MaxWidth - 1, MaxWidth}
 
+// referenceWidths are the widths TestEncodeReference checks: encodeWidths
+// and every width up to 200.
+func referenceWidths() []int {
+	ws := slices.Clone(encodeWidths)
+	for w := 1; w <= 200; w++ {
+		if !slices.Contains(ws, w) {
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
 // edgePages draws pages that reach the corners of the coding: dithered rows
 // of every density, single pels and short runs at the word boundaries, rows
 // ending in black, runs of 64 and more in horizontal mode and runs of 2560
@@ -269,8 +281,22 @@ func edgePages(width, h int) []page {
 // octet, in every pinned coding and width, and rowChanges finds the changes
 // refChanges does, on the round trip pages and the edge pages.
 func TestEncodeReference(t *testing.T) {
-	for _, w := range encodeWidths {
-		for _, p := range append(genPages(w, 12), edgePages(w, 12)...) {
+	rng := rand.New(rand.NewSource(8))
+	for _, w := range referenceWidths() {
+		var pages []page
+		if slices.Contains(encodeWidths, w) {
+			pages = append(genPages(w, 12), edgePages(w, 12)...)
+		}
+		if w <= 200 {
+			// Rows drawn as in TestRowChanges: random, sparse, black and
+			// white in turn.
+			var rows [][]byte
+			for trial := range 12 {
+				rows = append(rows, trialRow(rng, w, trial))
+			}
+			pages = append(pages, page{"trials", w, rows})
+		}
+		for _, p := range pages {
 			for _, r := range p.rows {
 				got, n := rowChanges(nil, r, w)
 				if want := refChanges(r, w); !slices.Equal(got[:n], want) {
