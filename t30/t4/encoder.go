@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"math/bits"
+	"slices"
 )
 
 // Encoder codes a page row by row (T.4 §4.1, §4.2; T.6 §2) and writes the coded octets to
@@ -21,6 +22,7 @@ type Encoder struct {
 	cur    []int16
 	closed bool
 	err    error
+	words  [codeChunk]uint32 // code words found, not yet in the stream
 }
 
 // NewEncoder returns an Encoder writing to w.
@@ -78,33 +80,84 @@ func (e *Encoder) zeros(n int) {
 	}
 }
 
+// The coding loops find a line's code words in two steps: what the codes are
+// (the modes, the runs) into a chunk of words (codeWord: a code word of up to
+// 27 bits and its length in one uint32), then their bits into the stream
+// (putWords). One loop doing both kept more values than there are registers
+// and spilled them to the stack at every code; and the bits are packed
+// without the branch on a full accumulator, which the processor could not
+// predict.
+const codeChunk = 256
+
+// runWord is the word of a run of r < 2624 pels of colour c (0 white, 1
+// black): its make-up code, if any, and its terminating code, 25 bits at most
+// (T.4 §4.1.1, §4.1.2).
+func runWord(r, c int) uint32 {
+	m, t := encMakeup[c][r>>6], encTerm[c][r&63]
+	return m | (t&^31)>>(m&31) + t&31 // the lengths add up in the low bits
+}
+
+// runWords puts the words of a run of r pels of colour c at w[n:] and returns
+// the count with them: make-up codes of 2560 while more than 2623 pels are
+// left (Table 3a/T.4), then the run's word; four words at most (r <= MaxWidth).
+func runWords(w *[codeChunk]uint32, n, r, c int) int {
+	for ; r > 2623; r -= 2560 {
+		w[n] = encMakeup[c][40]
+		n++
+	}
+	w[n] = runWord(r, c)
+	return n + 1
+}
+
+// putWords adds the code words w to the bit stream, two at a time. Before
+// each two, the pending bits are written whole, eight octets, at the end of
+// buf, which moves on by the octets complete (what is written past them is
+// written over next): at most 7 bits are left pending, and two words of at
+// most 27 bits fit with them in 64. There is no branch but the loop's.
+func (e *Encoder) putWords(w []uint32) {
+	buf := slices.Grow(e.buf, 4*len(w)+16) // up to 27 bits a word; 31 bits pending; 8 octets written
+	nb, acc, nacc := len(buf), e.acc, e.nacc
+	buf = buf[:cap(buf)]
+	for i := 0; i < len(w); i += 2 {
+		binary.BigEndian.PutUint64(buf[nb:], acc)
+		nb += int(nacc >> 3)
+		acc <<= nacc &^ 7 & 63
+		nacc &= 7
+		k := w[i]
+		acc |= uint64(k&^31) << 32 >> nacc
+		nacc += uint(k & 31)
+		if i+1 < len(w) {
+			k = w[i+1]
+			acc |= uint64(k&^31) << 32 >> nacc
+			nacc += uint(k & 31)
+		}
+	}
+	binary.BigEndian.PutUint64(buf[nb:], acc)
+	nb += int(nacc >> 3)
+	acc <<= nacc &^ 7 & 63
+	nacc &= 7
+	e.out += int64(nb-len(e.buf)) << 3
+	e.buf, e.acc, e.nacc = buf[:nb], acc, nacc
+}
+
+// drain moves the complete octets of the pending bits to buf.
 func (e *Encoder) drain() {
 	for e.nacc >= 8 {
-		b := byte(e.acc >> 56)
-		if e.opt.FillOrder == LSBFirst {
-			b = bits.Reverse8(b)
-		}
-		e.buf = append(e.buf, b)
+		e.buf = append(e.buf, byte(e.acc>>56))
 		e.acc <<= 8
 		e.nacc -= 8
 		e.out += 8
 	}
 }
 
-// drain32 moves the first 32 of the pending bits acc, nacc to buf and returns the rest:
-// the loops of code1D and code2D keep the pending bits in locals.
-func (e *Encoder) drain32(acc uint64, nacc uint) (uint64, uint) {
-	v := uint32(acc >> 32)
-	if e.opt.FillOrder == LSBFirst {
-		v = bits.Reverse32(bits.ReverseBytes32(v)) // each octet's bits reversed in place
-	}
-	e.buf = binary.BigEndian.AppendUint32(e.buf, v)
-	e.out += 32
-	return acc << 32, nacc - 32
-}
-
+// flush writes the complete octets, in the fill order: they are coded first
+// bit in the most significant bit, and reversed octet by octet here for
+// LSBFirst.
 func (e *Encoder) flush() error {
 	e.drain()
+	if e.opt.FillOrder == LSBFirst {
+		reverseOctets(e.buf)
+	}
 	if len(e.buf) > 0 && e.err == nil {
 		_, e.err = e.w.Write(e.buf)
 	}
@@ -112,25 +165,19 @@ func (e *Encoder) flush() error {
 	return e.err
 }
 
-func (e *Encoder) putRun(run int, black bool) {
-	term, makeup := &encWhiteTerm, &encWhiteMakeup
-	if black {
-		term, makeup = &encBlackTerm, &encBlackMakeup
+// reverseOctets reverses the order of the bits in each octet of b, eight
+// octets at a time.
+func reverseOctets(b []byte) {
+	for ; len(b) >= 8; b = b[8:] {
+		v := binary.BigEndian.Uint64(b)
+		v = v>>1&0x5555555555555555 | v&0x5555555555555555<<1
+		v = v>>2&0x3333333333333333 | v&0x3333333333333333<<2
+		v = v>>4&0x0F0F0F0F0F0F0F0F | v&0x0F0F0F0F0F0F0F0F<<4
+		binary.BigEndian.PutUint64(b, v)
 	}
-	for run > 2623 {
-		e.put(encExt[12])
-		run -= 2560
+	for i, o := range b {
+		b[i] = bits.Reverse8(o)
 	}
-	if run >= 64 {
-		m := run >> 6
-		if m <= 27 {
-			e.put(makeup[m-1])
-		} else {
-			e.put(encExt[m-28])
-		}
-		run &= 63
-	}
-	e.put(term[run])
 }
 
 // eol ends the previous line (if any) with fill, then writes EOL and, for MR, the tag bit.
@@ -186,104 +233,82 @@ func (e *Encoder) WriteRow(row []byte) error {
 	return e.flush()
 }
 
+// code1D codes the current line's runs (T.4 §4.1.1): they end at its changes
+// and the last at the end of the line, where the first sentinel is; a line
+// always has a white run first.
 func (e *Encoder) code1D(n int) {
-	cur, width := e.cur, e.opt.Width
-	acc, nacc := e.acc, e.nacc
-	prev := 0
-	// The runs end at the changes and the last at the end of the line; a line
-	// always has a white run first (T.4 §4.1.1).
-	for i := 0; i <= n; i++ {
-		x := width
-		if i < n {
-			x = int(cur[i])
+	w := &e.words
+	k, prev, c := 0, 0, 0
+	for _, x := range e.cur[:n+1] {
+		if k > codeChunk-4 {
+			e.putWords(w[:k])
+			k = 0
 		}
-		run := x - prev
-		prev = x
-		if run >= 64 {
-			e.acc, e.nacc = acc, nacc
-			e.putRun(run, i&1 == 1)
-			acc, nacc = e.acc, e.nacc
-			continue
-		}
-		t := &encWhiteTerm
-		if i&1 == 1 {
-			t = &encBlackTerm
-		}
-		k := t[run]
-		nacc += uint(k.n) // fewer than 32 + 12 bits
-		acc |= uint64(k.bits) << (64 - nacc)
-		if nacc >= 32 {
-			acc, nacc = e.drain32(acc, nacc)
-		}
+		k = runWords(w, k, int(x)-prev, c)
+		prev, c = int(x), c^1
 	}
-	e.acc, e.nacc = acc, nacc
+	e.putWords(w[:k])
 }
 
 // code2D codes the current line against the reference line (T.4 §4.2.1.3.4, Figure 7/T.4).
-// a0 only moves right, and so do j, the first element of ref right of a0 (b1 is j or,
-// when its colour is a0's, the one after: §4.2.1.3.1), and ai, the first of cur (a1).
+// a0 only moves right, and so do ai, the index of a1 in cur (the first change right of
+// a0), and bi, that of b1 in ref: the first change right of a0 of the colour opposite to
+// a0's (§4.2.1.3.1), so that the parity of bi is a0's colour (even entries are changes
+// to black). Each mode moves bi by what it knows rather than by a search:
+//   - pass mode puts a0 on b2 (§4.2.1.3.2 a)): b1 is the change after b2;
+//   - vertical mode puts a0 on a1 and changes its colour: b1 is the change after b1, or
+//     the one after b2 when b2 is on a1 (VR1 to VR3), or the change before b1 when that
+//     is right of a1 (VL2, VL3).
+//
+// Only horizontal mode, which moves a0 to a2 anywhere right, searches ref. The vertical
+// modes, most of a page's codes, all take one path but for those two rare cases, which
+// the processor predicts and runs ahead on: a test for the common modes apart (V0 is
+// more than half the codes of a text page) made it mispredict at each change of mode.
 // Both lists end with sentinels equal to width, right of any a0 < width.
 func (e *Encoder) code2D() {
 	cur, ref := e.cur, e.ref
 	width := int16(e.opt.Width)
-	acc, nacc := e.acc, e.nacc
+	w := &e.words
 	a0 := int16(-1)
-	c, j, ai := 0, 0, 0
+	bi, ai := 0, 0
 	for a0 < width {
-		for ref[j] <= a0 {
-			j++
-		}
-		bi := j + (j^c)&1
-		b1, b2 := ref[bi], ref[bi+1]
-		for cur[ai] <= a0 {
-			ai++
-		}
-		a1 := cur[ai]
-		var k code
-		if b2 < a1 {
-			k = encPass
-			a0 = b2
-		} else if d := a1 - b1; d >= -3 && d <= 3 {
-			k = encVert[d+3]
-			a0 = a1
-			c ^= 1
-		} else {
-			a2 := cur[ai+1]
-			start := max(a0, 0)
-			if r1, r2 := int(a1-start), int(a2-a1); r1 < 64 && r2 < 64 {
-				// Horizontal mode with two terminating codes: at most 3+12+12 bits.
-				t1, t2 := &encWhiteTerm, &encBlackTerm
-				if c == 1 {
-					t1, t2 = t2, t1
-				}
-				k1, k2 := t1[r1], t2[r2]
-				nacc += uint(encHoriz.n)
-				acc |= uint64(encHoriz.bits) << (64 - nacc)
-				nacc += uint(k1.n)
-				acc |= uint64(k1.bits) << (64 - nacc)
-				nacc += uint(k2.n)
-				acc |= uint64(k2.bits) << (64 - nacc)
-				if nacc >= 32 {
-					acc, nacc = e.drain32(acc, nacc)
-				}
-				a0 = a2
+		k := 0
+		for a0 < width && k <= codeChunk-9 { // a horizontal mode takes up to 9 words
+			b1, b2 := ref[bi], ref[bi+1]
+			a1 := cur[ai]
+			if b2 < a1 {
+				w[k] = encPass
+				k++
+				a0 = b2
+				bi += 2
 				continue
 			}
-			e.acc, e.nacc = acc, nacc
-			e.put(encHoriz)
-			e.putRun(int(a1-start), c == 1)
-			e.putRun(int(a2-a1), c == 0)
-			acc, nacc = e.acc, e.nacc
+			if v := uint16(a1 - b1 + 3); v <= 6 {
+				w[k] = encVert[v]
+				k++
+				a0 = a1
+				ai++
+				bi++
+				if b2 == a1 {
+					bi += 2 // VR1 to VR3 with b2 on a1
+				} else if v < 2 && bi > 1 && ref[bi-2] > a1 {
+					bi -= 2 // VL2 or VL3 with a change between a1 and b1
+				}
+				continue
+			}
+			a2 := cur[ai+1]
+			w[k] = encHoriz
+			c := bi & 1 // a0's colour
+			k = runWords(w, k+1, int(a1-max(a0, 0)), c)
+			k = runWords(w, k, int(a2-a1), c^1)
 			a0 = a2
-			continue
+			ai += 2
+			for a0 < width && ref[bi] <= a0 {
+				bi += 2
+			}
 		}
-		nacc += uint(k.n) // fewer than 32 + 7 bits
-		acc |= uint64(k.bits) << (64 - nacc)
-		if nacc >= 32 {
-			acc, nacc = e.drain32(acc, nacc)
-		}
+		e.putWords(w[:k])
 	}
-	e.acc, e.nacc = acc, nacc
 }
 
 // Close ends the page: RTC for MH (six EOLs) and MR (six EOL+1), EOFB for MMR, then

@@ -2,6 +2,8 @@ package t4_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"strings"
@@ -137,6 +139,40 @@ func TestLetterStream(t *testing.T) {
 		}
 		if a := testing.AllocsPerRun(3, func() { streamLetter(d, data, row, nil) }); a != 0 {
 			t.Fatalf("%s: %v allocations per streamed page", c.name, a)
+		}
+	}
+}
+
+// letterGolden is the first twelve hex digits of the SHA-256 of the letter
+// page's rows (page) and of its octets in each of letterCodings, as the
+// encoder wrote them before its word-at-a-time rewrite.
+var letterGolden = map[string]string{
+	"page": "ebacf833d88e",
+	"MH":   "6509f1a9b035",
+	"MR":   "cd33fa6f92c6",
+	"MMR":  "37b5241a976a",
+}
+
+func shortHash(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])[:12]
+}
+
+// TestLetterGolden: the encoder codes the letter page as it did when
+// letterGolden was recorded. A letter rendered otherwise (a change to
+// package document) cannot be compared and skips the test.
+func TestLetterGolden(t *testing.T) {
+	p := letterPage(t)
+	var rows []byte
+	for y := range p.Rows {
+		rows = append(rows, p.Row(y)...)
+	}
+	if h := shortHash(rows); h != letterGolden["page"] {
+		t.Skipf("the letter page renders to %s, not the %s the golden hashes were recorded from", h, letterGolden["page"])
+	}
+	for _, c := range letterCodings {
+		if h := shortHash(encodeLetter(t, p, c.opt)); h != letterGolden[c.name] {
+			t.Errorf("%s: %s, want %s", c.name, h, letterGolden[c.name])
 		}
 	}
 }

@@ -54,10 +54,15 @@ func Prepare(opt Options, next func(row []byte) error) (*Prepared, error) {
 	sc := prepareScratch.Get().(*prepareBufs)
 	defer prepareScratch.Put(sc)
 	sc.buf.Reset()
-	enc, err := NewEncoder(&sc.buf, opt)
-	if err != nil {
-		return nil, err
+	enc := sc.enc
+	if enc == nil || enc.opt != opt {
+		var err error
+		if enc, err = NewEncoder(&sc.buf, opt); err != nil {
+			return nil, err
+		}
+		sc.enc = enc
 	}
+	enc.Reset(&sc.buf)
 	p := &Prepared{opt: opt, marks: sc.marks[:0], lens: sc.lens[:0]}
 	row := make([]byte, (opt.Width+7)/8)
 	for {
@@ -100,11 +105,13 @@ func Prepare(opt Options, next func(row []byte) error) (*Prepared, error) {
 	return p, nil
 }
 
-// prepareBufs are Prepare's working buffers.
+// prepareBufs are Prepare's working buffers, and the Encoder it last made
+// (its buffers too).
 type prepareBufs struct {
 	buf   bytes.Buffer
 	marks []int64
 	lens  []int32
+	enc   *Encoder
 }
 
 var prepareScratch = sync.Pool{New: func() any { return new(prepareBufs) }}

@@ -43,6 +43,7 @@
 package t4
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -152,34 +153,41 @@ func (o *Options) check() error {
 }
 
 // Changing elements are kept as int16, half the bytes of int32 to touch per
-// row: pel positions and the sentinels run from -1 to MaxWidth+3.
-const _ = uint(math.MaxInt16 - (MaxWidth + 3))
+// row: pel positions and the sentinels run from -1 to MaxWidth+3, and what
+// rowChanges writes past its sentinels is below MaxWidth+64.
+const _ = uint(math.MaxInt16 - (MaxWidth + 64))
 
 // rowChanges lists the changing elements of a row (T.4 §4.2.1.3.1): the positions where
 // the colour differs from the pixel before, the pixel before the first being white. Even
 // entries are changes to black, odd ones to white. It appends four sentinels equal to
 // width and returns the number of real changes. dst is reused when it has room for
-// width+4 entries.
+// width+8 entries: the changes are written four at a time, past the last.
 //
+// A white row, the most of a page's rows, is found white with one comparison of its
+// octets (memory comparison, many octets at a time). Other rows are scanned
 // 64 pels at a time: a word XOR itself shifted by one pel (the last pel of the word
-// before coming in) has a 1 at each change, found with a count of leading zeros.
+// before coming in) has a 1 at each change. A word without one, as most of a page's
+// are, costs a test; the changes of the others are taken from the bit-reversed word,
+// the first pel in bit 0, with a count of trailing zeros each and the lowest set bit
+// cleared, so that finding one does not wait on finding the one before.
 func rowChanges(dst []int16, row []byte, width int) ([]int16, int) {
-	if cap(dst) < width+4 {
-		dst = make([]int16, width+4)
+	if cap(dst) < width+8 {
+		dst = make([]int16, width+8)
 	}
 	dst = dst[:cap(dst)]
 	n := 0
 	var last uint64 // the pel before the word, in bit 63
 	x := 0
-	for ; x+64 <= width; x += 64 {
-		w := binary.BigEndian.Uint64(row[x>>3:])
-		t := w ^ (w>>1 | last)
-		last = w << 63
-		for t != 0 {
-			lz := bits.LeadingZeros64(t)
-			dst[n] = int16(x + lz)
-			n++
-			t &^= 1 << 63 >> uint(lz)
+	if whole := width >> 3; bytes.Equal(row[:whole], whiteRow[:whole]) {
+		x = whole << 3 // the pels of a last partial octet are left, if any
+	} else {
+		for words := row[:width>>6<<3]; len(words) >= 8; words, x = words[8:], x+64 {
+			w := binary.BigEndian.Uint64(words)
+			t := w ^ (w>>1 | last)
+			last = w << 63
+			if t != 0 {
+				n = putChanges(dst, n, x, t)
+			}
 		}
 	}
 	if x < width {
@@ -190,18 +198,37 @@ func rowChanges(dst []int16, row []byte, width int) ([]int16, int) {
 		}
 		in := ^uint64(0) << uint(64-(width-x))
 		w &= in
-		t := (w ^ (w>>1 | last)) & in
-		for t != 0 {
-			lz := bits.LeadingZeros64(t)
-			dst[n] = int16(x + lz)
-			n++
-			t &^= 1 << 63 >> uint(lz)
+		if t := (w ^ (w>>1 | last)) & in; t != 0 {
+			n = putChanges(dst, n, x, t)
 		}
 	}
 	w := int16(width)
 	dst[n], dst[n+1], dst[n+2], dst[n+3] = w, w, w, w
 	return dst[:n+4], n
 }
+
+// putChanges writes the changes marked in t, the pel at x in its bit 63, at dst[n:]
+// and returns the count with them. It writes four entries at a time, the last ones
+// past the changes: dst has room for them.
+func putChanges(dst []int16, n, x int, t uint64) int {
+	r := bits.Reverse64(t)
+	end := n + bits.OnesCount64(r)
+	for ; r != 0; n += 4 {
+		d := (*[4]int16)(dst[n : n+4])
+		d[0] = int16(x + bits.TrailingZeros64(r))
+		r &= r - 1
+		d[1] = int16(x + bits.TrailingZeros64(r))
+		r &= r - 1
+		d[2] = int16(x + bits.TrailingZeros64(r))
+		r &= r - 1
+		d[3] = int16(x + bits.TrailingZeros64(r))
+		r &= r - 1
+	}
+	return end
+}
+
+// whiteRow is a row of MaxWidth white pels.
+var whiteRow [MaxWidth / 8]byte
 
 // renderChanges draws a row from its changing elements (ascending positions < width that
 // alternate to black, to white, ...), 64 pels at a time: each change inverts the pels

@@ -64,6 +64,10 @@ type code struct {
 	n    uint8
 }
 
+// codeWord is c as the encoder keeps its code words: the bits from the most
+// significant bit on, first bit first, and the length in the five low bits.
+func codeWord(c code) uint32 { return uint32(c.bits)<<(32-c.n) | uint32(c.n) }
+
 func parseCode(s string) code {
 	var c code
 	for i := 0; i < len(s); i++ {
@@ -85,12 +89,17 @@ const (
 	decRunSize = 1024
 )
 
+// The encoder's tables hold words (codeWord), the run tables indexed by
+// colour, 0 white and 1 black: encTerm[c][r] codes a run of r < 64 pels, and
+// encMakeup[c][m] the make-up of a run of 64m to 64m+63 pels: none (a code of
+// no bits) for m = 0, Table 2 or 3/T.4 for 64 to 1728, Table 3a/T.4 from 1792
+// to 2560. A run shorter than 2624 pels is thus its make-up and terminating
+// codes without a test of its length (runWord).
 var (
-	encWhiteTerm, encBlackTerm     [64]code
-	encWhiteMakeup, encBlackMakeup [27]code
-	encExt                         [13]code
-	encPass, encHoriz              code
-	encVert                        [7]code
+	encTerm           [2][64]uint32
+	encMakeup         [2][41]uint32
+	encPass, encHoriz uint32
+	encVert           [7]uint32
 	// decRun holds the root tables, white at 0 and black at 1<<rootBits, then the
 	// subtables. An entry is run<<4 | code length; length 0: no code starts with these
 	// bits; length runSub: run is the index of a subtable.
@@ -140,24 +149,23 @@ func addRun(colour int, c code, run int, next *int) {
 func init() {
 	next := 2 << rootBits
 	for i := 0; i < 64; i++ {
-		encWhiteTerm[i] = parseCode(whiteTerm[i])
-		encBlackTerm[i] = parseCode(blackTerm[i])
-		addRun(0, encWhiteTerm[i], i, &next)
-		addRun(1, encBlackTerm[i], i, &next)
+		w, b := parseCode(whiteTerm[i]), parseCode(blackTerm[i])
+		encTerm[0][i], encTerm[1][i] = codeWord(w), codeWord(b)
+		addRun(0, w, i, &next)
+		addRun(1, b, i, &next)
 	}
 	for i := 0; i < 27; i++ {
-		encWhiteMakeup[i] = parseCode(whiteMakeup[i])
-		encBlackMakeup[i] = parseCode(blackMakeup[i])
-		addRun(0, encWhiteMakeup[i], 64*(i+1), &next)
-		addRun(1, encBlackMakeup[i], 64*(i+1), &next)
+		w, b := parseCode(whiteMakeup[i]), parseCode(blackMakeup[i])
+		encMakeup[0][i+1], encMakeup[1][i+1] = codeWord(w), codeWord(b)
+		addRun(0, w, 64*(i+1), &next)
+		addRun(1, b, 64*(i+1), &next)
 	}
 	for i := 0; i < 13; i++ {
-		encExt[i] = parseCode(extMakeup[i])
-		addRun(0, encExt[i], 1792+64*i, &next)
-		addRun(1, encExt[i], 1792+64*i, &next)
+		c := parseCode(extMakeup[i])
+		encMakeup[0][28+i], encMakeup[1][28+i] = codeWord(c), codeWord(c)
+		addRun(0, c, 1792+64*i, &next)
+		addRun(1, c, 1792+64*i, &next)
 	}
-	encPass = parseCode(codePass)
-	encHoriz = parseCode(codeHoriz)
 	set := func(c code, mode uint8) {
 		shift := 7 - int(c.n)
 		for i := 0; i < 1<<shift; i++ {
@@ -165,9 +173,12 @@ func init() {
 		}
 	}
 	for i := range vertCodes {
-		encVert[i] = parseCode(vertCodes[i])
-		set(encVert[i], uint8(i+1))
+		c := parseCode(vertCodes[i])
+		encVert[i] = codeWord(c)
+		set(c, uint8(i+1))
 	}
-	set(encPass, modePass)
-	set(encHoriz, modeHoriz)
+	pass, horiz := parseCode(codePass), parseCode(codeHoriz)
+	encPass, encHoriz = codeWord(pass), codeWord(horiz)
+	set(pass, modePass)
+	set(horiz, modeHoriz)
 }
