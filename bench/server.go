@@ -277,7 +277,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		st0 = srv.Stats()
 		gc0, mw0 = gcCount(), mutexWait()
 		steal0 := stealTime()
-		prev, prevSteal := st0.Workers, steal0
+		prev, prevSteal, prevGC := st0.Workers, steal0, gc0
 		for sec := time.Second; ; sec += time.Second {
 			at := windowAt.Add(sec)
 			if at.After(stopAt) {
@@ -288,11 +288,11 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 			case <-ctx.Done():
 				return
 			}
-			st, steal := srv.Stats(), stealTime()
+			st, steal, gcs := srv.Stats(), stealTime(), gcCount()
 			p := timelinePoint(at.Sub(windowAt), prev, st.Workers)
-			p.Steal = steal - prevSteal
+			p.Steal, p.GCs = steal-prevSteal, gcs-prevGC
 			run.Timeline = append(run.Timeline, p)
-			prev, prevSteal = st.Workers, steal
+			prev, prevSteal, prevGC = st.Workers, steal, gcs
 			if at.Equal(stopAt) {
 				st1 = st
 				run.WindowGCs = gcCount() - gc0
@@ -481,7 +481,8 @@ type TimelinePoint struct {
 	Top    time.Duration `json:"top"`
 	CPUP50 time.Duration `json:"cpu_p50"`
 	CPUTop time.Duration `json:"cpu_top"`
-	Steal  time.Duration `json:"steal"` // the host's steal in the second (WindowSteal)
+	Steal  time.Duration `json:"steal"`         // the host's steal in the second (WindowSteal)
+	GCs    uint32        `json:"gcs,omitempty"` // collections begun in the second
 }
 
 // timelinePoint sums the workers' ticks between two snapshots.
@@ -524,9 +525,14 @@ func mutexWait() time.Duration {
 	return time.Duration(s[0].Value.Float64() * 1e9)
 }
 
-// gcCount returns how many collections the runtime has run.
+// gcCount returns how many collections the runtime has run (from
+// runtime/metrics, which unlike runtime.ReadMemStats stops no goroutine
+// to say: the timeline asks every second).
 func gcCount() uint32 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.NumGC
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return uint32(s[0].Value.Uint64())
 }
