@@ -76,6 +76,12 @@ type ServerRun struct {
 	Misses uint64 `json:"misses"` // ticks late or overrun, whole run
 	// WindowMisses are the misses in the measured window (all calls up).
 	WindowMisses uint64 `json:"window_misses"`
+	// WindowSwitches counts the window's ticks in which a worker's
+	// thread blocked (in the Go runtime) or was switched out by the
+	// kernel, and the misses among them (sched.WorkerStats.Blocked).
+	WindowSwitches Switches `json:"window_switches"`
+	// Switches is the same over the whole run.
+	Switches Switches `json:"switches"`
 	// WindowGCs is how many collections the runtime ran in the window.
 	WindowGCs uint32 `json:"window_gcs"`
 	// WindowMutexWait is the time goroutines spent blocked on a
@@ -373,10 +379,19 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		run.Polled += w.Polled
 		run.Ticks += w.Ticks
 		run.Misses += w.Misses
+		run.Switches.Blocked += w.Blocked
+		run.Switches.Preempted += w.Preempted
+		run.Switches.MissBlocked += w.MissBlocked
+		run.Switches.MissPreempted += w.MissPreempted
 		run.TickMax = max(run.TickMax, w.Max)
 		busy += w.Busy
 		if i < len(st0.Workers) && i < len(st1.Workers) {
 			run.WindowMisses += st1.Workers[i].Misses - st0.Workers[i].Misses
+			a, b := st0.Workers[i], st1.Workers[i]
+			run.WindowSwitches.Blocked += b.Blocked - a.Blocked
+			run.WindowSwitches.Preempted += b.Preempted - a.Preempted
+			run.WindowSwitches.MissBlocked += b.MissBlocked - a.MissBlocked
+			run.WindowSwitches.MissPreempted += b.MissPreempted - a.MissPreempted
 			h := st1.Workers[i].Hist.Sub(st0.Workers[i].Hist)
 			win = win.Add(h)
 			winCPU = winCPU.Add(st1.Workers[i].CPUHist.Sub(st0.Workers[i].CPUHist))
@@ -472,6 +487,15 @@ func bareParallel(n, workers int, page *document.Page, ecm bool, o BareOptions) 
 	return c, nil
 }
 
+// Switches counts ticks in which a worker's thread blocked or was
+// switched out, and the misses among them (sched.WorkerStats).
+type Switches struct {
+	Blocked       uint64 `json:"blocked"`
+	Preempted     uint64 `json:"preempted"`
+	MissBlocked   uint64 `json:"miss_blocked"`
+	MissPreempted uint64 `json:"miss_preempted"`
+}
+
 // A TimelinePoint is one second of a run's window.
 type TimelinePoint struct {
 	At     time.Duration `json:"at"` // since the window opened
@@ -483,6 +507,9 @@ type TimelinePoint struct {
 	CPUTop time.Duration `json:"cpu_top"`
 	Steal  time.Duration `json:"steal"`         // the host's steal in the second (WindowSteal)
 	GCs    uint32        `json:"gcs,omitempty"` // collections begun in the second
+	// Switches are the second's ticks that blocked or were switched
+	// out, and their misses.
+	Switches Switches `json:"switches"`
 }
 
 // timelinePoint sums the workers' ticks between two snapshots.
@@ -491,6 +518,10 @@ func timelinePoint(at time.Duration, a, b []sched.WorkerStats) TimelinePoint {
 	p := TimelinePoint{At: at}
 	for i := range min(len(a), len(b)) {
 		p.Misses += b[i].Misses - a[i].Misses
+		p.Switches.Blocked += b[i].Blocked - a[i].Blocked
+		p.Switches.Preempted += b[i].Preempted - a[i].Preempted
+		p.Switches.MissBlocked += b[i].MissBlocked - a[i].MissBlocked
+		p.Switches.MissPreempted += b[i].MissPreempted - a[i].MissPreempted
 		h = h.Add(b[i].Hist.Sub(a[i].Hist))
 		c = c.Add(b[i].CPUHist.Sub(a[i].CPUHist))
 	}

@@ -238,6 +238,15 @@ type WorkerStats struct {
 	// whose wall time is well above it waited for its CPU while other
 	// threads (or the host) ran.
 	CPUHist TickHistogram
+	// Blocked counts the ticks during which the worker's thread blocked
+	// (a voluntary context switch: in a worker, the Go runtime parking
+	// the thread while it preempts the goroutine locked to it), and
+	// Preempted those during which the kernel switched it out for
+	// another thread (involuntary); MissBlocked and MissPreempted the
+	// misses among them. A host that stops the whole virtual CPU shows in
+	// neither.
+	Blocked, Preempted         uint64
+	MissBlocked, MissPreempted uint64
 }
 
 // Stats returns each worker's accounting so far (safe while running).
@@ -250,6 +259,8 @@ func (s *Scheduler) Stats() []WorkerStats {
 			Polled: time.Duration(w.polled.Load()),
 			Moved:  w.moved.Load(), Max: time.Duration(w.max.Load()),
 			Hist: w.hist.snapshot(), CPUHist: w.cpuHist.snapshot(),
+			Blocked: w.blocked.Load(), Preempted: w.preempted.Load(),
+			MissBlocked: w.missBlocked.Load(), MissPreempted: w.missPreempted.Load(),
 		}
 		out[i].P50, out[i].P99 = out[i].Hist.Quantile(0.5), out[i].Hist.Quantile(0.99)
 		if err := w.niceErr.Load(); err != nil {
@@ -280,6 +291,8 @@ type worker struct {
 	max     atomic.Int64
 	hist    histogram
 	cpuHist histogram
+
+	blocked, preempted, missBlocked, missPreempted atomic.Uint64
 }
 
 // load orders workers for Add: tasks held and queued, weighted by how
@@ -324,7 +337,7 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 		} else if d := next.Sub(clock.Now()) - period/20; d > 0 {
 			clock.Sleep(d)
 		}
-		t0, c0 := clock.Now(), threadCPU()
+		t0, c0, sw0 := clock.Now(), threadCPU(), threadSwitches()
 		// New tasks join the shard.
 		for {
 			t, ok := w.in.Pop()
@@ -361,7 +374,10 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 		// or the machine held the thread) is a miss only when the tick
 		// then ends after its deadline.
 		d := clock.Now().Sub(t0)
-		w.account(d, threadCPU()-c0, t0.Add(d).Sub(next) > period)
+		sw := threadSwitches()
+		miss := t0.Add(d).Sub(next) > period
+		w.account(d, threadCPU()-c0, miss)
+		w.countSwitches(sw0, sw, miss)
 		if n%50 == 49 {
 			w.rebalance()
 		}
@@ -407,6 +423,40 @@ func threadCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ts.Nano())
+}
+
+// switches counts a thread's context switches (getrusage's nvcsw and
+// nivcsw): voluntary, when it blocked (for a worker, in the Go runtime:
+// preempting a goroutine locked to its thread parks the thread until
+// another thread hands the goroutine back), and involuntary, when the
+// kernel gave its CPU to another thread.
+type switches struct{ voluntary, involuntary int64 }
+
+// threadSwitches returns the calling thread's context switches so far.
+func threadSwitches() switches {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return switches{}
+	}
+	return switches{int64(ru.Nvcsw), int64(ru.Nivcsw)}
+}
+
+// countSwitches counts a tick in which the worker's thread blocked or was
+// switched out (from the switches before and after it), and whether it
+// missed.
+func (w *worker) countSwitches(a, b switches, miss bool) {
+	if b.voluntary > a.voluntary {
+		w.blocked.Add(1)
+		if miss {
+			w.missBlocked.Add(1)
+		}
+	}
+	if b.involuntary > a.involuntary {
+		w.preempted.Add(1)
+		if miss {
+			w.missPreempted.Add(1)
+		}
+	}
 }
 
 // account counts a tick that took d, of which the worker's thread ran

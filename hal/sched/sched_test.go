@@ -405,3 +405,50 @@ func TestNice(t *testing.T) {
 		t.Errorf("the test's thread went from %d to %d", before, after)
 	}
 }
+
+// blocker blocks its worker's thread (a real sleep parks a thread locked
+// to its goroutine) on its fifth and eighth ticks, the eighth also
+// running two periods over on the fake clock, and ends on its twelfth.
+type blocker struct {
+	clock  *fakeClock
+	period time.Duration
+	n      int
+	done   chan struct{}
+}
+
+func (b *blocker) Tick() bool {
+	b.n++
+	switch b.n {
+	case 5:
+		time.Sleep(2 * time.Millisecond)
+	case 8:
+		time.Sleep(2 * time.Millisecond)
+		b.clock.Sleep(2 * b.period)
+	case 12:
+		close(b.done)
+		return false
+	}
+	return true
+}
+
+// TestSwitchesCounted: the ticks in which the worker's thread blocked are
+// counted, and the miss among them.
+func TestSwitchesCounted(t *testing.T) {
+	const period = 20 * time.Millisecond
+	clock := &fakeClock{now: time.Unix(1e9, 0)}
+	s := New(Config{Workers: 1, Period: period, CatchUp: 8, Clock: clock})
+	task := &blocker{clock: clock, period: period, done: make(chan struct{})}
+	s.Add(task)
+	s.Start()
+	select {
+	case <-task.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the task was not ticked 12 times")
+	}
+	s.Stop()
+	st := s.Stats()[0]
+	if st.Blocked < 2 || st.MissBlocked < 1 || st.MissBlocked > st.Misses || st.MissPreempted > st.Misses || st.Preempted > st.Ticks {
+		t.Errorf("%d ticks, %d misses: blocked %d (%d missed), preempted %d (%d missed)",
+			st.Ticks, st.Misses, st.Blocked, st.MissBlocked, st.Preempted, st.MissPreempted)
+	}
+}
