@@ -79,8 +79,8 @@ type Config struct {
 	// workers' slack instead (when a worker sleeps or, polling, yields).
 	// At 2000 calls on two cores, polling, faxbench server's window
 	// missed 0-3 deadlines at -20 (six runs, three with none; then, with
-	// less CPU around the workers, none in six runs of seven and 2 in
-	// the other), 0-17 at -10 (seven) and 5-12 at 0 (six). Unlike a real-time class
+	// less CPU around the workers, none in seven runs of nine and 2 and
+	// 1 in the others), 0-17 at -10 (seven) and 5-12 at 0 (six). Unlike a real-time class
 	// (SCHED_FIFO, which starved the runtime's threads that the workers
 	// themselves need), a nice worker never shuts the others out.
 	// WorkerStats.NiceErr tells a worker that could not have it.
