@@ -78,10 +78,10 @@ type ServerRun struct {
 	WindowMisses uint64 `json:"window_misses"`
 	// WindowSwitches counts the window's ticks in which a worker's
 	// thread blocked (in the Go runtime) or was switched out by the
-	// kernel, and the misses among them (sched.WorkerStats.Blocked).
-	WindowSwitches Switches `json:"window_switches"`
+	// kernel, and the misses among them, all workers together.
+	WindowSwitches sched.Switches `json:"window_switches"`
 	// Switches is the same over the whole run.
-	Switches Switches `json:"switches"`
+	Switches sched.Switches `json:"switches"`
 	// WindowGCs is how many collections the runtime ran in the window.
 	WindowGCs uint32 `json:"window_gcs"`
 	// WindowMutexWait is the time goroutines spent blocked on a
@@ -301,7 +301,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 			prev, prevSteal, prevGC = st.Workers, steal, gcs
 			if at.Equal(stopAt) {
 				st1 = st
-				run.WindowGCs = gcCount() - gc0
+				run.WindowGCs = gcs - gc0
 				run.WindowMutexWait = mutexWait() - mw0
 				run.WindowSteal = steal - steal0
 				return
@@ -379,19 +379,12 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		run.Polled += w.Polled
 		run.Ticks += w.Ticks
 		run.Misses += w.Misses
-		run.Switches.Blocked += w.Blocked
-		run.Switches.Preempted += w.Preempted
-		run.Switches.MissBlocked += w.MissBlocked
-		run.Switches.MissPreempted += w.MissPreempted
+		run.Switches = run.Switches.Add(w.Switches)
 		run.TickMax = max(run.TickMax, w.Max)
 		busy += w.Busy
 		if i < len(st0.Workers) && i < len(st1.Workers) {
 			run.WindowMisses += st1.Workers[i].Misses - st0.Workers[i].Misses
-			a, b := st0.Workers[i], st1.Workers[i]
-			run.WindowSwitches.Blocked += b.Blocked - a.Blocked
-			run.WindowSwitches.Preempted += b.Preempted - a.Preempted
-			run.WindowSwitches.MissBlocked += b.MissBlocked - a.MissBlocked
-			run.WindowSwitches.MissPreempted += b.MissPreempted - a.MissPreempted
+			run.WindowSwitches = run.WindowSwitches.Add(st1.Workers[i].Switches.Sub(st0.Workers[i].Switches))
 			h := st1.Workers[i].Hist.Sub(st0.Workers[i].Hist)
 			win = win.Add(h)
 			winCPU = winCPU.Add(st1.Workers[i].CPUHist.Sub(st0.Workers[i].CPUHist))
@@ -487,15 +480,6 @@ func bareParallel(n, workers int, page *document.Page, ecm bool, o BareOptions) 
 	return c, nil
 }
 
-// Switches counts ticks in which a worker's thread blocked or was
-// switched out, and the misses among them (sched.WorkerStats).
-type Switches struct {
-	Blocked       uint64 `json:"blocked"`
-	Preempted     uint64 `json:"preempted"`
-	MissBlocked   uint64 `json:"miss_blocked"`
-	MissPreempted uint64 `json:"miss_preempted"`
-}
-
 // A TimelinePoint is one second of a run's window.
 type TimelinePoint struct {
 	At     time.Duration `json:"at"` // since the window opened
@@ -509,7 +493,7 @@ type TimelinePoint struct {
 	GCs    uint32        `json:"gcs,omitempty"` // collections begun in the second
 	// Switches are the second's ticks that blocked or were switched
 	// out, and their misses.
-	Switches Switches `json:"switches"`
+	Switches sched.Switches `json:"switches"`
 }
 
 // timelinePoint sums the workers' ticks between two snapshots.
@@ -518,10 +502,7 @@ func timelinePoint(at time.Duration, a, b []sched.WorkerStats) TimelinePoint {
 	p := TimelinePoint{At: at}
 	for i := range min(len(a), len(b)) {
 		p.Misses += b[i].Misses - a[i].Misses
-		p.Switches.Blocked += b[i].Blocked - a[i].Blocked
-		p.Switches.Preempted += b[i].Preempted - a[i].Preempted
-		p.Switches.MissBlocked += b[i].MissBlocked - a[i].MissBlocked
-		p.Switches.MissPreempted += b[i].MissPreempted - a[i].MissPreempted
+		p.Switches = p.Switches.Add(b[i].Switches.Sub(a[i].Switches))
 		h = h.Add(b[i].Hist.Sub(a[i].Hist))
 		c = c.Add(b[i].CPUHist.Sub(a[i].CPUHist))
 	}

@@ -80,9 +80,10 @@ type Config struct {
 	// At 2000 calls on two cores, polling, faxbench server's window
 	// missed 0-3 deadlines at -20 (six runs, three with none; then, with
 	// less CPU around the workers, none in seven runs of nine and 2 and
-	// 1 in the others), 0-17 at -10 (seven) and 5-12 at 0 (six). Unlike a real-time class
-	// (SCHED_FIFO, which starved the runtime's threads that the workers
-	// themselves need), a nice worker never shuts the others out.
+	// 1 in the others), 0-17 at -10 (seven) and 5-12 at 0 (six). Unlike
+	// a real-time class (SCHED_FIFO, which starved the runtime's threads
+	// that the workers themselves need), a nice worker never shuts the
+	// others out.
 	// WorkerStats.NiceErr tells a worker that could not have it.
 	Nice int
 	// Clock is the time the workers tick by; nil is the system's
@@ -239,15 +240,33 @@ type WorkerStats struct {
 	// whose wall time is well above it waited for its CPU while other
 	// threads (or the host) ran.
 	CPUHist TickHistogram
-	// Blocked counts the ticks during which the worker's thread blocked
-	// (a voluntary context switch: in a worker, the Go runtime parking
-	// the thread while it preempts the goroutine locked to it), and
-	// Preempted those during which the kernel switched it out for
-	// another thread (involuntary); MissBlocked and MissPreempted the
-	// misses among them. A host that stops the whole virtual CPU shows in
-	// neither.
-	Blocked, Preempted         uint64
-	MissBlocked, MissPreempted uint64
+	// Switches counts the ticks in which the worker's thread blocked or
+	// was switched out, and the misses among them.
+	Switches Switches
+}
+
+// Switches counts ticks by what happened to the worker's thread during
+// them: Blocked, a voluntary context switch (in a worker, the Go runtime
+// parking the thread while it preempts the goroutine locked to it), and
+// Preempted, an involuntary one (the kernel gave its CPU to another
+// thread); MissBlocked and MissPreempted are the misses among them. A host
+// that stops the whole virtual CPU shows in neither.
+type Switches struct {
+	Blocked       uint64 `json:"blocked"`
+	Preempted     uint64 `json:"preempted"`
+	MissBlocked   uint64 `json:"miss_blocked"`
+	MissPreempted uint64 `json:"miss_preempted"`
+}
+
+// Add returns the counts of s and o together.
+func (s Switches) Add(o Switches) Switches {
+	return Switches{s.Blocked + o.Blocked, s.Preempted + o.Preempted, s.MissBlocked + o.MissBlocked, s.MissPreempted + o.MissPreempted}
+}
+
+// Sub returns the counts of s since earlier, a snapshot of the same
+// worker's.
+func (s Switches) Sub(earlier Switches) Switches {
+	return Switches{s.Blocked - earlier.Blocked, s.Preempted - earlier.Preempted, s.MissBlocked - earlier.MissBlocked, s.MissPreempted - earlier.MissPreempted}
 }
 
 // Stats returns each worker's accounting so far (safe while running).
@@ -260,8 +279,8 @@ func (s *Scheduler) Stats() []WorkerStats {
 			Polled: time.Duration(w.polled.Load()),
 			Moved:  w.moved.Load(), Max: time.Duration(w.max.Load()),
 			Hist: w.hist.snapshot(), CPUHist: w.cpuHist.snapshot(),
-			Blocked: w.blocked.Load(), Preempted: w.preempted.Load(),
-			MissBlocked: w.missBlocked.Load(), MissPreempted: w.missPreempted.Load(),
+			Switches: Switches{Blocked: w.blocked.Load(), Preempted: w.preempted.Load(),
+				MissBlocked: w.missBlocked.Load(), MissPreempted: w.missPreempted.Load()},
 		}
 		out[i].P50, out[i].P99 = out[i].Hist.Quantile(0.5), out[i].Hist.Quantile(0.99)
 		if err := w.niceErr.Load(); err != nil {

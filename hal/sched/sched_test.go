@@ -447,8 +447,9 @@ func TestSwitchesCounted(t *testing.T) {
 	}
 	s.Stop()
 	st := s.Stats()[0]
-	if st.Blocked < 2 || st.MissBlocked < 1 || st.MissBlocked > st.Misses || st.MissPreempted > st.Misses || st.Preempted > st.Ticks {
+	sw := st.Switches
+	if sw.Blocked < 2 || sw.MissBlocked < 1 || sw.MissBlocked > st.Misses || sw.MissPreempted > st.Misses || sw.Preempted > st.Ticks {
 		t.Errorf("%d ticks, %d misses: blocked %d (%d missed), preempted %d (%d missed)",
-			st.Ticks, st.Misses, st.Blocked, st.MissBlocked, st.Preempted, st.MissPreempted)
+			st.Ticks, st.Misses, sw.Blocked, sw.MissBlocked, sw.Preempted, sw.MissPreempted)
 	}
 }
