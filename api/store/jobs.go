@@ -117,19 +117,28 @@ func scanJob(row interface{ Scan(...any) error }) (Job, int64, error) {
 	return j, seq, err
 }
 
-// Job returns a job of account, with its documents.
+// Job returns a job of account, with its documents, recipients and their
+// attempts as of one moment.
 func (s *Store) Job(ctx context.Context, account, id string) (Job, error) {
-	j, _, err := scanJob(s.db.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE account = ? AND id = ?`, account, id))
+	// One transaction, so the job, its recipients and their attempts are
+	// read as of one moment: read apart, a recipient could be seen queued
+	// and, a query later, with the attempt it had since begun.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Job{}, err
+	}
+	defer tx.Rollback()
+	j, _, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE account = ? AND id = ?`, account, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, fmt.Errorf("%w: job %q", ErrNotFound, id)
 	}
 	if err != nil {
 		return j, err
 	}
-	if j.Documents, err = s.documents(ctx, s.db, id); err != nil {
+	if j.Documents, err = s.documents(ctx, tx, id); err != nil {
 		return j, err
 	}
-	j.Recipients, err = s.recipients(ctx, s.db, id)
+	j.Recipients, err = s.recipients(ctx, tx, id)
 	return j, err
 }
 
