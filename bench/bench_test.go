@@ -151,6 +151,11 @@ func TestRunServer(t *testing.T) {
 	if len(r.Timeline) != 1 || r.Timeline[0].At != 100*time.Millisecond || misses != r.WindowMisses || r.Timeline[0].P50 == 0 || r.Timeline[0].CPUP50 == 0 || r.NetTickMean <= 0 || r.NetTickMax < r.NetTickMean {
 		t.Errorf("timeline %+v (window misses %d), network ticks %v mean, %v max", r.Timeline, r.WindowMisses, r.NetTickMean, r.NetTickMax)
 	}
+	// The heap's figures at the window's end: a collection ran before
+	// the server started, so some heap was found live.
+	if r.HeapLive == 0 || r.HeapGoal < r.HeapLive {
+		t.Errorf("heap live %d, goal %d", r.HeapLive, r.HeapGoal)
+	}
 	var buf bytes.Buffer
 	if err := WriteServerTable(&buf, []*ServerRun{r}); err != nil || !strings.Contains(buf.String(), "calls/core") {
 		t.Fatalf("table: %v\n%s", err, buf.String())

@@ -84,6 +84,17 @@ type ServerRun struct {
 	Switches sched.Switches `json:"switches"`
 	// WindowGCs is how many collections the runtime ran in the window.
 	WindowGCs uint32 `json:"window_gcs"`
+	// WindowAlloc is the heap the process allocated in the window
+	// (runtime/metrics' /gc/heap/allocs:bytes), in bytes, and
+	// WindowCallsEnded the calls that ended in it: the garbage a call
+	// leaves is about their ratio. HeapLive is the heap the last
+	// collection found live and HeapGoal the size at which the next
+	// begins, at the window's end: (HeapGoal - heap in use) over the
+	// allocation rate is how long the calls run between collections.
+	WindowAlloc      uint64 `json:"window_alloc"`
+	WindowCallsEnded int    `json:"window_calls_ended"`
+	HeapLive         uint64 `json:"heap_live"`
+	HeapGoal         uint64 `json:"heap_goal"`
 	// WindowMutexWait is the time goroutines spent blocked on a
 	// sync.Mutex in the window (runtime/metrics), the workers' waits on
 	// the driver's lock among them.
@@ -282,6 +293,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		}
 		st0 = srv.Stats()
 		gc0, mw0 = gcCount(), mutexWait()
+		alloc0 := heapMetrics().alloc
 		steal0 := stealTime()
 		prev, prevSteal, prevGC := st0.Workers, steal0, gc0
 		for sec := time.Second; ; sec += time.Second {
@@ -304,6 +316,8 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 				run.WindowGCs = gcs - gc0
 				run.WindowMutexWait = mutexWait() - mw0
 				run.WindowSteal = steal - steal0
+				hm := heapMetrics()
+				run.WindowAlloc, run.HeapLive, run.HeapGoal = hm.alloc-alloc0, hm.live, hm.goal
 				return
 			}
 		}
@@ -412,6 +426,9 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 			}
 		}
 		run.CallSeconds += float64(o.Ticks) * 0.020
+		if !o.Ended.Before(windowAt) && o.Ended.Before(stopAt) {
+			run.WindowCallsEnded++
+		}
 	}
 	if run.CallSeconds > 0 {
 		run.CPUPerCallSecond = time.Duration(float64(run.CPU) / run.CallSeconds)
@@ -427,7 +444,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 // WriteServerTable prints density runs as a table.
 func WriteServerTable(w io.Writer, runs []*ServerRun) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "calls\tchannels\tworkers\twait\tplaced\tconfirmed\treceived\tmisses\tgaps\ttick p50\ttick p99\ttick p99.9\ttick max\tbusy\tcpu µs/call-s\tbare µs/call-s\tpaced µs/call-s\tpacing\toverhead\tcalls/core\tok\t")
+	fmt.Fprintln(tw, "calls\tchannels\tworkers\twait\tplaced\tconfirmed\treceived\tmisses\tgaps\ttick p50\ttick p99\ttick p99.9\ttick max\tbusy\tGCs\tKB/call\tcpu µs/call-s\tbare µs/call-s\tpaced µs/call-s\tpacing\toverhead\tcalls/core\tok\t")
 	for _, r := range runs {
 		poll := "sleep"
 		if r.Poll {
@@ -436,13 +453,22 @@ func WriteServerTable(w io.Writer, runs []*ServerRun) error {
 		if r.Nice != 0 {
 			poll += fmt.Sprintf(", nice %d", r.Nice)
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\t%.0f%%\t%.0f\t%.0f\t%.0f\t%.1f%%\t%.1f%%\t%.0f\t%v\t\n",
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\t%.0f%%\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f%%\t%.1f%%\t%.0f\t%v\t\n",
 			r.Calls, r.Channels, r.Workers, poll, r.Placed, r.Confirmed, r.Received, r.Misses, r.FrameGaps,
-			ms(r.TickP50), ms(r.TickP99), ms(r.TickP999), ms(r.TickMax), 100*r.Busy,
+			ms(r.TickP50), ms(r.TickP99), ms(r.TickP999), ms(r.TickMax), 100*r.Busy, r.WindowGCs, r.AllocPerCall()/1024,
 			float64(r.CPUPerCallSecond)/1e3, float64(r.Bare.CPUPerCallSecond)/1e3, float64(r.BarePaced.CPUPerCallSecond)/1e3,
 			100*r.Pacing, 100*r.Overhead, r.CallsPerCore, r.OK())
 	}
 	return tw.Flush()
+}
+
+// AllocPerCall is the heap allocated in the window per call ended in it,
+// in bytes (0 when none ended): about the garbage a call leaves.
+func (r *ServerRun) AllocPerCall() float64 {
+	if r.WindowCallsEnded == 0 {
+		return 0
+	}
+	return float64(r.WindowAlloc) / float64(r.WindowCallsEnded)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
@@ -535,6 +561,23 @@ func mutexWait() time.Duration {
 		return 0
 	}
 	return time.Duration(s[0].Value.Float64() * 1e9)
+}
+
+// heapStats are the runtime's heap figures faxbench server reports.
+type heapStats struct{ alloc, live, goal uint64 }
+
+// heapMetrics reads the bytes allocated so far, the heap the last
+// collection found live, and the next collection's goal.
+func heapMetrics() heapStats {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/live:bytes"}, {Name: "/gc/heap/goal:bytes"}}
+	metrics.Read(s)
+	var v [3]uint64
+	for i := range s {
+		if s[i].Value.Kind() == metrics.KindUint64 {
+			v[i] = s[i].Value.Uint64()
+		}
+	}
+	return heapStats{v[0], v[1], v[2]}
 }
 
 // gcCount returns how many collections the runtime has run (from
