@@ -128,14 +128,14 @@ func mustPeriod(t *testing.T) time.Duration {
 }
 
 // TestRunServer: a small density run faster than real time (its workers
-// at nice 3, which needs no privilege): every call confirmed, the
-// accounting filled in.
+// at nice 3, which needs no privilege, and collections forced in the
+// window): every call confirmed, the accounting filled in.
 func TestRunServer(t *testing.T) {
 	page, err := LetterPage()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := RunServer(context.Background(), ServerConfig{Calls: 3, Ramp: 50 * time.Millisecond, Duration: 100 * time.Millisecond, Period: mustPeriod(t), Page: page, BareCalls: 1, Nice: 3})
+	r, err := RunServer(context.Background(), ServerConfig{Calls: 3, Ramp: 50 * time.Millisecond, Duration: 100 * time.Millisecond, Period: mustPeriod(t), Page: page, BareCalls: 1, Nice: 3, ForceGC: 40 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +155,9 @@ func TestRunServer(t *testing.T) {
 	// the server started, so some heap was found live.
 	if r.HeapLive == 0 || r.HeapGoal < r.HeapLive {
 		t.Errorf("heap live %d, goal %d", r.HeapLive, r.HeapGoal)
+	}
+	if r.WindowGCs == 0 {
+		t.Error("no collection in the window, forced every 40 ms")
 	}
 	var buf bytes.Buffer
 	if err := WriteServerTable(&buf, []*ServerRun{r}); err != nil || !strings.Contains(buf.String(), "calls/core") {

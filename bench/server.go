@@ -50,6 +50,11 @@ type ServerConfig struct {
 	// 500 (a cost per call that no longer grows with the calls' number:
 	// their state no longer fits the caches either way).
 	BareCalls int
+	// ForceGC, when not 0, runs a collection (runtime.GC) this often in
+	// the window, beside the calls: what a collection costs the ticks,
+	// measured rather than waited for (the timeline's GCs tells the
+	// seconds they began in).
+	ForceGC time.Duration `json:",omitempty"`
 }
 
 // ServerRun is what a density run measured.
@@ -296,6 +301,9 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		alloc0 := heapMetrics().alloc
 		steal0 := stealTime()
 		prev, prevSteal, prevGC := st0.Workers, steal0, gc0
+		if cfg.ForceGC > 0 {
+			go forceGCs(ctx, cfg.ForceGC, stopAt)
+		}
 		for sec := time.Second; ; sec += time.Second {
 			at := windowAt.Add(sec)
 			if at.After(stopAt) {
@@ -561,6 +569,23 @@ func mutexWait() time.Duration {
 		return 0
 	}
 	return time.Duration(s[0].Value.Float64() * 1e9)
+}
+
+// forceGCs runs a collection every period until stop.
+func forceGCs(ctx context.Context, period time.Duration, stop time.Time) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			if !now.Before(stop) {
+				return
+			}
+			runtime.GC()
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // heapStats are the runtime's heap figures faxbench server reports.

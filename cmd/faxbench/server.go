@@ -47,6 +47,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "faxbench-out", "directory for server.json")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the runs to this file")
 	memprofile := fs.String("memprofile", "", "write a profile of the runs' allocations (pprof's allocs) to this file")
+	forceGC := fs.Duration("force-gc", 0, "run a collection (runtime.GC) this often in the window, to measure what one costs the ticks (0: never)")
 	gogc := fs.Int("gogc", media.GCPercent, "the garbage collector's target percent, as faxd serve sets it (GOGC in the environment wins)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -64,8 +65,8 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *duration <= 0 || *ramp <= 0 || *period <= 0 || *step < 1 {
-		return fmt.Errorf("%w: -duration, -ramp, -period and -step must be positive", errUsage)
+	if *duration <= 0 || *ramp <= 0 || *period <= 0 || *step < 1 || *forceGC < 0 {
+		return fmt.Errorf("%w: -duration, -ramp, -period and -step must be positive, -force-gc not negative", errUsage)
 	}
 	page, err := bench.LetterPage()
 	if err != nil {
@@ -85,7 +86,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep := serverReport{When: time.Now().UTC(), Machine: thisMachine()}
-	rep.Config = bench.ServerConfig{Ramp: *ramp, Duration: *duration, Workers: *workers, Pin: *pin, Poll: *poll, Nice: *nice, Period: *period, ECM: *ecm}
+	rep.Config = bench.ServerConfig{Ramp: *ramp, Duration: *duration, Workers: *workers, Pin: *pin, Poll: *poll, Nice: *nice, Period: *period, ECM: *ecm, ForceGC: *forceGC}
 	do := func(n int) (*bench.ServerRun, error) {
 		cfg := rep.Config
 		cfg.Calls, cfg.Page = n, page
