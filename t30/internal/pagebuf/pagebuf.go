@@ -60,7 +60,7 @@ func class(n int) (int, bool) {
 func (p *Pool[E]) Get(n int) []E {
 	k, ok := class(n)
 	if !ok {
-		return make([]E, n)
+		return newBuffer[E](n, n)
 	}
 	if h, _ := p.classes[k].Get().(*[]E); h != nil {
 		b := *h
@@ -68,7 +68,13 @@ func (p *Pool[E]) Get(n int) []E {
 		p.spare.Put(h)
 		return b[:n]
 	}
-	return make([]E, n, 1<<(k+minShift))
+	return newBuffer[E](n, 1<<(k+minShift))
+}
+
+// newBuffer makes a buffer the pool did not have: its own function, so
+// that allocation profiles tell a pool's misses from sync.Pool's upkeep.
+func newBuffer[E any](n, c int) []E {
+	return make([]E, n, c)
 }
 
 // Put clears b on its whole capacity and pools it, when that capacity is
