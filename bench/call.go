@@ -81,6 +81,8 @@ func BareCallsWith(n int, page *document.Page, ecm bool, o BareOptions) (CallCos
 	pages := []*document.Page{page}
 	type pair struct {
 		tx, rx         *terminal.Terminal
+		src            *t30.MemorySource
+		sink           *t30.CodedSink
 		a, b, ain, bin []int16
 		blocks, delay  int
 	}
@@ -102,12 +104,13 @@ func BareCallsWith(n int, page *document.Page, ecm bool, o BareOptions) (CallCos
 		// The answering end keeps the page as coded, as the media
 		// server's inbox does (t30.CodedSink, which checks each row but
 		// draws none).
-		rx, err := terminal.New(t30.Config{Sink: &t30.CodedSink{}, ECM: ecm}, terminal.Options{})
+		sink := &t30.CodedSink{}
+		rx, err := terminal.New(t30.Config{Sink: sink, ECM: ecm}, terminal.Options{})
 		if err != nil {
 			return c, err
 		}
 		bs := terminal.BlockSize
-		ps[i] = pair{tx: tx, rx: rx, a: make([]int16, bs), b: make([]int16, bs), ain: make([]int16, bs), bin: make([]int16, bs)}
+		ps[i] = pair{tx: tx, rx: rx, src: src, sink: sink, a: make([]int16, bs), b: make([]int16, bs), ain: make([]int16, bs), bin: make([]int16, bs)}
 		if o.Spread > 0 {
 			ps[i].delay = i * o.Spread / n
 		}
@@ -153,6 +156,13 @@ func BareCallsWith(n int, page *document.Page, ecm bool, o BareOptions) (CallCos
 		c.CallSeconds += float64(p.blocks*terminal.BlockSize) / 8000
 		if r := p.tx.Result(); r != nil && r.OK() && r.PagesSent == 1 {
 			c.Confirmed++
+		}
+		// The calls are over (a call cut at maxBlocks is not run again):
+		// the prepared and received pages' buffers go back for the next
+		// run's, as a server's do.
+		p.src.Release()
+		for _, pg := range p.sink.Pages {
+			pg.Release()
 		}
 	}
 	if c.Confirmed != n {

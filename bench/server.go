@@ -250,7 +250,9 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		return nil, err
 	}
 	// Received faxes are taken as they come, as the API's dispatcher takes
-	// them (the server then holds no copy): counted, and let go.
+	// them (the server then holds no copy): counted, and released, their
+	// pages' buffers going back to the calls as the dispatcher's do once
+	// stored.
 	drained := make(chan int)
 	stopDrain := make(chan struct{})
 	go func() {
@@ -267,6 +269,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 						run.FirstRxFailure += "\n" + t30.FormatTrace(tr[max(0, len(tr)-12):])
 					}
 				}
+				r.Release()
 			}
 			return changed
 		}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/faxd/faxd/t30/internal/pagebuf"
 	"github.com/faxd/faxd/t30/t4"
 )
 
@@ -79,6 +80,11 @@ func (r *ecmRx) clearBlock() {
 }
 
 func (r *ecmRx) startPage() {
+	if r.data == nil {
+		// The first page, or the last one's data went to the sink
+		// (PageResult.TakeData).
+		r.data = pagebuf.Bytes.Get(pageBufferSize)
+	}
 	r.data = r.data[:0]
 	r.clearBlock()
 }
@@ -516,7 +522,7 @@ func (e *Engine) ecmAccept() {
 		}
 		e.rxPageOpen = false
 		if err := e.cfg.Sink.EndPage(PageResult{Rows: e.rxStats.Rows, BadRows: e.rxStats.BadRows,
-			LongestBadRun: e.rxStats.LongestBadRun, Response: resp, Accepted: true, Coding: e.sess.coding, Data: r.data}); err != nil {
+			LongestBadRun: e.rxStats.LongestBadRun, Response: resp, Accepted: true, Coding: e.sess.coding, Data: r.data, owner: &r.data}); err != nil {
 			e.fail(ErrDocument, "page sink: "+err.Error())
 			return
 		}

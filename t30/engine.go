@@ -21,9 +21,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
+	"github.com/faxd/faxd/t30/internal/pagebuf"
 	"github.com/faxd/faxd/t30/t4"
 )
 
@@ -502,27 +502,21 @@ func (e *Engine) done() {
 	}
 	e.st = stDone
 	e.push(CallDone{e.Result()})
-	// The page buffer goes back for the next call's engine: a media server
-	// ends dozens of calls a second, and a page's octets grown afresh in
-	// each were most of what a call allocated.
-	if c := cap(e.rxData); c > 0 && c <= maxPooledPage {
-		b := e.rxData[:0]
-		pageBuffers.Put(&b)
-	}
+	// The page buffers go back, cleared, for the next call's engine: a
+	// media server ends dozens of calls a second, and a page's octets
+	// grown afresh in each were most of what a call allocated. (The pool
+	// lets a rare huge page's go.)
+	pagebuf.Bytes.Put(e.rxData)
+	pagebuf.Bytes.Put(e.ecmRx.data)
 	// A finished call decodes no more (its page, if one was open, was
-	// closed with it), so nothing reads the buffer after another call
-	// takes it.
-	e.rxData, e.pageRx.data, e.pageRx.busy = nil, nil, false
+	// closed with it), so nothing reads the buffers after another call
+	// takes them.
+	e.rxData, e.ecmRx.data, e.pageRx.data, e.pageRx.busy = nil, nil, nil, false
 }
 
-// pageBuffers pools the buffers of received non-ECM pages' octets.
-var pageBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 0, 64<<10)
-	return &b
-}}
-
-// maxPooledPage bounds the buffers kept: a rare huge page's is let go.
-const maxPooledPage = 1 << 20
+// pageBufferSize is the size a received page's buffer starts at: a
+// letter page at fine resolution is some 40 KB.
+const pageBufferSize = 64 << 10
 
 // ---- inputs ----
 
@@ -679,7 +673,7 @@ func (e *Engine) fastCarrier(up bool) {
 			e.timer = 0
 			e.guard = samples(imageGuard)
 			if e.rxData == nil {
-				e.rxData = *pageBuffers.Get().(*[]byte)
+				e.rxData = pagebuf.Bytes.Get(pageBufferSize)
 			}
 			e.rxData = e.rxData[:0]
 			e.rxNBits, e.rxBits = 0, 0
@@ -1126,7 +1120,7 @@ func (e *Engine) gotPostPage(fcf FCF) {
 	if e.rxPageOpen {
 		e.rxPageOpen = false
 		if err := e.cfg.Sink.EndPage(PageResult{Rows: e.rxStats.Rows, BadRows: e.rxStats.BadRows,
-			LongestBadRun: e.rxStats.LongestBadRun, Response: resp, Accepted: resp != RTN, Coding: e.sess.coding, Data: e.rxData}); err != nil {
+			LongestBadRun: e.rxStats.LongestBadRun, Response: resp, Accepted: resp != RTN, Coding: e.sess.coding, Data: e.rxData, owner: &e.rxData}); err != nil {
 			e.fail(ErrDocument, "page sink: "+err.Error())
 			return
 		}

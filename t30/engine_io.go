@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/faxd/faxd/t30/document"
+	"github.com/faxd/faxd/t30/internal/pagebuf"
 	"github.com/faxd/faxd/t30/t4"
 )
 
@@ -51,10 +52,36 @@ type PageResult struct {
 	// (non-ECM: every octet from the first EOL to the carrier's end, RTC
 	// and what followed it included; ECM: the page's frames in order).
 	// A sink that keeps the page as received (a fax server's inbox, which
-	// need not code it again) copies Data: it is the engine's, and valid
-	// only during EndPage.
+	// need not code it again) copies Data or takes it (TakeData): it is
+	// the engine's, and valid only during EndPage.
 	Coding t4.Coding
 	Data   []byte
+
+	// owner is the engine's field holding Data's buffer, for TakeData.
+	owner *[]byte
+}
+
+// TakeData hands the page's data over to a sink that keeps it, instead of
+// a copy: a received page's octets copied out for every page were the
+// most garbage a media server's receiving calls made. The engine lets go
+// of its buffer and takes another from its pool for its next page, so the
+// data is the caller's alone: neither this call nor another ever writes
+// it. The caller may give it back cleared to that pool when done with it
+// (ReceivedPage.Release), or leave it to the collector. Call TakeData
+// during EndPage, once; a PageResult the engine did not make (or one whose
+// data was already taken) gives a copy, which is the caller's just as
+// well.
+func (r PageResult) TakeData() []byte {
+	if len(r.Data) == 0 {
+		return nil
+	}
+	if r.owner != nil && len(*r.owner) > 0 && &(*r.owner)[0] == &r.Data[0] {
+		*r.owner = nil
+		return r.Data
+	}
+	b := pagebuf.Bytes.Get(len(r.Data))
+	copy(b, r.Data)
+	return b
 }
 
 // A PageSink receives pages: StartPage, the decoded rows, EndPage. A page

@@ -118,6 +118,21 @@ func PrepareAll(cfg *Config, src PageSource) ([]*PreparedPage, error) {
 	}
 }
 
+// Release gives m's prepared pages' buffers back (t4.Prepared.Release)
+// and forgets them: m sends its pages coded as they are sent from then on.
+// Call it when no call sends from m any more (a job's call has ended):
+// a call still reading a prepared page would read an empty one. The
+// pages (m.Pages) are untouched. Not calling it is safe: the collector
+// takes the buffers.
+func (m *MemorySource) Release() {
+	for _, p := range m.Prepared {
+		if p != nil {
+			p.Page.Release()
+		}
+	}
+	m.Prepared = nil
+}
+
 // PreparedPage implements PreparedSource.
 func (m *MemorySource) PreparedPage(i int, f PageFormat) *t4.Prepared {
 	if i < 0 || i >= len(m.Prepared) || m.Prepared[i] == nil || m.Prepared[i].Format != f {

@@ -2,6 +2,7 @@ package t30
 
 import (
 	"bytes"
+	"io"
 	"testing"
 	"time"
 
@@ -112,5 +113,36 @@ func TestPreparePageErrors(t *testing.T) {
 	}
 	if _, err := PreparePage(src, 0, PageFormat{0, Width215, ResFine}); err == nil {
 		t.Error("coding 0 prepared")
+	}
+}
+
+// TestMemorySourceRelease: a released source forgets its prepared pages
+// (the engine then codes them as it sends them) and empties them, so a
+// reader of one left over reads nothing.
+func TestMemorySourceRelease(t *testing.T) {
+	cfg := Config{}
+	ms := &MemorySource{Pages: testPages(2, document.Fine, 120)}
+	if err := ms.Prepare(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	f := ms.Prepared[0].Format
+	p := ms.PreparedPage(0, f)
+	if p == nil || p.Rows() == 0 {
+		t.Fatal("no prepared page")
+	}
+	ms.Release()
+	ms.Release()
+	if ms.PreparedPage(0, f) != nil || len(ms.Prepared) != 0 {
+		t.Error("a released source still hands out prepared pages")
+	}
+	if len(ms.Pages) != 2 {
+		t.Error("Release dropped the pages")
+	}
+	r, err := p.NewReader(0, t4.LSBFirst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Read(make([]byte, 64)); n != 0 || err != io.EOF {
+		t.Errorf("a released page read %d octets (%v)", n, err)
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"io"
 
 	"github.com/faxd/faxd/t30/document"
+	"github.com/faxd/faxd/t30/internal/pagebuf"
 	"github.com/faxd/faxd/t30/t4"
 )
 
 // A ReceivedPage is a page as the line carried it: its coded image
-// (PageResult.Data, copied) and what describes it. Keeping a page so,
+// (PageResult.Data, taken from the engine: PageResult.TakeData) and what
+// describes it. Keeping a page so,
 // rather than its pixels, costs a fax server some 15 times less memory and
 // spares it coding the page again to store it (TIFF Class F takes the
 // stream as it is, as HylaFAX stores what it receives); Decode gives the
@@ -23,8 +25,21 @@ type ReceivedPage struct {
 	LongestBadRun int
 	Coding        t4.Coding
 	// Data is the T.4/T.6 stream, first bit in each octet's least
-	// significant bit (T.30's order).
+	// significant bit (T.30's order). It is the page's own: no call
+	// writes it, until Release.
 	Data []byte
+}
+
+// Release clears the page's data and gives its buffer back to the pool
+// the engine takes received pages' buffers from, so that the next page
+// received costs no new buffer. The caller must be done with the page
+// and with every slice of Data (a page stored, its data written out):
+// another call's page is received into that buffer next. After Release,
+// Data is nil (Decode gives an empty page) and a second Release does
+// nothing. Not calling Release is safe: the collector takes the data.
+func (p *ReceivedPage) Release() {
+	pagebuf.Bytes.Put(p.Data)
+	p.Data = nil
 }
 
 // Decode returns the page's pixels, decoded (and bad rows concealed) as
@@ -53,8 +68,9 @@ func (p *ReceivedPage) Decode() (*document.Page, error) {
 }
 
 // CodedSink keeps the pages a receiver accepts as they were received
-// (ReceivedPage), not their pixels: a fax server's inbox. It allocates a
-// page's data once, at its end.
+// (ReceivedPage), not their pixels: a fax server's inbox. It takes each
+// page's data from the engine (PageResult.TakeData), copying nothing; the
+// pages are the caller's, to Release when done with them.
 type CodedSink struct {
 	Pages    []*ReceivedPage
 	Rejected int // pages ended with RTN
@@ -88,7 +104,12 @@ func (s *CodedSink) EndPage(res PageResult) error {
 		return nil
 	}
 	s.open = false
+	if s.Pages == nil {
+		// Room for a few pages at once: most faxes have one to four, and
+		// growing the slice page by page made one allocation each.
+		s.Pages = make([]*ReceivedPage, 0, 4)
+	}
 	s.Pages = append(s.Pages, &ReceivedPage{Width: s.cur.Width, Res: s.cur.Res, Rows: res.Rows, BadRows: res.BadRows,
-		LongestBadRun: res.LongestBadRun, Coding: res.Coding, Data: append([]byte(nil), res.Data...)})
+		LongestBadRun: res.LongestBadRun, Coding: res.Coding, Data: res.TakeData()})
 	return nil
 }

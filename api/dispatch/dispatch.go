@@ -699,8 +699,10 @@ func (d *Dispatcher) expire() {
 	}
 }
 
-// receive keeps one received fax.
+// receive keeps one received fax, and releases its pages (their buffers
+// go back to the media server's calls) once they are stored or lost.
 func (d *Dispatcher) receive(r *media.Received) {
+	defer r.Release()
 	ctx := context.Background()
 	cr := store.CallRecord{Direction: "in", Local: r.Number, Started: r.Answered, Answered: r.Answered, Ended: r.Ended, RemoteIdent: r.Remote, Pages: len(r.Pages)}
 	cr.Result = "ok"
@@ -729,7 +731,18 @@ func (d *Dispatcher) receive(r *media.Received) {
 	cr.Account = account
 	obj := store.NewID("img_")
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeTIFF(pw, r)) }()
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		pw.CloseWithError(writeTIFF(pw, r))
+	}()
+	// writeTIFF reads the pages' data until it returns: the pages are
+	// released (above) only after. Closing the reader ends it if the
+	// vault stopped reading early.
+	defer func() {
+		pr.Close()
+		<-written
+	}()
 	if _, err := d.cfg.Vault.Put(obj, pr); err != nil {
 		pr.CloseWithError(err)
 		d.cfg.Vault.Destroy(obj)

@@ -44,7 +44,19 @@ func testPage(t testing.TB) []*document.Page {
 // function of each allocation's stack outside the runtime, with its file
 // and line, and how many times. runtime.MemProfileRate must be 1.
 func allocSites(f func()) map[string]int64 {
-	snapshot := func() map[[32]uintptr]int64 {
+	sites := map[string]int64{}
+	for where, a := range allocProfile(f) {
+		sites[where] = a.objects
+	}
+	return sites
+}
+
+// allocs counts allocations at a site.
+type allocs struct{ objects, bytes int64 }
+
+// allocProfile is allocSites with the bytes allocated as well.
+func allocProfile(f func()) map[string]allocs {
+	snapshot := func() map[[32]uintptr]allocs {
 		runtime.GC() // the profile is as of the last GC
 		var recs []runtime.MemProfileRecord
 		n, _ := runtime.MemProfile(nil, true)
@@ -55,20 +67,26 @@ func allocSites(f func()) map[string]int64 {
 				break
 			}
 		}
-		out := make(map[[32]uintptr]int64, n)
+		out := make(map[[32]uintptr]allocs, n)
 		for _, r := range recs[:n] {
-			out[r.Stack0] += r.AllocObjects
+			a := out[r.Stack0]
+			a.objects += r.AllocObjects
+			a.bytes += r.AllocBytes
+			out[r.Stack0] = a
 		}
 		return out
 	}
 	before := snapshot()
 	f()
 	after := snapshot()
-	sites := map[string]int64{}
+	sites := map[string]allocs{}
 	for stack, n := range after {
-		if d := n - before[stack]; d > 0 {
+		if d := n.objects - before[stack].objects; d > 0 {
 			if where, ours := site(stack); !ours {
-				sites[where] += d
+				a := sites[where]
+				a.objects += d
+				a.bytes += n.bytes - before[stack].bytes
+				sites[where] = a
 			}
 		}
 	}

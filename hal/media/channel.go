@@ -365,6 +365,10 @@ func (c *channel) endCallErr(cause Cause, err error) {
 	}
 	// Published last: whoever sees the outcome sees the channel free.
 	if j != nil {
+		// The job's call is over (its terminal, dropped above, is never
+		// run again) and a job is dialled once: its prepared pages'
+		// buffers go back for other jobs.
+		j.src.Release()
 		j.finish(Outcome{
 			Channel: c.name, Cause: cause, Fax: res, Err: oerr,
 			Dialled: dialled, Answered: answered, Ended: now, Ticks: ticks,

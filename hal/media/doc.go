@@ -37,7 +37,10 @@
 // last page's MCF, without DCN) ends the call complete
 // (t30.Engine.LineDropped). A call in progress
 // allocates nothing per tick (the terminal allocates when its T.30 engine
-// changes state: see TestTickNoAllocs).
+// changes state: see TestTickNoAllocs). Page images, the largest thing a
+// call makes, come from a pool of cleared buffers: a job's prepared pages
+// go back when its call ends, a received fax's when whoever took it from
+// the inbox calls Received.Release (see TestCallPagesNoGarbage).
 //
 // A driver that must be ticked (a Ticker: *sim.Network) is ticked by the
 // server every period from a Clock (WallClock by default, half a period
@@ -48,7 +51,8 @@
 // periods; a period of a millisecond wants sim.MaxJitter and
 // sched.Config.CatchUp of several periods).
 //
-// Outcomes stay until Forget; inbox entries stay for the server's life.
+// Outcomes stay until Forget; inbox entries stay for the server's life,
+// or until taken (TakeInbox, TakeAllInbox).
 // Stop(ctx) takes no more jobs, lets calls in progress end until ctx is
 // done, then hangs up the rest (CauseStopped) and gives every job still
 // waiting an outcome (CauseStopped): no job is lost.

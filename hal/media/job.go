@@ -131,6 +131,21 @@ type Received struct {
 // OK reports whether the fax came in completely.
 func (r *Received) OK() bool { return r.Err == nil }
 
+// Release gives the pages' data back, cleared, to the pool the calls
+// receive pages into (t30.ReceivedPage.Release), so that the next faxes
+// to come in cost no new buffers. Whoever took the fax from the inbox
+// (TakeInbox, TakeAllInbox) calls it once done with the pages' data:
+// after they were stored, written out or decoded, and when nothing holds
+// a slice of any page's Data any more. The pages stay, their Data nil; a
+// second Release does nothing. Not calling it is safe: the collector
+// takes the data. A fax still in the inbox (Inbox, WaitInbox) must not be
+// released: others may read it.
+func (r *Received) Release() {
+	for _, p := range r.Pages {
+		p.Release()
+	}
+}
+
 // job is a job's shared state: the channel that runs it writes the outcome
 // once and closes done.
 type job struct {
@@ -138,7 +153,8 @@ type job struct {
 	spec Job
 	// src is the pages, prepared by Submit for the session the job
 	// will most likely have (t30.LikelyFormat), so that the call's ticks
-	// read the coded pages out instead of coding them.
+	// read the coded pages out instead of coding them. The call's end
+	// releases the prepared pages (endCallErr): nothing reads src after.
 	src      *t30.MemorySource
 	out      Outcome
 	finished atomic.Bool

@@ -170,3 +170,59 @@ func TestTransparent(t *testing.T) {
 		}
 	}
 }
+
+// TestCallsReused: the network reuses ended calls, so a server's steady
+// stream of calls (dial, answer, audio, hang up) allocates nothing once
+// one call has ended; and a call on a reused one hears nothing of the
+// last call's audio (its legs' buffers and hybrid echo are cleared).
+func TestCallsReused(t *testing.T) {
+	net := sim.New(sim.Config{EchoReturnDB: -6, EchoReturnDelay: 100})
+	a, _ := net.NewChannel("100")
+	b, _ := net.NewChannel("101")
+	loud, quiet, in := make([]int16, hal.FrameSamples), make([]int16, hal.FrameSamples), make([]int16, hal.FrameSamples)
+	for i := range loud {
+		loud[i] = int16(8000 - 100*(i%160))
+	}
+	heard := false
+	call := func(out []int16) {
+		if err := a.Dial("101"); err != nil {
+			t.Fatal(err)
+		}
+		net.Tick()
+		if err := b.Answer(); err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			for _, c := range []*sim.Channel{a, b} {
+				c.Event()
+				c.ReadFrame(in)
+				for _, s := range in {
+					heard = heard || s != 0
+				}
+				c.WriteFrame(out)
+			}
+			net.Tick()
+		}
+		a.Hangup()
+		b.Hangup()
+		for _, c := range []*sim.Channel{a, b} {
+			for {
+				if _, ok := c.Event(); !ok {
+					break
+				}
+			}
+		}
+	}
+	call(loud)
+	if !heard {
+		t.Fatal("a loud call was not heard")
+	}
+	heard = false
+	call(quiet)
+	if heard {
+		t.Error("a quiet call on a reused one heard the last call's audio")
+	}
+	if n := testing.AllocsPerRun(20, func() { call(quiet) }); n != 0 {
+		t.Errorf("a call: %v allocations, want 0", n)
+	}
+}

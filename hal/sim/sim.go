@@ -78,6 +78,7 @@ type Network struct {
 	mu      sync.Mutex
 	numbers map[string]*Channel
 	calls   []*call // calls in setup, ringing or up
+	free    []*call // ended calls, for Dial to reuse (see end)
 	placed  int64   // calls placed so far (line seeds)
 	ticks   uint64
 }
@@ -263,6 +264,14 @@ func (n *Network) end(cl *call) {
 			c.rx.restart()
 		}
 	}
+	// Nothing refers to cl any more: not n.calls, not its ends (a
+	// channel's call is cl only while cl is in n.calls: Dial wants none
+	// and routing sets it to a call in n.calls). Tick's loop keeps cl
+	// only to compare it, and Dial, which reuses it, waits for net.mu.
+	// So it is kept for the next Dial: a call is some 4 KB (its legs'
+	// buffers), made for every call a server places. It stays ended
+	// (an end again does nothing) until Dial clears it.
+	n.free = append(n.free, cl)
 }
 
 // start sets audio going on a call that was answered: both ends' buffers
@@ -353,8 +362,14 @@ func (l *leg) setup(cfg line.Config, echoDB float64, echoDelay int) {
 	}
 	l.n = 0
 	if echoDelay > 0 {
-		l.echo = make([]int16, echoDelay)
+		if cap(l.echo) >= echoDelay {
+			l.echo = l.echo[:echoDelay] // a reused call's: cleared (newCall)
+		} else {
+			l.echo = make([]int16, echoDelay)
+		}
 		l.echoGain = float32(math.Pow(10, echoDB/20))
+	} else {
+		l.echo = nil
 	}
 }
 
@@ -725,7 +740,8 @@ func (c *Channel) dial(number string, cfg *line.Config) error {
 	if c.call != nil {
 		return fmt.Errorf("sim: dial %s from %s: %w: a call is in progress", number, c.number, hal.ErrState)
 	}
-	cl := &call{from: c, number: number, idx: len(n.calls)}
+	cl := n.newCall()
+	cl.from, cl.number, cl.idx = c, number, len(n.calls)
 	if cfg != nil {
 		cl.fwdCfg = *cfg
 	} else {
@@ -739,6 +755,27 @@ func (c *Channel) dial(number string, cfg *line.Config) error {
 	c.call = cl
 	c.hook = hal.OffHook
 	return nil
+}
+
+// newCall returns a cleared call: one that ended, or a new one; net.mu is
+// held.
+func (n *Network) newCall() *call {
+	k := len(n.free) - 1
+	if k < 0 {
+		return new(call)
+	}
+	cl := n.free[k]
+	n.free[k] = nil
+	n.free = n.free[:k]
+	// Cleared whole: nothing of the last call's audio (its legs' buffers
+	// and echo) can reach this one. The echo rings are kept, cleared, for
+	// leg.setup to reuse.
+	fe, be := cl.fwd.echo, cl.back.echo
+	clear(fe)
+	clear(be)
+	*cl = call{}
+	cl.fwd.echo, cl.back.echo = fe[:0], be[:0]
+	return cl
 }
 
 // Answer takes the call ringing on this channel: the caller gets

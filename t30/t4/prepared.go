@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/faxd/faxd/dsp/prefetch"
+	"github.com/faxd/faxd/t30/internal/pagebuf"
 )
 
 // A Prepared page is a page coded once, ahead of the calls that send it,
@@ -19,7 +20,7 @@ import (
 // the bit rate the call reaches and so cannot be coded ahead; the octets
 // it reads are those an Encoder with the same options and that
 // MinBitsPerLine would have written. A Prepared page never changes once
-// made: any number of readers may read it at once.
+// made, until Release: any number of readers may read it at once.
 type Prepared struct {
 	opt   Options // Coding, Width, K; no fill, no alignment, MSBFirst
 	rows  int
@@ -99,10 +100,39 @@ func Prepare(opt Options, next func(row []byte) error) (*Prepared, error) {
 	}
 	p.nbits = end + tail
 	sc.marks, sc.lens = p.marks, p.lens // grown, for the next page
-	p.bits = bytes.Clone(sc.buf.Bytes())
-	p.marks = append([]int64(nil), sc.marks...)
-	p.lens = append([]int32(nil), sc.lens...)
+	// The result is copied out at its size into pooled buffers, which
+	// Release gives back: a letter page's are some 70 KB, made for
+	// every job a media server sends.
+	p.bits = pagebuf.Bytes.Get(sc.buf.Len())
+	copy(p.bits, sc.buf.Bytes())
+	p.marks = marksPool.Get(len(sc.marks))
+	copy(p.marks, sc.marks)
+	p.lens = lensPool.Get(len(sc.lens))
+	copy(p.lens, sc.lens)
 	return p, nil
+}
+
+// The pools of Prepared's marks and lens (its bits are pagebuf.Bytes').
+var (
+	marksPool pagebuf.Pool[int64]
+	lensPool  pagebuf.Pool[int32]
+)
+
+// Release gives the page's buffers back, cleared, for other pages to be
+// prepared in. The caller must be the page's last user: no reader of it
+// may be reading, nor read again (it would read part of another page),
+// and PreparedPage and the like must no longer hand it out. After Release
+// the page is empty: a reader made from it, before or after, reads no
+// octet (io.EOF) rather than another page's, and a second Release does
+// nothing. Not calling Release is safe: the collector takes the buffers.
+func (p *Prepared) Release() {
+	if p == nil {
+		return
+	}
+	pagebuf.Bytes.Put(p.bits)
+	marksPool.Put(p.marks)
+	lensPool.Put(p.lens)
+	p.bits, p.marks, p.lens, p.nbits, p.rows = nil, nil, nil, 0, 0
 }
 
 // prepareBufs are Prepare's working buffers, and the Encoder it last made
@@ -216,8 +246,9 @@ func (r *PreparedReader) take() bool {
 // Read implements io.Reader.
 func (r *PreparedReader) Read(b []byte) (int, error) {
 	if r.min == 0 {
-		// No line takes fill: the octets are the page's as they are.
-		n := copy(b, r.p.bits[r.pos>>3:])
+		// No line takes fill: the octets are the page's as they are
+		// (none once the page is released).
+		n := copy(b, r.p.bits[min(r.pos>>3, int64(len(r.p.bits))):])
 		if r.lsb {
 			for i, o := range b[:n] {
 				b[i] = bits.Reverse8(o)

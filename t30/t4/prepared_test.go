@@ -148,3 +148,106 @@ func TestPreparedOwnBuffers(t *testing.T) {
 		}
 	}
 }
+
+// readAll reads r to its end in pieces of 100 octets.
+func readAll(t testing.TB, r io.Reader) []byte {
+	t.Helper()
+	var got []byte
+	buf := make([]byte, 100)
+	for {
+		n, err := r.Read(buf)
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			return got
+		}
+		if err != nil || n == 0 {
+			t.Fatalf("Read: %d, %v", n, err)
+		}
+	}
+}
+
+// TestPreparedRelease: Release clears a page's buffers before they go back
+// to the pool; a reader of the released page, made before or after, reads
+// nothing rather than the page that reuses its buffers; and pages prepared
+// in buffers released by others are octet for octet what the Encoder
+// writes.
+func TestPreparedRelease(t *testing.T) {
+	pages := genPages(1728, 80)
+	for _, c := range []Coding{MH, MR, MMR} {
+		opt := Options{Coding: c, Width: 1728, K: 4}
+		var prev *Prepared
+		for i, pg := range pages {
+			name := fmt.Sprintf("%v/%s", c, pg.name)
+			var before [2]*PreparedReader
+			if prev != nil {
+				// Readers made before the release, one part read.
+				for j, min := range []int{0, 144} {
+					r, err := prev.NewReader(min, LSBFirst)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := r.Read(make([]byte, 3)); err != nil {
+						t.Fatal(err)
+					}
+					before[j] = r
+				}
+				bits, marks, lens := prev.bits[:cap(prev.bits)], prev.marks[:cap(prev.marks)], prev.lens[:cap(prev.lens)]
+				prev.Release()
+				prev.Release() // a second does nothing
+				// The test's aliases of the released buffers: cleared.
+				for k, o := range bits {
+					if o != 0 {
+						t.Fatalf("%s: released page's octet %d is %#x", name, k, o)
+					}
+				}
+				for k := range marks {
+					if marks[k] != 0 || k < len(lens) && lens[k] != 0 {
+						t.Fatalf("%s: released page's mark %d is %d", name, k, marks[k])
+					}
+				}
+				for k, l := range lens {
+					if l != 0 {
+						t.Fatalf("%s: released page's line length %d is %d", name, k, l)
+					}
+				}
+				if prev.Rows() != 0 {
+					t.Errorf("%s: a released page has %d rows", name, prev.Rows())
+				}
+			}
+			p := preparePage(t, opt, pg.rows)
+			// A reader with fill may still give the few bits it had taken
+			// in (at most 56: its own page's); never the new page's.
+			for j, r := range before {
+				if r == nil {
+					continue
+				}
+				got := readAll(t, r)
+				want := encodePage(t, Options{Coding: c, Width: 1728, K: 4, MinBitsPerLine: 144 * j, FillOrder: LSBFirst}, pages[i-1].rows)[3:]
+				if j == 0 && len(got) != 0 || len(got) > 7 || !bytes.Equal(got, want[:min(len(want), len(got))]) {
+					t.Errorf("%s: a reader (fill %d) of the released page read %d octets after its release", name, 144*j, len(got))
+				}
+			}
+			if prev != nil {
+				r, err := prev.NewReader(0, MSBFirst)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := readAll(t, r); len(got) != 0 {
+					t.Errorf("%s: a reader made after the release read %d octets", name, len(got))
+				}
+			}
+			for _, min := range []int{0, 144} {
+				want := encodePage(t, Options{Coding: c, Width: 1728, K: 4, MinBitsPerLine: min, FillOrder: LSBFirst}, pg.rows)
+				r, err := p.NewReader(min, LSBFirst)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := readAll(t, r); !bytes.Equal(got, want) {
+					t.Fatalf("%s (page %d), min %d: %d octets differ from the encoder's %d", name, i, min, len(got), len(want))
+				}
+			}
+			prev = p
+		}
+		prev.Release()
+	}
+}

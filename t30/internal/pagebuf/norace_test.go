@@ -1,0 +1,5 @@
+//go:build !race
+
+package pagebuf
+
+const raceEnabled = false
