@@ -2,6 +2,7 @@ package modems
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/faxd/faxd/dsp"
@@ -49,6 +50,78 @@ func TestEveryModemMakes(t *testing.T) {
 			buf := make([]int16, 160)
 			if n := tx.Process(buf); n == 0 {
 				t.Errorf("%s %d: the transmitter sent nothing", m.Name, rate)
+			}
+		}
+	}
+}
+
+// TestFindNoAllocs: a terminal looks its modems up for every transmission.
+func TestFindNoAllocs(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := Find("V17", 14400, 2); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("Find allocates %v times", n)
+	}
+}
+
+// countSource sends n pseudo-random bits from seed, then the end of data.
+type countSource struct{ n, x uint32 }
+
+func (s *countSource) GetBit() int {
+	if s.n == 0 {
+		return dsp.EndOfData
+	}
+	s.n--
+	s.x = s.x*1664525 + 1013904223
+	return int(s.x >> 31)
+}
+
+// sendAll runs tx to its end and returns what it sent.
+func sendAll(t *testing.T, tx Transmitter) []int16 {
+	t.Helper()
+	var out []int16
+	buf := make([]int16, 160)
+	for i := 0; i < 1000; i++ {
+		n := tx.Process(buf)
+		out = append(out, buf[:n]...)
+		if n < len(buf) {
+			return out
+		}
+	}
+	t.Fatal("the transmission does not end")
+	return nil
+}
+
+// TestSetSource: a transmitter that sent one transmission and, through
+// SetSource, is given another sends it exactly as a new transmitter does.
+func TestSetSource(t *testing.T) {
+	for _, m := range All {
+		for _, rate := range m.Rates {
+			used, err := m.NewTransmitter(rate, 2, &countSource{n: 500, x: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			used.SetLevel(-10)
+			first := sendAll(t, used)
+			// Cut the next one short, as a call that ends mid-page.
+			used.SetSource(&countSource{n: 5000, x: 7})
+			used.Process(make([]int16, 333))
+
+			used.SetSource(&countSource{n: 800, x: 2})
+			got := sendAll(t, used)
+			fresh, err := m.NewTransmitter(rate, 2, &countSource{n: 800, x: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh.SetLevel(-10)
+			want := sendAll(t, fresh)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s %d: after SetSource %d samples differ from a new transmitter's %d", m.Name, rate, len(got), len(want))
+			}
+			if slices.Equal(first, want) {
+				t.Errorf("%s %d: two sources sent the same audio: the test proves nothing", m.Name, rate)
 			}
 		}
 	}
