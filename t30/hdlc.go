@@ -188,6 +188,28 @@ func NewHDLCTx(cfg HDLCTxConfig) *HDLCTx {
 	return t
 }
 
+// Reconfigure makes t an idle transmitter as NewHDLCTx(cfg) would: the
+// queue is emptied, the counters of Sent and the underflow handler
+// cleared. It keeps the queue's memory when cfg's QueueLen and
+// MaxFrameLen fit in it, so a terminal can keep one transmitter for every
+// transmission of its calls (whose preambles and queue lengths differ)
+// and allocate nothing once it has the largest.
+func (t *HDLCTx) Reconfigure(cfg HDLCTxConfig) {
+	cfg.defaults()
+	slots, lens := t.slots, t.lens
+	if n := cfg.QueueLen * (cfg.MaxFrameLen + 2); n <= cap(slots) {
+		slots = slots[:n]
+	} else {
+		slots = make([]byte, n)
+	}
+	if cfg.QueueLen <= cap(lens) {
+		lens = lens[:cfg.QueueLen]
+	} else {
+		lens = make([]int, cfg.QueueLen)
+	}
+	*t = HDLCTx{cfg: cfg, slots: slots, lens: lens}
+}
+
 // SetUnderflowHandler sets a function GetBit calls when it has sent the
 // flags after a frame and has no frame queued (and Finish was not called).
 // It may call Send or Finish; otherwise one more flag is sent and it is
