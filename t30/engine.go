@@ -284,6 +284,27 @@ type Engine struct {
 // NewEngine returns an engine that has started the call: a caller waits
 // for DIS (T1), an answerer sends DIS. Poll its first commands with Next.
 func NewEngine(cfg Config) *Engine {
+	e := new(Engine)
+	e.start(cfg)
+	return e
+}
+
+// Reset starts a new call on e exactly as NewEngine(cfg) would, whatever
+// state the last call ended in (finished, or cut short mid-page): every
+// field is set as a new engine has it. It keeps only memory the new call
+// would otherwise allocate again: the command queue, the buffers of a
+// received page and of ECM frames, and the page decoder when the new
+// call's pages take the same options. A media server running thousands
+// of calls on a channel's engine allocates none of these after its first.
+//
+// Nothing handed out of the last call is touched: the Result of Result
+// and CallDone is a copy whose trace the next call does not share (the
+// new call's trace starts a new slice), and commands already taken with
+// Next keep their frames.
+func (e *Engine) Reset(cfg Config) { e.start(cfg) }
+
+// start sets e up for a new call. It is NewEngine's and Reset's.
+func (e *Engine) start(cfg Config) {
 	if cfg.TCFMinMs <= 0 {
 		cfg.TCFMinMs = 1000
 	}
@@ -299,7 +320,22 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.MaxCoding == 0 && !cfg.ECM {
 		cfg.MaxCoding = t4.MR
 	}
-	e := &Engine{cfg: cfg}
+	// What a new call may reuse, emptied; the rest goes with the old
+	// call's state when the engine is rewritten below. The commands left
+	// in the queue of a call cut short are dropped with their frames.
+	clear(e.cmds)
+	cmds := e.cmds[:0]
+	rxData := e.rxData[:0] // nil after a call that ended (see done)
+	dec, opt, row := e.pageRx.dec, e.pageRx.opt, e.pageRx.row
+	ecmFrames := e.ecmTx.frames[:0]
+	clear(e.ecmTx.frames[:cap(e.ecmTx.frames)]) // they alias the old page
+	rxFrames, rxECM := e.ecmRx.frames, e.ecmRx.data[:0]
+
+	*e = Engine{cfg: cfg, cmds: cmds, rxData: rxData}
+	e.pageRx.dec, e.pageRx.opt, e.pageRx.row = dec, opt, row
+	e.ecmTx.frames = ecmFrames
+	e.ecmRx.frames, e.ecmRx.data = rxFrames, rxECM
+
 	e.res.LocalIdent = cfg.Ident
 	e.ecmRx.reset()
 	e.t1 = samples(T1)
@@ -310,7 +346,6 @@ func NewEngine(cfg Config) *Engine {
 	} else {
 		e.sendDIS()
 	}
-	return e
 }
 
 // Next returns the next command, and false when there is none for now.
@@ -319,8 +354,11 @@ func (e *Engine) Next() (Command, bool) {
 		return nil, false
 	}
 	c := e.cmds[0]
-	e.cmds[0] = nil
-	e.cmds = e.cmds[1:]
+	// The queue moves down rather than its slice up, so that it keeps its
+	// memory for the whole call and the next (it holds a few commands).
+	n := copy(e.cmds, e.cmds[1:])
+	e.cmds[n] = nil
+	e.cmds = e.cmds[:n]
 	return c, true
 }
 
