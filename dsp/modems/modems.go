@@ -33,6 +33,9 @@ type Transmitter interface {
 type Receiver interface {
 	dsp.Receiver
 	SetStatusHandler(h dsp.StatusHandler)
+	// Reset forgets the signal and waits for a new one (V.17's keeps
+	// the equaliser saved for a short train; see its Forget).
+	Reset()
 }
 
 // A Modem names a modem and makes its transmitters and receivers. For
