@@ -303,6 +303,27 @@ func NewEngine(cfg Config) *Engine {
 // Next keep their frames.
 func (e *Engine) Reset(cfg Config) { e.start(cfg) }
 
+// Release lets go of what the engine holds of its call that is not its
+// own: the page source and sink (and so the pages), the page being sent
+// and its coder, commands not yet taken and the frames they carry. Its
+// buffers stay for the next call, and Result and State still answer as
+// before. A media server calls it (through the terminal) when it puts an
+// engine aside for a channel's next call, so that an idle channel does
+// not keep its last document alive. Nothing else may be called until
+// Reset.
+func (e *Engine) Release() {
+	e.cfg.Source, e.cfg.Sink = nil, nil
+	clear(e.cmds)
+	e.cmds = e.cmds[:0]
+	e.cmdSend, e.afterSent, e.pending = nil, nil, nil
+	e.prefetch = ecmPrefetch{}
+	clear(e.ecmTx.frames[:cap(e.ecmTx.frames)])
+	e.ecmTx.frames, e.ecmTx.data = e.ecmTx.frames[:0], nil
+	e.ecmRx.pending = nil
+	e.pageRx.data, e.pageRx.busy = nil, false
+	e.lastResp = nil
+}
+
 // start sets e up for a new call. It is NewEngine's and Reset's.
 func (e *Engine) start(cfg Config) {
 	if cfg.TCFMinMs <= 0 {

@@ -7,7 +7,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/faxd/faxd/dsp/line"
 	"github.com/faxd/faxd/t30"
@@ -73,6 +75,7 @@ type reuseRig struct {
 	aIn, bIn   []int16
 	aOut, bOut []int16
 	sink       *t30.MemorySink
+	source     *t30.MemorySource
 	sender     *Terminal
 }
 
@@ -84,8 +87,8 @@ func (r *reuseRig) start(t *testing.T, c reuseCall, reuse bool) {
 	for i := range c.pages {
 		pages = append(pages, testPage(c.res, uint64(i)+uint64(len(c.name))))
 	}
-	r.sink = &t30.MemorySink{}
-	scfg := t30.Config{Caller: true, Source: &t30.MemorySource{Pages: pages}, Ident: "+1 555 0100"}
+	r.sink, r.source = &t30.MemorySink{}, &t30.MemorySource{Pages: pages}
+	scfg := t30.Config{Caller: true, Source: r.source, Ident: "+1 555 0100"}
 	rcfg := t30.Config{Sink: r.sink, Ident: "+1 555 0199"}
 	if c.tune != nil {
 		c.tune(&scfg)
@@ -206,6 +209,12 @@ func TestReuseBitIdentical(t *testing.T) {
 		t.Logf("%s: %s %d bit/s, ECM %v, %d blocks, done %v", c.name, fr[0].Modem, fr[0].BitRate, fr[0].ECM, blocks, fresh.done())
 		freshRes = append(freshRes, fr)
 		reusedRes = append(reusedRes, rr)
+		// Every other call, the terminals are put aside as a server does,
+		// before their Reset.
+		if len(reusedRes)%2 == 1 {
+			reused.a.Release()
+			reused.b.Release()
+		}
 	}
 	for k, c := range reuseCalls {
 		for i := range freshRes[k] {
@@ -384,5 +393,52 @@ func allocSite(stack [32]uintptr) string {
 		if !more {
 			return where
 		}
+	}
+}
+
+// TestReleaseLetsGo: a terminal put aside with Release keeps neither the
+// pages it sent nor those it received, whether its call ended or was cut
+// short mid-page.
+func TestReleaseLetsGo(t *testing.T) {
+	for _, c := range []reuseCall{reuseCalls[1], reuseCalls[4]} {
+		t.Run(c.name, func(t *testing.T) {
+			var r reuseRig
+			r.start(t, c, true)
+			var freed atomic.Int32
+			for i := 0; i < 8000/BlockSize*400 && !r.done(); i++ {
+				r.step()
+				if c.cutIn != "" && r.sender.Engine().State() == c.cutIn {
+					break
+				}
+			}
+			// The pages sent and received, the source and the sink are
+			// reachable only through the terminals once the rig forgets
+			// them.
+			pages := append(slices.Clone(r.source.Pages), r.sink.Pages...)
+			if len(pages) == 0 {
+				t.Fatal("no pages")
+			}
+			for _, p := range pages {
+				runtime.AddCleanup(p, func(*atomic.Int32) { freed.Add(1) }, &freed)
+			}
+			runtime.AddCleanup(r.sink, func(*atomic.Int32) { freed.Add(1) }, &freed)
+			runtime.AddCleanup(r.source, func(*atomic.Int32) { freed.Add(1) }, &freed)
+			want := int32(len(pages) + 2)
+			r.sink, r.source, pages = nil, nil, nil
+			r.a.Release()
+			r.b.Release()
+			for range 50 {
+				runtime.GC()
+				if freed.Load() == want {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if n := freed.Load(); n != want {
+				t.Errorf("%d of the source, the sink and their %d pages freed after Release", n, want-2)
+			}
+			runtime.KeepAlive(r.a)
+			runtime.KeepAlive(r.b)
+		})
 	}
 }

@@ -123,6 +123,18 @@ func (t *Terminal) Reset(cfg t30.Config, opt Options) error {
 	return t.start(cfg, opt)
 }
 
+// Release lets go of what the terminal holds of its call that is not its
+// own (see t30.Engine.Release): the pages, the page being sent, the
+// frames still to send and the Result (which stays as it was handed
+// out). A server calls it when it puts the terminal aside for a later
+// Reset, so that an idle channel keeps no document alive. Nothing but
+// Reset may be called afterwards.
+func (t *Terminal) Release() {
+	t.eng.Release()
+	t.tx, t.hdlcTx, t.image, t.ecm, t.result = nil, nil, nil, nil, nil
+	t.done = true
+}
+
 // start sets t up for the call cfg describes: New's and Reset's.
 func (t *Terminal) start(cfg t30.Config, opt Options) error {
 	// Keep what the last call made, and start every other field from its
