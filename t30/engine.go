@@ -216,7 +216,8 @@ var stateNames = [...]string{
 
 func (s state) String() string { return stateNames[s] }
 
-// Engine runs one T.30 call.
+// Engine runs one T.30 call at a time; Reset starts the next on the same
+// engine.
 type Engine struct {
 	cfg  Config
 	cmds []Command

@@ -156,7 +156,7 @@ const (
 // stops). The next Send starts a new transmission with a new preamble.
 //
 // Send copies the frame into a queue made with the transmitter; nothing is
-// allocated afterwards. An HDLCTx is not safe for concurrent use: call Send,
+// allocated afterwards (nor by Reconfigure, while the queue fits). An HDLCTx is not safe for concurrent use: call Send,
 // Finish and GetBit from one goroutine (the underflow handler runs inside
 // GetBit).
 type HDLCTx struct {

@@ -100,8 +100,9 @@ func site(stack [32]uintptr) (where string, ours bool) {
 // TestTickNoAllocs: the channel tasks' Ticks allocate nothing: an idle
 // channel polling for jobs, a call whose terminal is done, and both ends
 // of a call in the middle of a page. The T.30 engine does allocate at the
-// moments its state changes (a modem or HDLC transmitter for each
-// transmission, trace entries, frames); the test leaves those moments out.
+// moments its state changes (trace entries, frames, commands; and on a
+// channel's first call its terminal's modems and HDLC transmitters, see
+// TestSecondCallNoAllocs); the test leaves those moments out.
 // Should the ticks allocate mid-page, it finds where: sites in packages
 // t30 and dsp (the terminal, not this package's to change) are reported
 // in the log, any other fails the test.

@@ -35,7 +35,8 @@ type Options struct {
 	NoTones bool
 }
 
-// A Terminal runs one fax call on audio.
+// A Terminal runs one fax call on audio at a time; Reset starts the next
+// on the same terminal.
 type Terminal struct {
 	eng   *t30.Engine
 	level float64
