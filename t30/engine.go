@@ -317,9 +317,7 @@ func (e *Engine) Release() {
 	clear(e.cmds)
 	e.cmds = e.cmds[:0]
 	e.cmdSend, e.afterSent, e.pending = nil, nil, nil
-	e.prefetch = ecmPrefetch{}
-	clear(e.ecmTx.frames[:cap(e.ecmTx.frames)])
-	e.ecmTx.frames, e.ecmTx.data = e.ecmTx.frames[:0], nil
+	e.putSendBufs()
 	e.ecmRx.pending = nil
 	e.pageRx.data, e.pageRx.busy = nil, false
 	e.lastResp = nil
@@ -349,8 +347,8 @@ func (e *Engine) start(cfg Config) {
 	cmds := e.cmds[:0]
 	rxData := e.rxData[:0] // nil after a call that ended (see done)
 	dec, opt, row := e.pageRx.dec, e.pageRx.opt, e.pageRx.row
-	ecmFrames := e.ecmTx.frames[:0]
-	clear(e.ecmTx.frames[:cap(e.ecmTx.frames)]) // they alias the old page
+	e.putSendBufs() // a call cut short still has them
+	ecmFrames := e.ecmTx.frames
 	rxFrames, rxECM := e.ecmRx.frames, e.ecmRx.data[:0]
 
 	*e = Engine{cfg: cfg, cmds: cmds, rxData: rxData}
@@ -565,21 +563,49 @@ func (e *Engine) done() {
 	// The page buffer goes back for the next call's engine: a media server
 	// ends dozens of calls a second, and a page's octets grown afresh in
 	// each were most of what a call allocated.
-	if c := cap(e.rxData); c > 0 && c <= maxPooledPage {
-		b := e.rxData[:0]
-		pageBuffers.Put(&b)
-	}
+	putPageBuf(e.rxData)
 	// A finished call decodes no more (its page, if one was open, was
 	// closed with it), so nothing reads the buffer after another call
 	// takes it.
 	e.rxData, e.pageRx.data, e.pageRx.busy = nil, nil, false
+	// Nor does it send: the ECM pages' coded octets go back too (their
+	// frames went out as copies).
+	e.putSendBufs()
 }
 
-// pageBuffers pools the buffers of received non-ECM pages' octets.
+// putSendBufs gives the buffers of the ECM page being sent and of the
+// one coded ahead back to pageBuffers; nothing may read them after.
+func (e *Engine) putSendBufs() {
+	t := &e.ecmTx
+	clear(t.frames[:cap(t.frames)]) // slices of t.data
+	t.frames = t.frames[:0]
+	putPageBuf(t.data)
+	putPageBuf(e.prefetch.data)
+	t.data = nil
+	e.prefetch = ecmPrefetch{}
+}
+
+// pageBuffers pools the buffers of pages' octets: received non-ECM pages'
+// and the ECM pages being sent and coded ahead.
 var pageBuffers = sync.Pool{New: func() any {
 	b := make([]byte, 0, 64<<10)
 	return &b
 }}
+
+// pageBuf returns an empty page buffer from pageBuffers.
+func pageBuf() []byte { return (*pageBuffers.Get().(*[]byte))[:0] }
+
+// putPageBuf gives b to pageBuffers (nil and huge buffers are let go).
+// Nothing may use b after.
+func putPageBuf(b []byte) {
+	if c := cap(b); c > 0 && c <= maxPooledPage {
+		// A new slice header to put, not &b: b would then live on the
+		// heap from the call on, nil or not.
+		h := new([]byte)
+		*h = b[:0]
+		pageBuffers.Put(h)
+	}
+}
 
 // maxPooledPage bounds the buffers kept: a rare huge page's is let go.
 const maxPooledPage = 1 << 20
