@@ -126,3 +126,70 @@ func TestSetSource(t *testing.T) {
 		}
 	}
 }
+
+// rxLog records what a receiver reports: bits and statuses in order.
+type rxLog struct{ events []int }
+
+func (l *rxLog) PutBit(b int)        { l.events = append(l.events, b) }
+func (l *rxLog) status(s dsp.Status) { l.events = append(l.events, 100+int(s)) }
+
+// TestReceiverReset: a receiver that heard a whole transmission and part
+// of another, then Reset (V.17's Forget, for a new call), takes the next
+// transmission exactly as a new receiver does: the same bits and the same
+// events. For V.17 that transmission starts with the short train, which a
+// new receiver does not take, and a receiver still holding the equaliser
+// of the first would.
+func TestReceiverReset(t *testing.T) {
+	silence := make([]int16, 800)
+	signal := func(m *Modem, rate int, n, seed uint32, short bool) []int16 {
+		tx, err := m.NewTransmitter(rate, 2, &countSource{n: n, x: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, ok := tx.(interface{ SetShortTrain(bool) }); ok {
+			s.SetShortTrain(short)
+		}
+		return append(sendAll(t, tx), silence...)
+	}
+	run := func(rx Receiver, sig []int16) {
+		for len(sig) > 0 {
+			n := min(len(sig), 160)
+			rx.Process(sig[:n])
+			sig = sig[n:]
+		}
+	}
+	for _, m := range All {
+		for _, rate := range m.Rates {
+			m := m
+			first := signal(&m, rate, 3000, 1, false)
+			cut := signal(&m, rate, 3000, 2, false)
+			next := signal(&m, rate, 2000, 3, true)
+
+			var used, fresh rxLog
+			rx, err := m.NewReceiver(rate, 2, &used)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rx.SetStatusHandler(used.status)
+			run(rx, first)
+			run(rx, cut[:len(cut)/2])
+			if f, ok := rx.(interface{ Forget() }); ok {
+				f.Forget()
+			} else {
+				rx.Reset()
+			}
+			used.events = used.events[:0]
+			run(rx, next)
+
+			rx, err = m.NewReceiver(rate, 2, &fresh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rx.SetStatusHandler(fresh.status)
+			run(rx, next)
+			if !slices.Equal(used.events, fresh.events) {
+				t.Errorf("%s %d: after Reset %d events, a new receiver %d", m.Name, rate, len(used.events), len(fresh.events))
+			}
+		}
+	}
+}
