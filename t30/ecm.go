@@ -20,8 +20,8 @@ package t30
 // with RR until MCF, for at most T5 (§A.4.4).
 
 import (
+	"bytes"
 	"fmt"
-	"io"
 
 	"github.com/faxd/faxd/t30/internal/pagebuf"
 	"github.com/faxd/faxd/t30/t4"
@@ -100,6 +100,9 @@ func (e *Engine) ecmStartPage() {
 		return
 	}
 	t := &e.ecmTx
+	// The last page's octets are done with (its frames went out as
+	// copies): their buffer codes a page to come.
+	putPageBuf(t.data)
 	t.data, t.off, t.block = data, 0, 0
 	t.page = e.page & 0xFF
 	t.rate = e.sess.rate
@@ -155,7 +158,8 @@ func (e *Engine) prefetchStart(page int) {
 	if p.on && p.key == key {
 		return
 	}
-	*p = ecmPrefetch{on: true, key: key}
+	putPageBuf(p.data) // not handed out: prefetchTake clears p
+	*p = ecmPrefetch{on: true, key: key, data: pageBuf()}
 	r, err := e.pageReader(page)
 	if err != nil {
 		p.done, p.err = true, err
@@ -166,8 +170,9 @@ func (e *Engine) prefetchStart(page int) {
 		return
 	}
 	// A prepared page: read out at once, a copy of the coded octets.
-	p.data, p.err = io.ReadAll(r)
-	p.done = true
+	b := bytes.NewBuffer(p.data)
+	_, p.err = b.ReadFrom(r)
+	p.data, p.done = b.Bytes(), true
 }
 
 // prefetchStep codes up to n more rows of the page ahead.

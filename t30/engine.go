@@ -216,7 +216,8 @@ var stateNames = [...]string{
 
 func (s state) String() string { return stateNames[s] }
 
-// Engine runs one T.30 call.
+// Engine runs one T.30 call at a time; Reset starts the next on the same
+// engine.
 type Engine struct {
 	cfg  Config
 	cmds []Command
@@ -284,6 +285,51 @@ type Engine struct {
 // NewEngine returns an engine that has started the call: a caller waits
 // for DIS (T1), an answerer sends DIS. Poll its first commands with Next.
 func NewEngine(cfg Config) *Engine {
+	e := new(Engine)
+	e.start(cfg)
+	return e
+}
+
+// Reset starts a new call on e exactly as NewEngine(cfg) would, whatever
+// state the last call ended in (finished, or cut short mid-page): every
+// field is set as a new engine has it. It keeps only memory the new call
+// would otherwise allocate again: the command queue, the buffers of a
+// received page and of ECM frames, and the page decoder when the new
+// call's pages take the same options. A media server running thousands
+// of calls on a channel's engine allocates none of these after its first.
+//
+// Nothing handed out of the last call is touched: the Result of Result
+// and CallDone is a copy whose trace the next call does not share (the
+// new call's trace starts a new slice), and commands already taken with
+// Next keep their frames.
+func (e *Engine) Reset(cfg Config) { e.start(cfg) }
+
+// Release lets go of what the engine holds of its call that is not its
+// own: the page source and sink (and so the pages), the page being sent
+// and its coder, commands not yet taken and the frames they carry, and
+// the octets of a page it was receiving when the call was cut (cleared
+// back into the page pool: a channel put aside keeps no image). Its other
+// buffers stay for the next call, and Result and State still answer as
+// before. A media server calls it (through the terminal) when it puts an
+// engine aside for a channel's next call, so that an idle channel does
+// not keep its last document alive. Nothing else may be called until
+// Reset.
+func (e *Engine) Release() {
+	e.cfg.Source, e.cfg.Sink = nil, nil
+	clear(e.cmds)
+	e.cmds = e.cmds[:0]
+	e.cmdSend, e.afterSent, e.pending = nil, nil, nil
+	e.putSendBufs()
+	e.ecmRx.pending = nil
+	putPageBuf(e.rxData)
+	putPageBuf(e.ecmRx.data)
+	e.rxData, e.ecmRx.data = nil, nil
+	e.pageRx.data, e.pageRx.busy = nil, false
+	e.lastResp = nil
+}
+
+// start sets e up for a new call. It is NewEngine's and Reset's.
+func (e *Engine) start(cfg Config) {
 	if cfg.TCFMinMs <= 0 {
 		cfg.TCFMinMs = 1000
 	}
@@ -299,7 +345,22 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.MaxCoding == 0 && !cfg.ECM {
 		cfg.MaxCoding = t4.MR
 	}
-	e := &Engine{cfg: cfg}
+	// What a new call may reuse, emptied; the rest goes with the old
+	// call's state when the engine is rewritten below. The commands left
+	// in the queue of a call cut short are dropped with their frames.
+	clear(e.cmds)
+	cmds := e.cmds[:0]
+	rxData := e.rxData[:0] // nil after a call that ended (see done)
+	dec, opt, row := e.pageRx.dec, e.pageRx.opt, e.pageRx.row
+	e.putSendBufs() // a call cut short still has them
+	ecmFrames := e.ecmTx.frames
+	rxFrames, rxECM := e.ecmRx.frames, e.ecmRx.data[:0]
+
+	*e = Engine{cfg: cfg, cmds: cmds, rxData: rxData}
+	e.pageRx.dec, e.pageRx.opt, e.pageRx.row = dec, opt, row
+	e.ecmTx.frames = ecmFrames
+	e.ecmRx.frames, e.ecmRx.data = rxFrames, rxECM
+
 	e.res.LocalIdent = cfg.Ident
 	e.ecmRx.reset()
 	e.t1 = samples(T1)
@@ -310,7 +371,6 @@ func NewEngine(cfg Config) *Engine {
 	} else {
 		e.sendDIS()
 	}
-	return e
 }
 
 // Next returns the next command, and false when there is none for now.
@@ -319,8 +379,11 @@ func (e *Engine) Next() (Command, bool) {
 		return nil, false
 	}
 	c := e.cmds[0]
-	e.cmds[0] = nil
-	e.cmds = e.cmds[1:]
+	// The queue moves down rather than its slice up, so that it keeps its
+	// memory for the whole call and the next (it holds a few commands).
+	n := copy(e.cmds, e.cmds[1:])
+	e.cmds[n] = nil
+	e.cmds = e.cmds[:n]
 	return c, true
 }
 
@@ -506,17 +569,40 @@ func (e *Engine) done() {
 	// media server ends dozens of calls a second, and a page's octets
 	// grown afresh in each were most of what a call allocated. (The pool
 	// lets a rare huge page's go.)
-	pagebuf.Bytes.Put(e.rxData)
-	pagebuf.Bytes.Put(e.ecmRx.data)
+	putPageBuf(e.rxData)
+	putPageBuf(e.ecmRx.data)
 	// A finished call decodes no more (its page, if one was open, was
 	// closed with it), so nothing reads the buffers after another call
 	// takes them.
 	e.rxData, e.ecmRx.data, e.pageRx.data, e.pageRx.busy = nil, nil, nil, false
+	// Nor does it send: the ECM pages' coded octets go back too (their
+	// frames went out as copies).
+	e.putSendBufs()
 }
 
-// pageBufferSize is the size a received page's buffer starts at: a
-// letter page at fine resolution is some 40 KB.
+// putSendBufs gives the buffers of the ECM page being sent and of the
+// one coded ahead back to the page pool; nothing may read them after.
+func (e *Engine) putSendBufs() {
+	t := &e.ecmTx
+	clear(t.frames[:cap(t.frames)]) // slices of t.data
+	t.frames = t.frames[:0]
+	putPageBuf(t.data)
+	putPageBuf(e.prefetch.data)
+	t.data = nil
+	e.prefetch = ecmPrefetch{}
+}
+
+// pageBufferSize is the size a page's buffer starts at: a letter page at
+// fine resolution is some 40 KB.
 const pageBufferSize = 64 << 10
+
+// pageBuf returns an empty page buffer from the page pool (package
+// pagebuf: size-classed, cleared when put back).
+func pageBuf() []byte { return pagebuf.Bytes.Get(pageBufferSize)[:0] }
+
+// putPageBuf gives b back to the page pool, cleared (nil and buffers
+// grown past a size class are let go). Nothing may use b after.
+func putPageBuf(b []byte) { pagebuf.Bytes.Put(b) }
 
 // ---- inputs ----
 

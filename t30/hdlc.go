@@ -156,7 +156,7 @@ const (
 // stops). The next Send starts a new transmission with a new preamble.
 //
 // Send copies the frame into a queue made with the transmitter; nothing is
-// allocated afterwards. An HDLCTx is not safe for concurrent use: call Send,
+// allocated afterwards (nor by Reconfigure, while the queue fits). An HDLCTx is not safe for concurrent use: call Send,
 // Finish and GetBit from one goroutine (the underflow handler runs inside
 // GetBit).
 type HDLCTx struct {
@@ -186,6 +186,28 @@ func NewHDLCTx(cfg HDLCTxConfig) *HDLCTx {
 	t.slots = make([]byte, cfg.QueueLen*(cfg.MaxFrameLen+2))
 	t.lens = make([]int, cfg.QueueLen)
 	return t
+}
+
+// Reconfigure makes t an idle transmitter as NewHDLCTx(cfg) would: the
+// queue is emptied, the counters of Sent and the underflow handler
+// cleared. It keeps the queue's memory when cfg's QueueLen and
+// MaxFrameLen fit in it, so a terminal can keep one transmitter for every
+// transmission of its calls (whose preambles and queue lengths differ)
+// and allocate nothing once it has the largest.
+func (t *HDLCTx) Reconfigure(cfg HDLCTxConfig) {
+	cfg.defaults()
+	slots, lens := t.slots, t.lens
+	if n := cfg.QueueLen * (cfg.MaxFrameLen + 2); n <= cap(slots) {
+		slots = slots[:n]
+	} else {
+		slots = make([]byte, n)
+	}
+	if cfg.QueueLen <= cap(lens) {
+		lens = lens[:cfg.QueueLen]
+	} else {
+		lens = make([]int, cfg.QueueLen)
+	}
+	*t = HDLCTx{cfg: cfg, slots: slots, lens: lens}
 }
 
 // SetUnderflowHandler sets a function GetBit calls when it has sent the

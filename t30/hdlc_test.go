@@ -429,6 +429,68 @@ func TestHDLCNoAllocs(t *testing.T) {
 	}
 }
 
+// TestHDLCTxReconfigure: a transmitter left mid-frame, reconfigured, sends
+// exactly what a new one with that configuration sends, its counters and
+// underflow handler cleared, and allocates nothing when its queue fits.
+func TestHDLCTxReconfigure(t *testing.T) {
+	frames := [][]byte{{0xFF, 0x03, 0x80, 0x00, 0xEE}, {0xFF, 0x13, 0xFA, 0x7E, 0xFF, 0xFF}}
+	run := func(tx *HDLCTx) string {
+		for _, f := range frames {
+			if err := tx.Send(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tx.Finish()
+		return bitString(txBits(t, tx, 10000))
+	}
+	used := NewHDLCTx(HDLCTxConfig{MaxFrameLen: 300, QueueLen: 12, PreambleFlags: 3})
+	underflows := 0
+	used.SetUnderflowHandler(func() { underflows++ })
+	used.Send(bytes.Repeat([]byte{0xFF}, 40))
+	for range 100 { // into the frame, with an abort counted
+		used.GetBit()
+	}
+	used.Abort()
+	for range 20 {
+		used.GetBit()
+	}
+	if underflows == 0 {
+		t.Fatal("the queue did not run dry after the abort")
+	}
+	underflows = 0
+	for _, cfg := range []HDLCTxConfig{
+		{PreambleFlags: 5, QueueLen: 2},
+		{PreambleFlags: 1, ClosingFlags: 3, InterFrameFlags: 2},
+		{MaxFrameLen: 64, QueueLen: 4},
+	} {
+		allocs := testing.AllocsPerRun(1, func() { used.Reconfigure(cfg) })
+		if allocs != 0 {
+			t.Errorf("%+v: Reconfigure allocates %v times in a queue big enough", cfg, allocs)
+		}
+		got, want := run(used), run(NewHDLCTx(cfg))
+		if got != want {
+			t.Errorf("%+v: reconfigured sends\n%s\nnew sends\n%s", cfg, got, want)
+		}
+		if f, a := used.Sent(); f != uint64(len(frames)) || a != 0 {
+			t.Errorf("%+v: Sent() = %d, %d after Reconfigure and %d frames", cfg, f, a, len(frames))
+		}
+	}
+	if underflows != 0 {
+		t.Errorf("the underflow handler set before Reconfigure ran %d times", underflows)
+	}
+	// A bigger queue than the first: new memory, the same bits.
+	cfg := HDLCTxConfig{QueueLen: 40}
+	used.Reconfigure(cfg)
+	if got, want := run(used), run(NewHDLCTx(cfg)); got != want {
+		t.Errorf("%+v: grown, sends\n%s\nnew sends\n%s", cfg, got, want)
+	}
+	// A frame the old MaxFrameLen took and the new one does not.
+	used.Reconfigure(HDLCTxConfig{MaxFrameLen: 8})
+	if err := used.Send(make([]byte, 9)); !errors.Is(err, ErrFrameLength) {
+		t.Errorf("Send of 9 octets with MaxFrameLen 8: %v", err)
+	}
+}
+
 // TestHDLCOverV21 sends NSF-less CSI+DIS through the V.21 channel 2 modem
 // and back, as on the line.
 func TestHDLCOverV21(t *testing.T) {

@@ -21,12 +21,21 @@ type Transmitter interface {
 	dsp.Transmitter
 	SetLevel(dBm0 float64)
 	SetStatusHandler(h dsp.StatusHandler)
+	// Reset starts a new transmission from the beginning (the training,
+	// for a trained modem) with the same source.
+	Reset()
+	// SetSource starts a new transmission, as Reset, with the bits of
+	// src: one transmitter serves transmission after transmission.
+	SetSource(src dsp.BitSource)
 }
 
 // A Receiver is what every modem's receiver offers.
 type Receiver interface {
 	dsp.Receiver
 	SetStatusHandler(h dsp.StatusHandler)
+	// Reset forgets the signal and waits for a new one (V.17's keeps
+	// the equaliser saved for a short train; see its Forget).
+	Reset()
 }
 
 // A Modem names a modem and makes its transmitters and receivers. For
@@ -103,12 +112,13 @@ func ret[I any, T any](v T, err error) (I, error) {
 
 // Find returns the modem called name (any case) after checking that it runs
 // at rate on channel; the error names the choices.
+//
+// It allocates nothing when it finds the modem: a fax terminal looks its
+// modems up for every transmission and reception of every call.
 func Find(name string, rate, channel int) (*Modem, error) {
-	var names []string
 	for i := range All {
 		m := &All[i]
-		names = append(names, m.Name)
-		if m.Name != strings.ToLower(name) {
+		if !strings.EqualFold(m.Name, name) {
 			continue
 		}
 		if !slices.Contains(m.Rates, rate) {
@@ -118,6 +128,10 @@ func Find(name string, rate, channel int) (*Modem, error) {
 			return nil, fmt.Errorf("%w: V.21 channel %d (use 1 or 2)", ErrUnknown, channel)
 		}
 		return m, nil
+	}
+	names := make([]string, len(All))
+	for i := range All {
+		names[i] = All[i].Name
 	}
 	return nil, fmt.Errorf("%w: %q (modems: %s)", ErrUnknown, name, strings.Join(names, ", "))
 }

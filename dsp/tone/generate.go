@@ -38,6 +38,16 @@ func NewCNGGenerator(dBm0 float64) *CNGGenerator {
 	return g
 }
 
+// Reset starts the tone again from the beginning of its first cycle (the
+// level kept), so that a terminal can keep its generator from call to call.
+func (g *CNGGenerator) Reset() {
+	g.phase = 0
+	g.nco.SetPhase(0)
+}
+
+// SetLevel sets the level in dBm0.
+func (g *CNGGenerator) SetLevel(dBm0 float64) { g.amp = float32(dsp.PeakFromDBm0(dBm0)) }
+
 // Process fills out and returns len(out): CNG repeats until the caller stops.
 func (g *CNGGenerator) Process(out []int16) int {
 	for i := range out {
@@ -114,6 +124,18 @@ func NewAnswerGenerator(kind AnswerKind, dBm0 float64) *AnswerGenerator {
 
 // SetLength changes the tone's length (not counting the leading silence).
 func (g *AnswerGenerator) SetLength(samples int) { g.length = samples }
+
+// Reset starts the tone again from its leading silence (kind, level and
+// length kept), so that a terminal can keep its generator from call to
+// call.
+func (g *AnswerGenerator) Reset() {
+	g.pos, g.hop = 0, reversalStep
+	g.carrier.SetPhase(0)
+	g.envelope.SetPhase(0)
+}
+
+// SetLevel sets the level in dBm0 (for ANSam, the unmodulated carrier's).
+func (g *AnswerGenerator) SetLevel(dBm0 float64) { g.amp = float32(dsp.PeakFromDBm0(dBm0)) }
 
 // Process fills out; it returns fewer than len(out) once the tone is over.
 func (g *AnswerGenerator) Process(out []int16) int {

@@ -3,6 +3,7 @@ package tone
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/faxd/faxd/dsp"
@@ -285,4 +286,34 @@ func BenchmarkDetector(b *testing.B) {
 		d.Process(sig)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(sig)), "ns/sample")
+}
+
+// TestGeneratorReset: a generator Reset (and set to another level and
+// back) part way through makes the very samples of a new one.
+func TestGeneratorReset(t *testing.T) {
+	gen := func(n int, p func([]int16) int) []int16 {
+		out := make([]int16, n)
+		out = out[:p(out)]
+		return out
+	}
+	for _, kind := range []AnswerKind{ANS, ANSPR, ANSam, ANSamPR} {
+		used := NewAnswerGenerator(kind, -10)
+		gen(12345, used.Process)
+		used.SetLevel(-20)
+		used.SetLevel(-10)
+		used.Reset()
+		got := gen(50000, used.Process)
+		want := gen(50000, NewAnswerGenerator(kind, -10).Process)
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: reset generator differs from a new one (%d, %d samples)", kind, len(got), len(want))
+		}
+	}
+	used := NewCNGGenerator(-10)
+	gen(12345, used.Process)
+	used.SetLevel(-20)
+	used.SetLevel(-10)
+	used.Reset()
+	if got, want := gen(30000, used.Process), gen(30000, NewCNGGenerator(-10).Process); !slices.Equal(got, want) {
+		t.Error("reset CNG generator differs from a new one")
+	}
 }

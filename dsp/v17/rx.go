@@ -138,6 +138,20 @@ func (r *Receiver) SetShortTrain(short bool) { r.short = short }
 // kept for a short train).
 func (r *Receiver) Reset() { r.link.Reset() }
 
+// Forget resets the receiver as Reset does and also drops the equaliser,
+// carrier, gain and timing saved from the last long train, and expects the
+// long train again: the receiver is as NewReceiver made it (its sink and
+// status handler kept). A terminal reusing the receiver for a new call
+// calls it, as a short train there must never start from another call's
+// line.
+func (r *Receiver) Forget() {
+	r.short, r.haveEq = false, false
+	clear(r.saveWr[:])
+	clear(r.saveWi[:])
+	r.saveFreq, r.saveGain, r.saveTiming, r.saveLevel = 0, 0, 0, 0
+	r.link.Reset()
+}
+
 // restart clears the receiver's own state for a new signal, after the
 // front end's.
 func (r *Receiver) restart() {

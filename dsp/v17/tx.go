@@ -231,6 +231,17 @@ func (t *Transmitter) Reset() {
 	t.dataEnd, t.done = false, false
 }
 
+// SetSource makes src the source of the next transmission's data and
+// restarts the transmission, as Reset (the level, the status handler and
+// the training chosen by SetShortTrain are kept): a terminal keeps one
+// transmitter for every transmission of its calls instead of making one
+// each time.
+func (t *Transmitter) SetSource(src dsp.BitSource) {
+	t.src = src
+	t.bsrc, _ = src.(dsp.BitsSource)
+	t.Reset()
+}
+
 // scramble returns the line bit for data bit b: V.17's scrambler,
 // 1 + x^-18 + x^-23, with the taps written out (dsp.PolyV29).
 func (t *Transmitter) scramble(b uint32) uint32 {

@@ -114,6 +114,15 @@ func (t *Transmitter) Reset() {
 	t.step = t.steps[1]
 }
 
+// SetSource makes src the source of the next transmission's bits and
+// restarts the transmission, as Reset (the level and the status handler
+// are kept): a terminal keeps one transmitter for every transmission of
+// its calls instead of making one each time. A nil src sends nothing.
+func (t *Transmitter) SetSource(src dsp.BitSource) {
+	t.src = src
+	t.Reset()
+}
+
 // String describes the transmitter.
 func (t *Transmitter) String() string {
 	return fmt.Sprintf("%v transmitter at %.1f dBm0", t.ch, t.level)

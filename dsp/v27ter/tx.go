@@ -160,6 +160,9 @@ func NewTransmitter(rate int, src dsp.BitSource) (*Transmitter, error) {
 
 // SetLevel sets the transmit level in dBm0 (default -13).
 func (t *Transmitter) SetLevel(dBm0 float64) {
+	if t.gain != 0 && dBm0 == t.level {
+		return // the shaping filter made to work the gain out allocates
+	}
 	t.level = dBm0
 	fine := t.tm.fine
 	h := dsp.RootRaisedCosine(rolloff, float64(fine), txSpan)
@@ -189,6 +192,15 @@ func (t *Transmitter) Reset() {
 	t.head, t.slot, t.phase = 0, 0, 0
 	t.stage, t.count, t.state = txSilence, 0, 0
 	t.scr = scrambler{reg: scramblerSeed}
+}
+
+// SetSource makes src the source of the next transmission's data and
+// restarts the transmission, as Reset (the level and the status handler
+// are kept): a terminal keeps one transmitter for every transmission of
+// its calls instead of making one each time.
+func (t *Transmitter) SetSource(src dsp.BitSource) {
+	t.src = src
+	t.Reset()
 }
 
 // Process fills out with line audio and returns how many samples it wrote;

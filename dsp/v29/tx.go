@@ -211,6 +211,15 @@ func (t *Transmitter) Reset() {
 	t.dataEnd, t.done = false, false
 }
 
+// SetSource makes src the source of the next transmission's data and
+// restarts the transmission, as Reset (the level and the status handler
+// are kept): a terminal keeps one transmitter for every transmission of
+// its calls instead of making one each time.
+func (t *Transmitter) SetSource(src dsp.BitSource) {
+	t.src = src
+	t.Reset()
+}
+
 // nextSymbol returns the next point to send (V.29 §2).
 func (t *Transmitter) nextSymbol() complex64 {
 	if pt := t.nextPoint(); pt != noPoint {

@@ -118,8 +118,9 @@ func site(stack [32]uintptr) (where string, ours bool) {
 // TestTickNoAllocs: the channel tasks' Ticks allocate nothing: an idle
 // channel polling for jobs, a call whose terminal is done, and both ends
 // of a call in the middle of a page. The T.30 engine does allocate at the
-// moments its state changes (a modem or HDLC transmitter for each
-// transmission, trace entries, frames); the test leaves those moments out.
+// moments its state changes (trace entries, frames, commands; and on a
+// channel's first call its terminal's modems and HDLC transmitters, see
+// TestSecondCallNoAllocs); the test leaves those moments out.
 // Should the ticks allocate mid-page, it finds where: sites in packages
 // t30 and dsp (the terminal, not this package's to change) are reported
 // in the log, any other fails the test.
@@ -212,4 +213,90 @@ func TestTickNoAllocs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSecondCallNoAllocs: a channel keeps its terminal from call to call
+// (Reset), so both ends' second call allocates nothing in the terminal, the
+// modems, the HDLC transmitters, the page decoder or the engine's making;
+// what it does allocate (the engine's frames and trace, the page coder, the
+// pages received, this package's outcome) is logged.
+func TestSecondCallNoAllocs(t *testing.T) {
+	rate := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	defer func() { runtime.MemProfileRate = rate }()
+	s, step := manual(t, "100", "101")
+	defer s.Stop(t.Context())
+	tx, rx := s.byName["100"], s.byName["101"]
+	call := func() JobID {
+		id, err := s.Submit(Job{From: "100", To: "101", Pages: testPage(t), ECM: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	run := func(id JobID) {
+		for k := 0; k < 6000; k++ {
+			step()
+			if _, ok := s.Result(id); ok && tx.State() == StateIdle && rx.State() == StateIdle {
+				return
+			}
+		}
+		t.Fatal("the call did not end")
+	}
+	first := call()
+	run(first)
+	if o, _ := s.Result(first); !o.OK() {
+		t.Fatalf("the first call: %+v", o)
+	}
+	txTerm, rxTerm := tx.spare, rx.spare
+	if txTerm == nil || rxTerm == nil || tx.term != nil || rx.term != nil {
+		t.Fatalf("after the call: terminals %p %p, spares %p %p", tx.term, rx.term, txTerm, rxTerm)
+	}
+	pages := testPage(t)
+	var second JobID
+	sites := allocSites(func() {
+		id, err := s.Submit(Job{From: "100", To: "101", Pages: pages, ECM: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		second = id
+		for k := 0; k < 6000; k++ {
+			step()
+			if k == 100 && (tx.term != txTerm || rx.term != rxTerm) {
+				t.Errorf("the second call runs on new terminals")
+			}
+			if _, ok := s.Result(id); ok && tx.State() == StateIdle && rx.State() == StateIdle {
+				break
+			}
+		}
+	})
+	if o, ok := s.Result(second); !ok || !o.OK() {
+		t.Fatalf("the second call: %v %+v", ok, o)
+	}
+	var total int64
+	for _, where := range slices.Sorted(maps.Keys(sites)) {
+		total += sites[where]
+		if reuseSite(where) {
+			t.Errorf("the second call allocates %d times at %s", sites[where], where)
+		} else {
+			t.Logf("%5d allocations at %s", sites[where], where)
+		}
+	}
+	t.Logf("the second call: %d allocations in all", total)
+}
+
+// reuseSite reports whether a site (see allocSites) is one a channel's
+// second call must not allocate at: in the terminal or package dsp, or
+// making an HDLC transmitter or receiver, a page decoder or an engine.
+func reuseSite(where string) bool {
+	fn, _, _ := strings.Cut(where, " ")
+	if strings.HasPrefix(fn, "t30/terminal.") || strings.HasPrefix(fn, "dsp/") {
+		return true
+	}
+	switch fn {
+	case "t30.NewHDLCTx", "t30.(*HDLCTx).Reconfigure", "t30.NewHDLCRx", "t30/t4.NewDecoder",
+		"t30.NewEngine", "t30.(*Engine).Reset", "t30.(*Engine).start":
+		return true
+	}
+	return false
 }

@@ -54,8 +54,13 @@ type channel struct {
 	closed bool
 
 	// the call
-	job      *job // outgoing, nil for an incoming call
-	term     *terminal.Terminal
+	job  *job // outgoing, nil for an incoming call
+	term *terminal.Terminal
+	// spare is the last call's terminal, Released, for the next call to
+	// Reset (term is nil between calls, spare nil during one): a
+	// channel's calls after its first make no terminal, engine, modems
+	// or HDLC transmitters, which were most of a call's garbage.
+	spare    *terminal.Terminal
 	sink     *t30.CodedSink
 	in, out  []int16
 	ticks    int // ticks since the answer
@@ -257,7 +262,13 @@ func (c *channel) startTerminal(cfg t30.Config) {
 	if cfg.Ident == "" {
 		cfg.Ident = c.name
 	}
-	term, err := terminal.New(cfg, c.s.cfg.Terminal)
+	term, err := c.spare, error(nil)
+	c.spare = nil
+	if term != nil {
+		err = term.Reset(cfg, c.s.cfg.Terminal)
+	} else {
+		term, err = terminal.New(cfg, c.s.cfg.Terminal)
+	}
 	if err != nil {
 		c.hangup()
 		c.endCallErr(CauseError, err)
@@ -357,6 +368,13 @@ func (c *channel) endCallErr(cause Cause, err error) {
 	j, term, sink := c.job, c.term, c.sink
 	ticks, dialled, answered := c.ticks, c.dialled, c.answered
 	c.job, c.term, c.sink = nil, nil, nil
+	if term != nil {
+		// Put aside for the next call; its result and pages are handed
+		// out above and below, and Release lets the channel keep none of
+		// them (nor the job's document).
+		term.Release()
+		c.spare = term
+	}
 	c.ticks, c.linger = 0, 0
 	if c.alarm {
 		c.setState(StateAlarm)
@@ -402,6 +420,7 @@ func (c *channel) shutdown() {
 		}
 		c.s.stopJob(j)
 	}
+	c.spare = nil
 	c.setState(StateIdle)
 	if err := c.ch.Close(); err != nil {
 		c.s.log.Warn("close failed", "channel", c.name, "error", err)

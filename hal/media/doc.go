@@ -1,7 +1,7 @@
 // Package media is faxd's media server: it runs fax calls on the channels
 // of a hal.Driver (a DAHDI span, the sim network), one soft fax terminal
-// (t30/terminal) per call, every channel a task of the 20 ms scheduler
-// (hal/sched).
+// (t30/terminal) per call, kept by its channel and Reset for the next call,
+// every channel a task of the 20 ms scheduler (hal/sched).
 //
 // # The server
 //

@@ -35,7 +35,8 @@ type Options struct {
 	NoTones bool
 }
 
-// A Terminal runs one fax call on audio.
+// A Terminal runs one fax call on audio at a time; Reset starts the next
+// on the same terminal.
 type Terminal struct {
 	eng   *t30.Engine
 	level float64
@@ -79,26 +80,123 @@ type Terminal struct {
 	tcfLeft  int // TCF bits still to send
 	done     bool
 	result   *t30.Result
+
+	// Kept from transmission to transmission and call to call, so that a
+	// channel's calls after its first allocate nothing here (see Reset).
+	v21Tx   *v21.Transmitter
+	v21HDLC *t30.HDLCTx // the V.21 frames' (hdlcTx while they are sent)
+	ecmHDLC *t30.HDLCTx // the ECM blocks' (hdlcTx while one is sent)
+	fastTx  map[t30.Rate]modems.Transmitter
+	// The bit sources and the underflow handler as interface and func
+	// values, made once: converting a method value or a value such as
+	// imageSource{t} at each transmission would allocate.
+	tcfSrc   dsp.BitSource
+	imageSrc dsp.BitSource
+	feedFn   func()
+	ced      *tone.AnswerGenerator // answer and cng while they run
+	calling  *tone.CNGGenerator
 }
 
 // New returns a terminal running the call cfg describes.
 func New(cfg t30.Config, opt Options) (*Terminal, error) {
-	t := &Terminal{level: opt.LevelDBm0, fastRx: map[t30.Rate]modems.Receiver{}, octets: make([]byte, 0, 256)}
+	t := new(Terminal)
+	if err := t.start(cfg, opt); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Reset starts a new call on t exactly as New(cfg, opt) would, whatever
+// state the last call ended in (over, or cut short mid-page): the new
+// call's audio is the very audio a new terminal would send. It keeps what
+// the last calls made rather than making it again: the engine (see
+// t30.Engine.Reset), the V.21 receiver and transmitter, the HDLC
+// receivers and transmitters, the fast modems' receivers and transmitters
+// for every rate used so far, and the tone generators; each is reset to
+// the state it was made in (the V.17 receivers forget the equaliser saved
+// for short trains: it belongs to another call's line). A media server
+// keeps a channel's terminal from call to call, so that its calls after
+// the first allocate nothing here.
+//
+// The Result of the last call stays as it was handed out. The error is
+// New's; after one, t must not be used until a Reset succeeds.
+func (t *Terminal) Reset(cfg t30.Config, opt Options) error {
+	return t.start(cfg, opt)
+}
+
+// Release lets go of what the terminal holds of its call that is not its
+// own (see t30.Engine.Release): the pages, the page being sent, the
+// frames still to send and the Result (which stays as it was handed
+// out). A server calls it when it puts the terminal aside for a later
+// Reset, so that an idle channel keeps no document alive. Nothing but
+// Reset may be called afterwards.
+func (t *Terminal) Release() {
+	t.eng.Release()
+	t.tx, t.hdlcTx, t.image, t.ecm, t.result = nil, nil, nil, nil, nil
+	t.done = true
+}
+
+// start sets t up for the call cfg describes: New's and Reset's.
+func (t *Terminal) start(cfg t30.Config, opt Options) error {
+	// Keep what the last call made, and start every other field from its
+	// zero value as in a new terminal.
+	*t = Terminal{
+		eng: t.eng, v21rx: t.v21rx, v21hdlc: t.v21hdlc, fastHDLC: t.fastHDLC,
+		fastRx: t.fastRx, octets: t.octets[:0],
+		v21Tx: t.v21Tx, v21HDLC: t.v21HDLC, ecmHDLC: t.ecmHDLC, fastTx: t.fastTx,
+		tcfSrc: t.tcfSrc, imageSrc: t.imageSrc, feedFn: t.feedFn,
+		ced: t.ced, calling: t.calling,
+	}
+	t.level = opt.LevelDBm0
 	if t.level == 0 {
 		t.level = -13
 	}
-	var err error
-	t.v21hdlc = t30.NewHDLCRx(t30.HDLCRxConfig{ReportBadFrames: true}, t.v21Frame)
-	if t.v21rx, err = v21.NewReceiver(v21.Channel2, t.v21hdlc); err != nil {
-		return nil, err
+	if t.fastRx == nil {
+		t.fastRx = map[t30.Rate]modems.Receiver{}
+		t.fastTx = map[t30.Rate]modems.Transmitter{}
+		t.octets = make([]byte, 0, 256)
+		t.tcfSrc = dsp.BitSourceFunc(t.tcfBit)
+		t.imageSrc = imageSource{t}
+		t.feedFn = t.feedECM
 	}
-	t.v21rx.SetStatusHandler(t.v21Status)
-	t.fastHDLC = t30.NewHDLCRx(t30.HDLCRxConfig{MaxFrameLen: 300, ReportBadFrames: true}, t.fastFrame)
+	if t.v21rx == nil {
+		var err error
+		t.v21hdlc = t30.NewHDLCRx(t30.HDLCRxConfig{ReportBadFrames: true}, t.v21Frame)
+		if t.v21rx, err = v21.NewReceiver(v21.Channel2, t.v21hdlc); err != nil {
+			return err
+		}
+		t.v21rx.SetStatusHandler(t.v21Status)
+		t.fastHDLC = t30.NewHDLCRx(t30.HDLCRxConfig{MaxFrameLen: 300, ReportBadFrames: true}, t.fastFrame)
+	} else {
+		t.v21rx.Reset()
+		t.v21hdlc.Reset()
+		t.fastHDLC.Reset()
+		for _, rx := range t.fastRx {
+			// Every fast receiver as made: V.17's without the equaliser
+			// its last long train saved (see setRx).
+			if f, ok := rx.(interface{ Forget() }); ok {
+				f.Forget()
+			} else {
+				rx.Reset()
+			}
+		}
+	}
 	if !opt.NoTones {
-		if cfg.Caller {
-			t.cng = tone.NewCNGGenerator(t.level)
+		// Both tones, whatever the role: a channel that answers after it
+		// called then has its CED already.
+		if t.ced == nil {
+			t.ced = tone.NewAnswerGenerator(tone.ANS, t.level)
+			t.calling = tone.NewCNGGenerator(t.level)
 		} else {
-			t.answer = tone.NewAnswerGenerator(tone.ANS, t.level)
+			t.ced.SetLevel(t.level)
+			t.ced.Reset()
+			t.calling.SetLevel(t.level)
+			t.calling.Reset()
+		}
+		if cfg.Caller {
+			t.cng = t.calling
+		} else {
+			t.answer = t.ced
 		}
 	}
 	// Pages go to memory, not to a print head: no minimum scan line time
@@ -109,8 +207,12 @@ func New(cfg t30.Config, opt Options) (*Terminal, error) {
 	if cfg.ScanTime == t30.Scan20ms {
 		cfg.ScanTime = t30.Scan0ms
 	}
-	t.eng = t30.NewEngine(cfg)
-	return t, nil
+	if t.eng == nil {
+		t.eng = t30.NewEngine(cfg)
+	} else {
+		t.eng.Reset(cfg)
+	}
+	return nil
 }
 
 // Done reports whether the call is over.
@@ -391,7 +493,7 @@ func (t *Terminal) transmit(out []int16) {
 			n := t.tx.Process(out)
 			if n < len(out) {
 				t.tx = nil
-				t.hdlcTx = nil
+				t.hdlcTx = nil // kept in v21HDLC or ecmHDLC
 				if t.pending {
 					t.pending = false
 					t.eng.SendDone()
@@ -432,14 +534,20 @@ func (t *Terminal) nextCommand() bool {
 	case t30.SendTCF:
 		_, bps, _ := c.Modem.Rate.Modem()
 		t.tcfLeft = bps * c.Ms / 1000
-		t.startFast(c.Modem, dsp.BitSourceFunc(t.tcfBit))
+		t.startFast(c.Modem, t.tcfSrc)
 	case t30.SendImage:
 		t.image, t.imageN, t.imageAt, t.imageBit = c.Data, 0, 0, 0
-		t.startFast(c.Modem, imageSource{t})
+		t.startFast(c.Modem, t.imageSrc)
 	case t30.SendECMBlock:
-		t.hdlcTx = t30.NewHDLCTx(t30.HDLCTxConfig{MaxFrameLen: 300, PreambleFlags: 32})
+		cfg := t30.HDLCTxConfig{MaxFrameLen: 300, PreambleFlags: 32}
+		if t.ecmHDLC == nil {
+			t.ecmHDLC = t30.NewHDLCTx(cfg)
+		} else {
+			t.ecmHDLC.Reconfigure(cfg)
+		}
+		t.hdlcTx = t.ecmHDLC
 		t.ecm = c.Frames
-		t.hdlcTx.SetUnderflowHandler(t.feedECM)
+		t.hdlcTx.SetUnderflowHandler(t.feedFn)
 		t.feedECM()
 		t.startFast(c.Modem, t.hdlcTx)
 	case t30.CallDone:
@@ -460,7 +568,13 @@ func (t *Terminal) fail(err error) {
 // sendFrames starts V.21 with the frames after the preamble of flags.
 func (t *Terminal) sendFrames(c t30.SendFrames) {
 	flags := max(1, c.PreambleMs*300/8/1000) // 300 bit/s, 8 bits a flag
-	t.hdlcTx = t30.NewHDLCTx(t30.HDLCTxConfig{PreambleFlags: flags, QueueLen: max(8, len(c.Frames))})
+	cfg := t30.HDLCTxConfig{PreambleFlags: flags, QueueLen: max(8, len(c.Frames))}
+	if t.v21HDLC == nil {
+		t.v21HDLC = t30.NewHDLCTx(cfg)
+	} else {
+		t.v21HDLC.Reconfigure(cfg)
+	}
+	t.hdlcTx = t.v21HDLC
 	for _, f := range c.Frames {
 		if err := t.hdlcTx.Send(f); err != nil {
 			t.fail(err)
@@ -468,13 +582,18 @@ func (t *Terminal) sendFrames(c t30.SendFrames) {
 		}
 	}
 	t.hdlcTx.Finish()
-	tx, err := v21.NewTransmitter(v21.Channel2, t.hdlcTx)
-	if err != nil {
-		t.fail(err)
-		return
+	if t.v21Tx == nil {
+		tx, err := v21.NewTransmitter(v21.Channel2, t.hdlcTx)
+		if err != nil {
+			t.fail(err)
+			return
+		}
+		t.v21Tx = tx
+	} else {
+		t.v21Tx.SetSource(t.hdlcTx)
 	}
-	tx.SetLevel(t.level)
-	t.tx, t.pending = tx, true
+	t.v21Tx.SetLevel(t.level)
+	t.tx, t.pending = t.v21Tx, true
 }
 
 // feedECM queues the next ECM frames as the HDLC transmitter drains.
@@ -498,18 +617,27 @@ func (t *Terminal) startFast(m t30.Modem, src dsp.BitSource) {
 		t.fail(fmt.Errorf("terminal: no modem for rate code %#x", uint8(m.Rate)))
 		return
 	}
-	spec, err := modems.Find(modemName(name), bps, 2)
-	if err != nil {
-		t.fail(err)
-		return
+	// One transmitter a rate, kept (as the receivers are) and started
+	// afresh with each transmission's source.
+	tx, ok := t.fastTx[m.Rate]
+	if !ok {
+		spec, err := modems.Find(modemName(name), bps, 2)
+		if err != nil {
+			t.fail(err)
+			return
+		}
+		if tx, err = spec.NewTransmitter(bps, 2, src); err != nil {
+			t.fail(err)
+			return
+		}
+		t.fastTx[m.Rate] = tx
+	} else {
+		tx.SetSource(src)
 	}
-	tx, err := spec.NewTransmitter(bps, 2, src)
-	if err != nil {
-		t.fail(err)
-		return
-	}
-	if s, ok := tx.(interface{ SetShortTrain(bool) }); ok && m.ShortTrain {
-		s.SetShortTrain(true)
+	// V.17's transmitter keeps the training it was last told: tell it
+	// every time (SetShortTrain restarts it, as SetSource did).
+	if s, ok := tx.(interface{ SetShortTrain(bool) }); ok {
+		s.SetShortTrain(m.ShortTrain)
 	}
 	tx.SetLevel(t.level)
 	t.tx, t.pending = tx, true
