@@ -250,23 +250,36 @@ type WorkerStats struct {
 // parking the thread while it preempts the goroutine locked to it), and
 // Preempted, an involuntary one (the kernel gave its CPU to another
 // thread); MissBlocked and MissPreempted are the misses among them. A host
-// that stops the whole virtual CPU shows in neither.
+// that stops the whole virtual CPU shows in neither. Faulted counts the
+// ticks in which the thread took page faults (minor or major: memory
+// touched for the first time, or given back to the kernel and touched
+// again), Faults those faults; MissFaulted and MissFaults are the same
+// for the misses, and MissSys the system CPU time the missing ticks
+// took (page faults, system calls): a tick that ran long in the kernel
+// tells a memory event from one whose own work took long.
 type Switches struct {
-	Blocked       uint64 `json:"blocked"`
-	Preempted     uint64 `json:"preempted"`
-	MissBlocked   uint64 `json:"miss_blocked"`
-	MissPreempted uint64 `json:"miss_preempted"`
+	Blocked       uint64        `json:"blocked"`
+	Preempted     uint64        `json:"preempted"`
+	MissBlocked   uint64        `json:"miss_blocked"`
+	MissPreempted uint64        `json:"miss_preempted"`
+	Faulted       uint64        `json:"faulted"`
+	Faults        uint64        `json:"faults"`
+	MissFaulted   uint64        `json:"miss_faulted"`
+	MissFaults    uint64        `json:"miss_faults"`
+	MissSys       time.Duration `json:"miss_sys"`
 }
 
 // Add returns the counts of s and o together.
 func (s Switches) Add(o Switches) Switches {
-	return Switches{s.Blocked + o.Blocked, s.Preempted + o.Preempted, s.MissBlocked + o.MissBlocked, s.MissPreempted + o.MissPreempted}
+	return Switches{s.Blocked + o.Blocked, s.Preempted + o.Preempted, s.MissBlocked + o.MissBlocked, s.MissPreempted + o.MissPreempted,
+		s.Faulted + o.Faulted, s.Faults + o.Faults, s.MissFaulted + o.MissFaulted, s.MissFaults + o.MissFaults, s.MissSys + o.MissSys}
 }
 
 // Sub returns the counts of s since earlier, a snapshot of the same
 // worker's.
 func (s Switches) Sub(earlier Switches) Switches {
-	return Switches{s.Blocked - earlier.Blocked, s.Preempted - earlier.Preempted, s.MissBlocked - earlier.MissBlocked, s.MissPreempted - earlier.MissPreempted}
+	return Switches{s.Blocked - earlier.Blocked, s.Preempted - earlier.Preempted, s.MissBlocked - earlier.MissBlocked, s.MissPreempted - earlier.MissPreempted,
+		s.Faulted - earlier.Faulted, s.Faults - earlier.Faults, s.MissFaulted - earlier.MissFaulted, s.MissFaults - earlier.MissFaults, s.MissSys - earlier.MissSys}
 }
 
 // Stats returns each worker's accounting so far (safe while running).
@@ -280,7 +293,9 @@ func (s *Scheduler) Stats() []WorkerStats {
 			Moved:  w.moved.Load(), Max: time.Duration(w.max.Load()),
 			Hist: w.hist.snapshot(), CPUHist: w.cpuHist.snapshot(),
 			Switches: Switches{Blocked: w.blocked.Load(), Preempted: w.preempted.Load(),
-				MissBlocked: w.missBlocked.Load(), MissPreempted: w.missPreempted.Load()},
+				MissBlocked: w.missBlocked.Load(), MissPreempted: w.missPreempted.Load(),
+				Faulted: w.faulted.Load(), Faults: w.faults.Load(), MissFaulted: w.missFaulted.Load(),
+				MissFaults: w.missFaults.Load(), MissSys: time.Duration(w.missSys.Load())},
 		}
 		out[i].P50, out[i].P99 = out[i].Hist.Quantile(0.5), out[i].Hist.Quantile(0.99)
 		if err := w.niceErr.Load(); err != nil {
@@ -313,6 +328,8 @@ type worker struct {
 	cpuHist histogram
 
 	blocked, preempted, missBlocked, missPreempted atomic.Uint64
+	faulted, faults, missFaulted, missFaults       atomic.Uint64
+	missSys                                        atomic.Int64
 }
 
 // load orders workers for Add: tasks held and queued, weighted by how
@@ -449,21 +466,26 @@ func threadCPU() time.Duration {
 // nivcsw): voluntary, when it blocked (for a worker, in the Go runtime:
 // preempting a goroutine locked to its thread parks the thread until
 // another thread hands the goroutine back), and involuntary, when the
-// kernel gave its CPU to another thread.
-type switches struct{ voluntary, involuntary int64 }
+// kernel gave its CPU to another thread; with its page faults (minflt
+// and majflt) and its system CPU time.
+type switches struct {
+	voluntary, involuntary, faults int64
+	sys                            time.Duration
+}
 
-// threadSwitches returns the calling thread's context switches so far.
+// threadSwitches returns the calling thread's context switches, faults
+// and system time so far.
 func threadSwitches() switches {
 	var ru unix.Rusage
 	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
 		return switches{}
 	}
-	return switches{int64(ru.Nvcsw), int64(ru.Nivcsw)}
+	return switches{int64(ru.Nvcsw), int64(ru.Nivcsw), int64(ru.Minflt + ru.Majflt), time.Duration(ru.Stime.Nano())}
 }
 
-// countSwitches counts a tick in which the worker's thread blocked or was
-// switched out (from the switches before and after it), and whether it
-// missed.
+// countSwitches counts a tick in which the worker's thread blocked, was
+// switched out or took page faults (from the counts before and after
+// it), and whether it missed.
 func (w *worker) countSwitches(a, b switches, miss bool) {
 	if b.voluntary > a.voluntary {
 		w.blocked.Add(1)
@@ -476,6 +498,17 @@ func (w *worker) countSwitches(a, b switches, miss bool) {
 		if miss {
 			w.missPreempted.Add(1)
 		}
+	}
+	if f := b.faults - a.faults; f > 0 {
+		w.faulted.Add(1)
+		w.faults.Add(uint64(f))
+		if miss {
+			w.missFaulted.Add(1)
+			w.missFaults.Add(uint64(f))
+		}
+	}
+	if miss {
+		w.missSys.Add(int64(b.sys - a.sys))
 	}
 }
 

@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -414,6 +415,7 @@ type blocker struct {
 	period time.Duration
 	n      int
 	done   chan struct{}
+	err    error
 }
 
 func (b *blocker) Tick() bool {
@@ -423,6 +425,7 @@ func (b *blocker) Tick() bool {
 		time.Sleep(2 * time.Millisecond)
 	case 8:
 		time.Sleep(2 * time.Millisecond)
+		b.faultPages(64)
 		b.clock.Sleep(2 * b.period)
 	case 12:
 		close(b.done)
@@ -431,8 +434,23 @@ func (b *blocker) Tick() bool {
 	return true
 }
 
+// faultPages maps n fresh pages and touches each, a page fault apiece.
+func (b *blocker) faultPages(n int) {
+	size := n * os.Getpagesize()
+	m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		b.err = err
+		return
+	}
+	for i := 0; i < size; i += os.Getpagesize() {
+		m[i] = 1
+	}
+	b.err = unix.Munmap(m)
+}
+
 // TestSwitchesCounted: the ticks in which the worker's thread blocked are
-// counted, and the miss among them.
+// counted, and the miss among them; the faults a missing tick took are
+// counted as its.
 func TestSwitchesCounted(t *testing.T) {
 	const period = 20 * time.Millisecond
 	clock := &fakeClock{now: time.Unix(1e9, 0)}
@@ -451,5 +469,12 @@ func TestSwitchesCounted(t *testing.T) {
 	if sw.Blocked < 2 || sw.MissBlocked < 1 || sw.MissBlocked > st.Misses || sw.MissPreempted > st.Misses || sw.Preempted > st.Ticks {
 		t.Errorf("%d ticks, %d misses: blocked %d (%d missed), preempted %d (%d missed)",
 			st.Ticks, st.Misses, sw.Blocked, sw.MissBlocked, sw.Preempted, sw.MissPreempted)
+	}
+	if task.err != nil {
+		t.Fatal(task.err)
+	}
+	if sw.MissFaulted < 1 || sw.MissFaults < 64 || sw.Faults < sw.MissFaults || sw.Faulted < sw.MissFaulted || sw.MissFaulted > st.Misses {
+		t.Errorf("%d misses: %d ticks faulted (%d faults), %d missing (%d faults, %v system time)",
+			st.Misses, sw.Faulted, sw.Faults, sw.MissFaulted, sw.MissFaults, sw.MissSys)
 	}
 }
