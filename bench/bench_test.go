@@ -128,14 +128,15 @@ func mustPeriod(t *testing.T) time.Duration {
 }
 
 // TestRunServer: a small density run faster than real time (its workers
-// at nice 3, which needs no privilege, and collections forced in the
-// window): every call confirmed, the accounting filled in.
+// at nice 3, which needs no privilege, collections forced in the window
+// and the channels' ticks timed): every call confirmed, the accounting
+// filled in.
 func TestRunServer(t *testing.T) {
 	page, err := LetterPage()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := RunServer(context.Background(), ServerConfig{Calls: 3, Ramp: 50 * time.Millisecond, Duration: 100 * time.Millisecond, Period: mustPeriod(t), Page: page, BareCalls: 1, Nice: 3, ForceGC: 40 * time.Millisecond})
+	r, err := RunServer(context.Background(), ServerConfig{Calls: 3, Ramp: 50 * time.Millisecond, Duration: 100 * time.Millisecond, Period: mustPeriod(t), Page: page, BareCalls: 1, Nice: 3, ForceGC: 40 * time.Millisecond, TimeTasks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +159,14 @@ func TestRunServer(t *testing.T) {
 	}
 	if r.WindowGCs == 0 {
 		t.Error("no collection in the window, forced every 40 ms")
+	}
+	// Timed, a worker names its slowest channel tick.
+	named := false
+	for _, w := range r.PerWorker {
+		named = named || w.SlowTask.D > 0 && w.SlowTask.Task != ""
+	}
+	if !named {
+		t.Errorf("no slowest task named: %+v", r.PerWorker)
 	}
 	var buf bytes.Buffer
 	if err := WriteServerTable(&buf, []*ServerRun{r}); err != nil || !strings.Contains(buf.String(), "calls/core") {

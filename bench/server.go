@@ -55,6 +55,10 @@ type ServerConfig struct {
 	// measured rather than waited for (the timeline's GCs tells the
 	// seconds they began in).
 	ForceGC time.Duration `json:",omitempty"`
+	// TimeTasks has the workers time each channel's tick
+	// (sched.Config.TimeTasks): PerWorker then names the slowest, of the
+	// run and of the ticks that missed.
+	TimeTasks bool `json:",omitempty"`
 }
 
 // ServerRun is what a density run measured.
@@ -180,6 +184,10 @@ type WorkerWindow struct {
 	P50    time.Duration `json:"p50"`
 	P99    time.Duration `json:"p99"`
 	Moved  uint64        `json:"moved"`
+	// The slowest channel tick of the whole run and of its missing ticks
+	// (ServerConfig.TimeTasks), with what the channel was doing.
+	SlowTask     sched.TaskTime `json:"slow_task,omitzero"`
+	MissSlowTask sched.TaskTime `json:"miss_slow_task,omitzero"`
 }
 
 // OK reports whether the run met the real-time bar: every call confirmed,
@@ -229,7 +237,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	// call); every late tick still counts as a miss. Faster than real
 	// time (tests), a stall of the machine lasts many periods: deeper
 	// network buffers keep the audio whole.
-	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, Nice: cfg.Nice, CatchUp: 8}
+	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, Nice: cfg.Nice, CatchUp: 8, TimeTasks: cfg.TimeTasks}
 	if cfg.Period < 20*time.Millisecond {
 		simCfg.Jitter = sim.MaxJitter
 	}
@@ -414,7 +422,8 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 			win = win.Add(h)
 			winCPU = winCPU.Add(st1.Workers[i].CPUHist.Sub(st0.Workers[i].CPUHist))
 			run.PerWorker = append(run.PerWorker, WorkerWindow{Tasks: st1.Workers[i].Tasks, Misses: st1.Workers[i].Misses - st0.Workers[i].Misses,
-				P50: h.Quantile(0.5), P99: h.Quantile(0.99), Moved: st1.Workers[i].Moved - st0.Workers[i].Moved})
+				P50: h.Quantile(0.5), P99: h.Quantile(0.99), Moved: st1.Workers[i].Moved - st0.Workers[i].Moved,
+				SlowTask: w.SlowTask, MissSlowTask: w.MissSlowTask})
 		}
 	}
 	run.CPU -= run.Polled

@@ -86,6 +86,18 @@ func (c *channel) Prefetch() {
 	}
 }
 
+// String names the channel and what it does, for the scheduler's
+// diagnosis (sched.Config.TimeTasks names the slowest task of a tick
+// with it): its number and state and, in a call, the T.30 engine's state
+// and the ticks since the answer. The worker that ticks the channel
+// calls it, between ticks.
+func (c *channel) String() string {
+	if c.term == nil {
+		return c.name + " " + c.State().String()
+	}
+	return fmt.Sprintf("%s %s: %s, tick %d", c.name, c.State(), c.term.Engine().State(), c.ticks)
+}
+
 // State returns what the channel is doing.
 func (c *channel) State() State { return State(c.state.Load()) }
 

@@ -86,6 +86,13 @@ type Config struct {
 	// others out.
 	// WorkerStats.NiceErr tells a worker that could not have it.
 	Nice int
+	// TimeTasks has a worker time each task's Tick, keeping the slowest
+	// of the run and the slowest of each tick that missed (WorkerStats's
+	// SlowTask and MissSlowTask): a miss one task caused (a moment of
+	// a call that costs milliseconds) tells itself from one spread over
+	// the shard (the machine slowed). It reads the clock twice a task, a
+	// few tens of nanoseconds each: a diagnosis, not for production.
+	TimeTasks bool
 	// Clock is the time the workers tick by; nil is the system's
 	// monotonic clock. Tests give a fake one so that stalls and catching
 	// up are counted without sleeping. A worker that polls (Poll) polls
@@ -243,6 +250,17 @@ type WorkerStats struct {
 	// Switches counts the ticks in which the worker's thread blocked or
 	// was switched out, and the misses among them.
 	Switches Switches
+	// SlowTask is the longest a task's Tick took (Config.TimeTasks), and
+	// MissSlowTask the longest among the ticks that missed: the task in
+	// the missing tick that took the longest. Zero without TimeTasks.
+	SlowTask, MissSlowTask TaskTime
+}
+
+// A TaskTime is how long a task's Tick took, and the task: its String
+// when it has one (fmt.Stringer), taken when the time was recorded.
+type TaskTime struct {
+	D    time.Duration `json:"d"`
+	Task string        `json:"task,omitempty"`
 }
 
 // Switches counts ticks by what happened to the worker's thread during
@@ -297,6 +315,12 @@ func (s *Scheduler) Stats() []WorkerStats {
 				Faulted: w.faulted.Load(), Faults: w.faults.Load(), MissFaulted: w.missFaulted.Load(),
 				MissFaults: w.missFaults.Load(), MissSys: time.Duration(w.missSys.Load())},
 		}
+		if t := w.slowTask.Load(); t != nil {
+			out[i].SlowTask = *t
+		}
+		if t := w.missSlowTask.Load(); t != nil {
+			out[i].MissSlowTask = *t
+		}
 		out[i].P50, out[i].P99 = out[i].Hist.Quantile(0.5), out[i].Hist.Quantile(0.99)
 		if err := w.niceErr.Load(); err != nil {
 			out[i].NiceErr = *err
@@ -330,6 +354,9 @@ type worker struct {
 	blocked, preempted, missBlocked, missPreempted atomic.Uint64
 	faulted, faults, missFaulted, missFaults       atomic.Uint64
 	missSys                                        atomic.Int64
+	// Config.TimeTasks: the slowest task of the run and of the missing
+	// ticks.
+	slowTask, missSlowTask atomic.Pointer[TaskTime]
 }
 
 // load orders workers for Add: tasks held and queued, weighted by how
@@ -360,6 +387,7 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 	clock := w.s.cfg.Clock
 	_, system := clock.(systemClock)
 	poll := w.s.cfg.Poll && system
+	timeTasks := w.s.cfg.TimeTasks
 	period := w.s.cfg.Period
 	next := start
 	for n := 0; !w.s.stop.Load(); n++ {
@@ -386,6 +414,8 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 		}
 		// The hot path: tick every task, dropping the finished ones.
 		tasks := w.tasks
+		var slow time.Duration
+		var slowTask Task
 		for i := 0; i < len(tasks); {
 			// The next task's state is fetched while this one runs
 			// (Prefetcher): a shard's thousands of channels do not fit
@@ -395,7 +425,17 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 					p.Prefetch()
 				}
 			}
-			if tasks[i].Tick() {
+			var alive bool
+			if timeTasks {
+				t := time.Now()
+				alive = tasks[i].Tick()
+				if d := time.Since(t); d > slow {
+					slow, slowTask = d, tasks[i]
+				}
+			} else {
+				alive = tasks[i].Tick()
+			}
+			if alive {
 				i++
 				continue
 			}
@@ -415,6 +455,9 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 		miss := t0.Add(d).Sub(next) > period
 		w.account(d, threadCPU()-c0, miss)
 		w.countSwitches(sw0, sw, miss)
+		if slowTask != nil {
+			w.noteSlow(slow, slowTask, miss)
+		}
 		if n%50 == 49 {
 			w.rebalance()
 		}
@@ -427,6 +470,25 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 			w.misses.Add(uint64(skipped))
 			next = next.Add(skipped * period)
 		}
+	}
+}
+
+// noteSlow keeps the slowest task of a tick (Config.TimeTasks) when it is
+// the run's slowest, or the tick missed and it is the slowest of the
+// missing ticks. Naming the task allocates, but only then: rarely.
+func (w *worker) noteSlow(d time.Duration, t Task, miss bool) {
+	keep := func(p *atomic.Pointer[TaskTime]) {
+		if old := p.Load(); old == nil || d > old.D {
+			tt := &TaskTime{D: d}
+			if s, ok := t.(fmt.Stringer); ok {
+				tt.Task = s.String()
+			}
+			p.Store(tt)
+		}
+	}
+	keep(&w.slowTask)
+	if miss {
+		keep(&w.missSlowTask)
 	}
 }
 

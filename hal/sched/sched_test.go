@@ -448,14 +448,24 @@ func (b *blocker) faultPages(n int) {
 	b.err = unix.Munmap(m)
 }
 
+func (b *blocker) String() string { return "blocker" }
+
+// quick is a named task that takes no time.
+type quick struct{}
+
+func (quick) Tick() bool     { return true }
+func (quick) String() string { return "quick" }
+
 // TestSwitchesCounted: the ticks in which the worker's thread blocked are
 // counted, and the miss among them; the faults a missing tick took are
-// counted as its.
+// counted as its; timed (TimeTasks), the task that slept is the slowest,
+// of the run and of the missing tick.
 func TestSwitchesCounted(t *testing.T) {
 	const period = 20 * time.Millisecond
 	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	s := New(Config{Workers: 1, Period: period, CatchUp: 8, Clock: clock})
+	s := New(Config{Workers: 1, Period: period, CatchUp: 8, Clock: clock, TimeTasks: true})
 	task := &blocker{clock: clock, period: period, done: make(chan struct{})}
+	s.Add(quick{})
 	s.Add(task)
 	s.Start()
 	select {
@@ -472,6 +482,9 @@ func TestSwitchesCounted(t *testing.T) {
 	}
 	if task.err != nil {
 		t.Fatal(task.err)
+	}
+	if st.SlowTask.Task != "blocker" || st.SlowTask.D < 2*time.Millisecond || st.MissSlowTask.Task != "blocker" || st.MissSlowTask.D < 2*time.Millisecond {
+		t.Errorf("slowest task %+v, in a missing tick %+v", st.SlowTask, st.MissSlowTask)
 	}
 	if sw.MissFaulted < 1 || sw.MissFaults < 64 || sw.Faults < sw.MissFaults || sw.Faulted < sw.MissFaulted || sw.MissFaulted > st.Misses {
 		t.Errorf("%d misses: %d ticks faulted (%d faults), %d missing (%d faults, %v system time)",
