@@ -91,7 +91,8 @@ type Config struct {
 	// SlowTask and MissSlowTask): a miss one task caused (a moment of
 	// a call that costs milliseconds) tells itself from one spread over
 	// the shard (the machine slowed). It reads the clock twice a task, a
-	// few tens of nanoseconds each: a diagnosis, not for production.
+	// few tens of nanoseconds each, and the thread's CPU time twice (a
+	// system call each): a diagnosis, not for production.
 	TimeTasks bool
 	// Clock is the time the workers tick by; nil is the system's
 	// monotonic clock. Tests give a fake one so that stalls and catching
@@ -256,10 +257,13 @@ type WorkerStats struct {
 	SlowTask, MissSlowTask TaskTime
 }
 
-// A TaskTime is how long a task's Tick took, and the task: its String
-// when it has one (fmt.Stringer), taken when the time was recorded.
+// A TaskTime is how long a task's Tick took, the CPU time its thread
+// ran for meanwhile (well under D: the thread waited for its CPU), and
+// the task: its String when it has one (fmt.Stringer), taken when the
+// time was recorded.
 type TaskTime struct {
 	D    time.Duration `json:"d"`
+	CPU  time.Duration `json:"cpu"`
 	Task string        `json:"task,omitempty"`
 }
 
@@ -414,7 +418,7 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 		}
 		// The hot path: tick every task, dropping the finished ones.
 		tasks := w.tasks
-		var slow time.Duration
+		var slow TaskTime
 		var slowTask Task
 		for i := 0; i < len(tasks); {
 			// The next task's state is fetched while this one runs
@@ -427,10 +431,10 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 			}
 			var alive bool
 			if timeTasks {
-				t := time.Now()
+				t, c := time.Now(), threadCPU()
 				alive = tasks[i].Tick()
-				if d := time.Since(t); d > slow {
-					slow, slowTask = d, tasks[i]
+				if d := time.Since(t); d > slow.D {
+					slow, slowTask = TaskTime{D: d, CPU: threadCPU() - c}, tasks[i]
 				}
 			} else {
 				alive = tasks[i].Tick()
@@ -476,14 +480,14 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 // noteSlow keeps the slowest task of a tick (Config.TimeTasks) when it is
 // the run's slowest, or the tick missed and it is the slowest of the
 // missing ticks. Naming the task allocates, but only then: rarely.
-func (w *worker) noteSlow(d time.Duration, t Task, miss bool) {
+func (w *worker) noteSlow(slow TaskTime, t Task, miss bool) {
 	keep := func(p *atomic.Pointer[TaskTime]) {
-		if old := p.Load(); old == nil || d > old.D {
-			tt := &TaskTime{D: d}
+		if old := p.Load(); old == nil || slow.D > old.D {
+			tt := slow
 			if s, ok := t.(fmt.Stringer); ok {
 				tt.Task = s.String()
 			}
-			p.Store(tt)
+			p.Store(&tt)
 		}
 	}
 	keep(&w.slowTask)
