@@ -70,7 +70,7 @@ func (s *Server) WaitAll(ctx context.Context, ids []JobID) ([]*Outcome, error) {
 // collected 19 times in 3 minutes and 19 ticks overran their period, 400
 // collected 7 times and 11 overran. Since then a call leaves about 17 KB
 // of garbage, not 150 (a channel keeps its terminal from call to call,
-// page images come from pools): at 2000 calls 146 MB are live and, at
-// 400, a collection comes about every ten minutes, for some 600 MB more
-// heap.
+// page images come from pools): at 2000 calls the heap grows by under
+// 1 MB/s and no collection came in the 60 s window of any of fourteen
+// runs; 400 spends some hundreds of MB more heap for that.
 const GCPercent = 400
