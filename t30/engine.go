@@ -319,13 +319,9 @@ func (e *Engine) Release() {
 	clear(e.cmds)
 	e.cmds = e.cmds[:0]
 	e.cmdSend, e.afterSent, e.pending = nil, nil, nil
-	e.putSendBufs()
 	e.ecmRx.pending = nil
-	putPageBuf(e.rxData)
-	putPageBuf(e.ecmRx.data)
-	e.rxData, e.ecmRx.data = nil, nil
-	e.pageRx.data, e.pageRx.busy = nil, false
 	e.lastResp = nil
+	e.putPageBufs()
 }
 
 // start sets e up for a new call. It is NewEngine's and Reset's.
@@ -567,16 +563,20 @@ func (e *Engine) done() {
 	e.push(CallDone{e.Result()})
 	// The page buffers go back, cleared, for the next call's engine: a
 	// media server ends dozens of calls a second, and a page's octets
-	// grown afresh in each were most of what a call allocated. (The pool
-	// lets a rare huge page's go.)
+	// grown afresh in each were most of what a call allocated.
+	e.putPageBufs()
+}
+
+// putPageBufs gives every page buffer of the call back to the page pool,
+// cleared (the pool lets a rare huge page's go): the received page's, of
+// a page whose data no sink took, and the ECM pages' being sent. A call
+// that finished or was put aside decodes and sends no more (a page that
+// was open was closed with it; the ECM frames went out as copies), so
+// nothing reads the buffers after another call takes them.
+func (e *Engine) putPageBufs() {
 	putPageBuf(e.rxData)
 	putPageBuf(e.ecmRx.data)
-	// A finished call decodes no more (its page, if one was open, was
-	// closed with it), so nothing reads the buffers after another call
-	// takes them.
 	e.rxData, e.ecmRx.data, e.pageRx.data, e.pageRx.busy = nil, nil, nil, false
-	// Nor does it send: the ECM pages' coded octets go back too (their
-	// frames went out as copies).
 	e.putSendBufs()
 }
 

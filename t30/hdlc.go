@@ -156,9 +156,9 @@ const (
 // stops). The next Send starts a new transmission with a new preamble.
 //
 // Send copies the frame into a queue made with the transmitter; nothing is
-// allocated afterwards (nor by Reconfigure, while the queue fits). An HDLCTx is not safe for concurrent use: call Send,
-// Finish and GetBit from one goroutine (the underflow handler runs inside
-// GetBit).
+// allocated afterwards (nor by Reconfigure, while the queue fits). An
+// HDLCTx is not safe for concurrent use: call Send, Finish and GetBit from
+// one goroutine (the underflow handler runs inside GetBit).
 type HDLCTx struct {
 	cfg       HDLCTxConfig
 	slots     []byte // QueueLen slots of MaxFrameLen+2 octets

@@ -770,9 +770,11 @@ func (n *Network) newCall() *call {
 	// Cleared whole: nothing of the last call's audio (its legs' buffers
 	// and echo) can reach this one. The echo rings are kept, cleared, for
 	// leg.setup to reuse.
+	// Cleared to their capacity: a later call with a longer echo delay
+	// takes more of the ring than the last one used.
 	fe, be := cl.fwd.echo, cl.back.echo
-	clear(fe)
-	clear(be)
+	clear(fe[:cap(fe)])
+	clear(be[:cap(be)])
 	*cl = call{}
 	cl.fwd.echo, cl.back.echo = fe[:0], be[:0]
 	return cl

@@ -77,6 +77,21 @@ var reuseCalls = []reuseCall{
 		line: line.Config{NoiseDBm0: -47, AttenuationDB: 3, Seed: 8}},
 }
 
+// configs returns the configurations of terminals A and B for call c,
+// the sender's sending src, the receiver's receiving into sink.
+func (c reuseCall) configs(src *t30.MemorySource, sink *t30.MemorySink) (a, b t30.Config) {
+	scfg := t30.Config{Caller: true, Source: src, Ident: "+1 555 0100"}
+	rcfg := t30.Config{Sink: sink, Ident: "+1 555 0199"}
+	if c.tune != nil {
+		c.tune(&scfg)
+		c.tune(&rcfg)
+	}
+	if !c.aCalls {
+		return rcfg, scfg
+	}
+	return scfg, rcfg
+}
+
 // reuseRig is two terminals connected back to back, and the call they run.
 type reuseRig struct {
 	a, b       *Terminal
@@ -97,16 +112,7 @@ func (r *reuseRig) start(t *testing.T, c reuseCall, reuse bool) {
 		pages = append(pages, testPage(c.res, uint64(i)+uint64(len(c.name))))
 	}
 	r.sink, r.source = &t30.MemorySink{}, &t30.MemorySource{Pages: pages}
-	scfg := t30.Config{Caller: true, Source: r.source, Ident: "+1 555 0100"}
-	rcfg := t30.Config{Sink: r.sink, Ident: "+1 555 0199"}
-	if c.tune != nil {
-		c.tune(&scfg)
-		c.tune(&rcfg)
-	}
-	acfg, bcfg := scfg, rcfg
-	if !c.aCalls {
-		acfg, bcfg = rcfg, scfg
-	}
+	acfg, bcfg := c.configs(r.source, r.sink)
 	if reuse && r.a != nil {
 		if err := r.a.Reset(acfg, c.opt); err != nil {
 			t.Fatal(err)
@@ -305,16 +311,7 @@ func TestReuseNoAllocs(t *testing.T) {
 				pages[i] = testPage(c.res, uint64(i))
 			}
 			sink := &t30.MemorySink{}
-			scfg := t30.Config{Caller: true, Source: &t30.MemorySource{Pages: pages}, Ident: "+1 555 0100"}
-			rcfg := t30.Config{Sink: sink, Ident: "+1 555 0199"}
-			if c.tune != nil {
-				c.tune(&scfg)
-				c.tune(&rcfg)
-			}
-			acfg, bcfg := scfg, rcfg
-			if !c.aCalls {
-				acfg, bcfg = rcfg, scfg
-			}
+			acfg, bcfg := c.configs(&t30.MemorySource{Pages: pages}, sink)
 			sites := allocSites(func() {
 				if err := a.Reset(acfg, c.opt); err != nil {
 					t.Error(err)
