@@ -59,6 +59,9 @@ type ServerConfig struct {
 	// (sched.Config.TimeTasks): PerWorker then names the slowest, of the
 	// run and of the ticks that missed.
 	TimeTasks bool `json:",omitempty"`
+	// Steal has a worker done with its tick take tasks of another's
+	// (sched.Config.Steal).
+	Steal bool `json:",omitempty"`
 }
 
 // ServerRun is what a density run measured.
@@ -184,6 +187,10 @@ type WorkerWindow struct {
 	P50    time.Duration `json:"p50"`
 	P99    time.Duration `json:"p99"`
 	Moved  uint64        `json:"moved"`
+	// Stolen is how many channel ticks of other shards this worker ran
+	// (ServerConfig.Steal), Lent how many of its own others ran.
+	Stolen uint64 `json:"stolen,omitempty"`
+	Lent   uint64 `json:"lent,omitempty"`
 	// The slowest channel tick of the whole run and of its missing ticks
 	// (ServerConfig.TimeTasks), with what the channel was doing.
 	SlowTask     sched.TaskTime `json:"slow_task,omitzero"`
@@ -237,7 +244,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	// call); every late tick still counts as a miss. Faster than real
 	// time (tests), a stall of the machine lasts many periods: deeper
 	// network buffers keep the audio whole.
-	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, Nice: cfg.Nice, CatchUp: 8, TimeTasks: cfg.TimeTasks}
+	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, Nice: cfg.Nice, CatchUp: 8, TimeTasks: cfg.TimeTasks, Steal: cfg.Steal}
 	if cfg.Period < 20*time.Millisecond {
 		simCfg.Jitter = sim.MaxJitter
 	}
@@ -423,6 +430,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 			winCPU = winCPU.Add(st1.Workers[i].CPUHist.Sub(st0.Workers[i].CPUHist))
 			run.PerWorker = append(run.PerWorker, WorkerWindow{Tasks: st1.Workers[i].Tasks, Misses: st1.Workers[i].Misses - st0.Workers[i].Misses,
 				P50: h.Quantile(0.5), P99: h.Quantile(0.99), Moved: st1.Workers[i].Moved - st0.Workers[i].Moved,
+				Stolen: st1.Workers[i].Stolen - st0.Workers[i].Stolen, Lent: st1.Workers[i].Lent - st0.Workers[i].Lent,
 				SlowTask: w.SlowTask, MissSlowTask: w.MissSlowTask})
 		}
 	}

@@ -29,7 +29,10 @@ import (
 )
 
 // A Task is one channel's work, ticked once a period by the worker that
-// owns it, always from the same goroutine while it stays in that shard.
+// owns it, always from the same goroutine while it stays in that shard;
+// with Config.Steal, another worker may tick it for its owner. Either way
+// a task's ticks never overlap, and each happens after the one before it
+// (in the Go memory model's sense): a task needs no lock of its own.
 // A Task that is also a prefetch.Prefetcher is asked to prefetch its state
 // while the task before it in the shard ticks.
 type Task interface {
@@ -93,8 +96,22 @@ type Config struct {
 	// the shard (the machine slowed). It reads the clock twice a task, a
 	// few tens of nanoseconds each, and the thread's CPU time twice (a
 	// system call each): at 2000 calls on two cores the server's CPU per
-	// call-second rose a fifth. A diagnosis, not for production.
+	// call-second rose a fifth. A diagnosis, not for production; not
+	// with Steal (a shared tick is timed as a whole).
 	TimeTasks bool
+	// Steal lets a worker that finished its own tick tick the tasks of
+	// another shard whose tick is still under way: a shard's tick is open
+	// to every worker, each taking StealBatch tasks at a time from its
+	// cursor (one compare-and-swap a batch), and the owner ends its tick
+	// when every task is ticked. A worker whose CPU the host holds or
+	// slows down for a few milliseconds (on a virtual machine it happens
+	// with nothing else running: see faxbench host) has the rest of its
+	// tick taken by the others, as a work-stealing pool does, instead of
+	// missing its deadline. A polling worker (Poll) helps whenever a
+	// shard has tasks left until its own tick is due; a sleeping one
+	// only right after its own tick. Each shard stays its owner's: tasks
+	// enter, leave and move only through it.
+	Steal bool
 	// Clock is the time the workers tick by; nil is the system's
 	// monotonic clock. Tests give a fake one so that stalls and catching
 	// up are counted without sleeping. A worker that polls (Poll) polls
@@ -242,6 +259,11 @@ type WorkerStats struct {
 	Busy          time.Duration // time spent ticking tasks
 	Polled        time.Duration // CPU time spent polling the clock between ticks (Config.Poll)
 	Moved         uint64        // tasks given to other shards by rebalancing
+	// Config.Steal: Stolen counts the tasks of other shards this worker
+	// ticked, StealCPU the CPU time it took (not in Busy nor Polled),
+	// and Lent the tasks of this shard other workers ticked.
+	Stolen, Lent  uint64
+	StealCPU      time.Duration
 	NiceErr       error         // why Config.Nice could not be set, if it could not
 	P50, P99, Max time.Duration // tick processing time
 	Hist          TickHistogram // all tick processing times so far
@@ -314,6 +336,7 @@ func (s *Scheduler) Stats() []WorkerStats {
 			Ticks: w.ticks.Load(), Misses: w.misses.Load(), Busy: time.Duration(w.busy.Load()),
 			Polled: time.Duration(w.polled.Load()),
 			Moved:  w.moved.Load(), Max: time.Duration(w.max.Load()),
+			Stolen: w.helped.Load(), Lent: w.lent.Load(), StealCPU: time.Duration(w.helpCPU.Load()),
 			Hist: w.hist.snapshot(), CPUHist: w.cpuHist.snapshot(),
 			Switches: Switches{Blocked: w.blocked.Load(), Preempted: w.preempted.Load(),
 				MissBlocked: w.missBlocked.Load(), MissPreempted: w.missPreempted.Load(),
@@ -362,6 +385,213 @@ type worker struct {
 	// Config.TimeTasks: the slowest task of the run and of the missing
 	// ticks.
 	slowTask, missSlowTask atomic.Pointer[TaskTime]
+
+	// Config.Steal: the current tick's tasks, open to every worker.
+	// cursor packs the tick's generation, its task count and the next
+	// task to take (see claim); tickTasks and dead are written by the
+	// owner before it publishes a tick in cursor, and read by a helper
+	// only after it took a batch of that tick, which the owner waits
+	// for (done) before it touches them again.
+	cursor    atomic.Uint64
+	done      atomic.Int64 // tasks of the current tick other workers ticked
+	gen       uint64       // the owner's tick generation
+	tickTasks []Task
+	dead      []bool // by index in tickTasks: Tick reported false
+	helped    atomic.Uint64
+	lent      atomic.Uint64
+	helpCPU   atomic.Int64
+}
+
+// StealBatch is how many tasks a worker takes at a time from a shard's
+// tick under Config.Steal: a compare-and-swap for some 40 µs of work at
+// 2000 channels a shard, and no more than that left waiting when the
+// host holds the worker that took them.
+const StealBatch = 8
+
+// The cursor of a shard's tick under Config.Steal: the tick's generation
+// (so that a helper that read the cursor of a tick now over cannot take
+// tasks of the next with it), its task count and the next task to take,
+// in one word so that one compare-and-swap takes a batch.
+const (
+	idxBits  = 22
+	idxMask  = 1<<idxBits - 1
+	genShift = 2 * idxBits
+	// MaxStealShard is the most tasks a shard may hold for its ticks to
+	// be shared; a bigger shard ticks alone.
+	MaxStealShard = idxMask
+)
+
+// claim takes the next batch of w's current tick: tasks [lo, hi) of its
+// tickTasks; ok is false when none is left.
+func (w *worker) claim() (lo, hi int, ok bool) {
+	for {
+		c := w.cursor.Load()
+		next, end := int(c&idxMask), int(c>>idxBits&idxMask)
+		if next >= end {
+			return 0, 0, false
+		}
+		hi := min(next+StealBatch, end)
+		if w.cursor.CompareAndSwap(c, c&^idxMask|uint64(hi)) {
+			return next, hi, true
+		}
+	}
+}
+
+// open reports whether w's current tick has tasks left to take.
+func (w *worker) open() bool {
+	c := w.cursor.Load()
+	return c&idxMask < c>>idxBits&idxMask
+}
+
+// tickAlone runs a tick of tasks on the worker's own and returns the
+// shard left, the finished tasks dropped, and with timeTasks the slowest
+// task and its time.
+func tickAlone(tasks []Task, timeTasks bool) (_ []Task, slow TaskTime, slowTask Task) {
+	for i := 0; i < len(tasks); {
+		// The next task's state is fetched while this one runs
+		// (Prefetcher): a shard's thousands of channels do not fit
+		// the caches, and each finds its state gone cold.
+		if i+1 < len(tasks) {
+			if p, ok := tasks[i+1].(prefetch.Prefetcher); ok {
+				p.Prefetch()
+			}
+		}
+		var alive bool
+		if timeTasks {
+			t, c := time.Now(), threadCPU()
+			alive = tasks[i].Tick()
+			if d := time.Since(t); d > slow.D {
+				slow, slowTask = TaskTime{D: d, CPU: threadCPU() - c}, tasks[i]
+			}
+		} else {
+			alive = tasks[i].Tick()
+		}
+		if alive {
+			i++
+			continue
+		}
+		last := len(tasks) - 1
+		tasks[i], tasks[last] = tasks[last], nil
+		tasks = tasks[:last]
+	}
+	return tasks, slow, slowTask
+}
+
+// tickBatch ticks tasks [lo, hi) of a shard's tick, marking in dead
+// those that finished, with the next task's state prefetched.
+func tickBatch(tasks []Task, dead []bool, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		if i+1 < len(tasks) {
+			if p, ok := tasks[i+1].(prefetch.Prefetcher); ok {
+				p.Prefetch()
+			}
+		}
+		if !tasks[i].Tick() {
+			dead[i] = true
+		}
+	}
+}
+
+// tickShared runs a tick of tasks open to the other workers (Config.Steal)
+// and returns the shard left, the finished tasks dropped. The owner takes
+// batches like any helper, then waits for the batches others took.
+func (w *worker) tickShared(tasks []Task) []Task {
+	n := len(tasks)
+	if cap(w.dead) < n {
+		w.dead = make([]bool, n, n+n/4)
+	}
+	dead := w.dead[:n]
+	clear(dead)
+	w.tickTasks, w.dead = tasks, dead
+	w.done.Store(0)
+	w.gen++
+	w.cursor.Store(w.gen<<genShift | uint64(n)<<idxBits)
+	own := 0
+	for {
+		lo, hi, ok := w.claim()
+		if !ok {
+			break
+		}
+		tickBatch(tasks, dead, lo, hi)
+		own += hi - lo
+	}
+	if lent := int64(n - own); lent > 0 {
+		// A helper is at most a batch from done.
+		for w.done.Load() < lent {
+			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+		w.lent.Add(uint64(lent))
+	}
+	w.tickTasks = nil
+	for i := 0; i < len(tasks); {
+		if !dead[i] {
+			i++
+			continue
+		}
+		last := len(tasks) - 1
+		tasks[i], dead[i] = tasks[last], dead[last]
+		tasks[last] = nil
+		tasks, dead = tasks[:last], dead[:last]
+	}
+	return tasks
+}
+
+// help ticks batches of the other shards' ticks until none has tasks
+// left or until is reached (the helper's own tick is due), and reports
+// whether it ticked any.
+func (w *worker) help(until time.Time) bool {
+	did := false
+	for _, o := range w.s.workers {
+		if o == w {
+			continue
+		}
+		for o.open() && w.s.cfg.Clock.Now().Before(until) {
+			lo, hi, ok := o.claim()
+			if !ok {
+				break
+			}
+			// The claim's compare-and-swap read the cursor o stored
+			// after it set tickTasks and dead for this tick, and o
+			// waits for done before it sets them again.
+			tickBatch(o.tickTasks, o.dead, lo, hi)
+			o.done.Add(int64(hi - lo))
+			w.helped.Add(uint64(hi - lo))
+			did = true
+		}
+	}
+	return did
+}
+
+// wait waits for until, the worker's next tick, polling (Config.Poll)
+// and, with Config.Steal, helping the other shards meanwhile.
+func (w *worker) wait(until time.Time) {
+	if !w.s.cfg.Steal {
+		w.poll(until)
+		return
+	}
+	c0 := threadCPU()
+	var helped time.Duration
+	for time.Now().Before(until) && !w.s.stop.Load() {
+		if w.helpable() {
+			c := threadCPU()
+			w.help(until)
+			helped += threadCPU() - c
+			continue
+		}
+		unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	}
+	w.helpCPU.Add(int64(helped))
+	w.polled.Add(int64(threadCPU() - c0 - helped))
+}
+
+// helpable reports whether another shard's tick has tasks left.
+func (w *worker) helpable() bool {
+	for _, o := range w.s.workers {
+		if o != w && o.open() {
+			return true
+		}
+	}
+	return false
 }
 
 // load orders workers for Add: tasks held and queued, weighted by how
@@ -392,7 +622,8 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 	clock := w.s.cfg.Clock
 	_, system := clock.(systemClock)
 	poll := w.s.cfg.Poll && system
-	timeTasks := w.s.cfg.TimeTasks
+	help := w.s.cfg.Steal && len(w.s.workers) > 1
+	timeTasks := w.s.cfg.TimeTasks && !help
 	period := w.s.cfg.Period
 	next := start
 	for n := 0; !w.s.stop.Load(); n++ {
@@ -403,9 +634,17 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 		// frames a tick reads are there by then (the network moves them
 		// at mid-period); the deadline stays the period's end.
 		if poll {
-			w.poll(next.Add(-period / 20))
-		} else if d := next.Sub(clock.Now()) - period/20; d > 0 {
-			clock.Sleep(d)
+			w.wait(next.Add(-period / 20))
+		} else {
+			if help {
+				c := threadCPU()
+				if w.help(next.Add(-period / 20)) {
+					w.helpCPU.Add(int64(threadCPU() - c))
+				}
+			}
+			if d := next.Sub(clock.Now()) - period/20; d > 0 {
+				clock.Sleep(d)
+			}
 		}
 		t0, c0, sw0 := clock.Now(), threadCPU(), threadSwitches()
 		// New tasks join the shard.
@@ -421,32 +660,10 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 		tasks := w.tasks
 		var slow TaskTime
 		var slowTask Task
-		for i := 0; i < len(tasks); {
-			// The next task's state is fetched while this one runs
-			// (Prefetcher): a shard's thousands of channels do not fit
-			// the caches, and each finds its state gone cold.
-			if i+1 < len(tasks) {
-				if p, ok := tasks[i+1].(prefetch.Prefetcher); ok {
-					p.Prefetch()
-				}
-			}
-			var alive bool
-			if timeTasks {
-				t, c := time.Now(), threadCPU()
-				alive = tasks[i].Tick()
-				if d := time.Since(t); d > slow.D {
-					slow, slowTask = TaskTime{D: d, CPU: threadCPU() - c}, tasks[i]
-				}
-			} else {
-				alive = tasks[i].Tick()
-			}
-			if alive {
-				i++
-				continue
-			}
-			last := len(tasks) - 1
-			tasks[i], tasks[last] = tasks[last], nil
-			tasks = tasks[:last]
+		if help && len(tasks) <= MaxStealShard {
+			tasks = w.tickShared(tasks)
+		} else {
+			tasks, slow, slowTask = tickAlone(tasks, timeTasks)
 		}
 		w.tasks = tasks
 		w.ntasks.Store(int64(len(tasks)))

@@ -39,7 +39,24 @@ func (c *countTask) Tick() bool {
 // workers tick every millisecond: every task is ticked exactly as often as
 // it asked, never by two workers at once, none is lost.
 func TestStress(t *testing.T) {
-	s := New(Config{Workers: 3, Period: time.Millisecond, QueueLen: 256, Rebalance: 0.01})
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"alone", Config{}},
+		{"help", Config{Steal: true}},
+		{"help polling", Config{Steal: true, Poll: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Workers, cfg.Period, cfg.QueueLen, cfg.Rebalance = 3, time.Millisecond, 256, 0.01
+			stress(t, cfg)
+		})
+	}
+}
+
+func stress(t *testing.T, cfg Config) {
+	s := New(cfg)
 	s.Start()
 	var bad atomic.Int64
 	var all []*countTask
@@ -90,14 +107,89 @@ func TestStress(t *testing.T) {
 	if left := s.Drained(); len(left) != 0 {
 		t.Errorf("%d tasks left", len(left))
 	}
-	var moved uint64
+	var moved, helped, lent uint64
 	for _, w := range s.Stats() {
 		moved += w.Moved
+		helped += w.Stolen
+		lent += w.Lent
 		if w.Ticks == 0 {
 			t.Errorf("worker %d never ticked", w.Worker)
 		}
 	}
-	t.Logf("%d tasks, %d moved by rebalancing, stats %+v", len(all), moved, s.Stats())
+	if helped != lent {
+		t.Errorf("%d tasks ticked for other workers, %d lent to them", helped, lent)
+	}
+	if !cfg.Steal && helped != 0 {
+		t.Errorf("%d tasks ticked for other workers without Help", helped)
+	}
+	t.Logf("%d tasks, %d moved by rebalancing, %d ticked by helpers", len(all), moved, helped)
+}
+
+// gapTask counts its ticks and whether two of them ever overlapped; hold, when set, has its tick hold its
+// worker for that long, as a host that takes the CPU away does.
+type gapTask struct {
+	ticks atomic.Int64
+	in    atomic.Bool
+	bad   *atomic.Int64
+	hold  time.Duration
+}
+
+func (g *gapTask) Tick() bool {
+	if g.in.Swap(true) {
+		g.bad.Add(1)
+	}
+	if g.hold > 0 {
+		time.Sleep(g.hold)
+	} else {
+		for t := time.Now(); time.Since(t) < 20*time.Microsecond; {
+		}
+	}
+	g.ticks.Add(1)
+	g.in.Store(false)
+	return true
+}
+
+// TestHelp: a worker held in one task's tick (it sleeps, as a virtual CPU
+// the host takes away stops) has the rest of its shard ticked by the
+// other worker, which finished its own: the shard's tick ends with the
+// held task, its other tasks ticked once each period, never two at once.
+func TestHelp(t *testing.T) {
+	const period = 10 * time.Millisecond
+	s := New(Config{Workers: 2, Period: period, Steal: true, Poll: true, Rebalance: -1})
+	var bad atomic.Int64
+	var tasks []*gapTask
+	for i := range 200 {
+		g := &gapTask{bad: &bad}
+		if i == 0 {
+			g.hold = 3 * time.Millisecond
+		}
+		tasks = append(tasks, g)
+		if err := s.Add(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Start()
+	time.Sleep(30 * period)
+	s.Stop()
+	st := s.Stats()
+	var helped, lent uint64
+	for _, w := range st {
+		helped += w.Stolen
+		lent += w.Lent
+	}
+	if helped == 0 || helped != lent {
+		t.Errorf("%d tasks ticked for another worker, %d lent: stats %+v", helped, lent, st)
+	}
+	if bad.Load() != 0 {
+		t.Errorf("%d ticks ran concurrently with another of the same task", bad.Load())
+	}
+	// No task moved (Rebalance -1) and all were there from the start:
+	// each was ticked once in every tick its shard ran, whoever ran it.
+	for i, g := range tasks {
+		if n := uint64(g.ticks.Load()); n != st[0].Ticks && n != st[1].Ticks {
+			t.Errorf("task %d ticked %d times, its shard %d or %d", i, n, st[0].Ticks, st[1].Ticks)
+		}
+	}
 }
 
 // TestMissesCounted: a shard whose ticks overrun the period counts misses.
