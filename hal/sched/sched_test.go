@@ -149,11 +149,11 @@ func (g *gapTask) Tick() bool {
 	return true
 }
 
-// TestHelp: a worker held in one task's tick (it sleeps, as a virtual CPU
+// TestSteal: a worker held in one task's tick (it sleeps, as a virtual CPU
 // the host takes away stops) has the rest of its shard ticked by the
 // other worker, which finished its own: the shard's tick ends with the
 // held task, its other tasks ticked once each period, never two at once.
-func TestHelp(t *testing.T) {
+func TestSteal(t *testing.T) {
 	const period = 10 * time.Millisecond
 	s := New(Config{Workers: 2, Period: period, Steal: true, Poll: true, Rebalance: -1})
 	var bad atomic.Int64
