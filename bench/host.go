@@ -111,7 +111,7 @@ func (o HostOptions) withDefaults() (HostOptions, error) {
 	switch {
 	case o.Duration < 0 || o.Period < 0 || o.Chunk < 0 || o.Held < 0:
 		return o, fmt.Errorf("%w: negative duration", ErrHostOptions)
-	case o.Duty < 0 || o.Duty > 1:
+	case !(o.Duty >= 0 && o.Duty <= 1):
 		return o, fmt.Errorf("%w: duty %g not in (0, 1]", ErrHostOptions, o.Duty)
 	case o.Work != HostCompute && o.Work != HostMemory && o.Work != HostBoth:
 		return o, fmt.Errorf("%w: work %q: want compute, memory or both", ErrHostOptions, o.Work)
@@ -126,6 +126,13 @@ func (o HostOptions) withDefaults() (HostOptions, error) {
 	}
 	o.MemBytes &^= 63 // whole cache lines
 	return o, nil
+}
+
+// Check reports options out of range (wrapping ErrHostOptions), as
+// ProbeHost would.
+func (o HostOptions) Check() error {
+	_, err := o.withDefaults()
+	return err
 }
 
 // chunksPerPeriod is how many chunks make a period's duty.
@@ -182,6 +189,9 @@ type HostStats struct {
 	// Missed are the periods whose work ended after the period: at this
 	// duty, the deadline misses a worker doing the same would have.
 	Missed int `json:"missed"`
+	// MissedSwitched are the missed periods in whose work the thread was
+	// switched out or blocked: this machine's own load, not the host.
+	MissedSwitched int `json:"missed_switched"`
 	// Done is the periods' completion: the end of their work after
 	// their (scheduled) start.
 	Done Quantiles `json:"done"`
@@ -705,20 +715,31 @@ func hostVerdict(rep *HostReport) string {
 	} else {
 		fmt.Fprintf(&b, "held off the CPU %s (longest %.1f ms, %.1f ms in all)", plural(s.Held, "time"), ms(s.HeldMax), ms(s.HeldTime))
 	}
+	if s.Switched > s.Periods/10 {
+		// Holds are told only in periods without a switch.
+		fmt.Fprintf(&b, " in the %s not switched out", plural(s.Periods-s.Switched, "period"))
+	}
 	if s.Slow == 0 {
 		b.WriteString(", never slow on the CPU")
 	} else {
 		fmt.Fprintf(&b, ", slow on the CPU %s in %s (up to x%.1f)", plural(s.Slow, "time"), plural(s.SlowPeriods, "period"), s.SlowMax)
 	}
 	if s.Switched > 0 {
-		fmt.Fprintf(&b, ", switched out in %s", plural(s.Switched, "period"))
+		fmt.Fprintf(&b, ", switched out in %s (%.1f ms over its CPU time in %s)", plural(s.Switched, "period"), ms(s.WaitedTime), plural(s.Waited, "chunk"))
 	}
 	total := s.Periods + s.Skipped
 	duty := fmt.Sprintf("%.0f%% duty", 100*rep.Options.Duty)
 	if s.Missed == 0 {
 		fmt.Fprintf(&b, ": at %s no period of %d would miss", duty, total)
 	} else {
-		fmt.Fprintf(&b, ": at %s %d period in %.0f would miss (%d of %d)", duty, 1, float64(total)/float64(s.Missed), s.Missed, total)
+		fmt.Fprintf(&b, ": at %s %d period in %.0f would miss (%d of %d", duty, 1, float64(total)/float64(s.Missed), s.Missed, total)
+		if s.MissedSwitched > 0 {
+			fmt.Fprintf(&b, ", %d switched out", s.MissedSwitched)
+		}
+		if s.Skipped > 0 {
+			fmt.Fprintf(&b, ", %d skipped", s.Skipped)
+		}
+		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, " (latest done %.1f ms into its %.0f ms)", ms(s.Done.Max), ms(rep.Options.Period))
 	return b.String()
@@ -932,6 +953,9 @@ func (a *statsAcc) add(p *HostPeriod, period time.Duration) {
 	s.Periods++
 	if p.Done > period {
 		s.Missed++
+		if p.Switches > 0 {
+			s.MissedSwitched++
+		}
 	}
 	a.dones = append(a.dones, p.Done)
 	s.LateMax = max(s.LateMax, p.Late)

@@ -91,6 +91,7 @@ func TestAnalyseHost(t *testing.T) {
 		{"periods", s.Periods, 100},
 		{"skipped", s.Skipped, 1},
 		{"missed", s.Missed, 2}, // period 30 and the skipped one
+		{"missed switched", s.MissedSwitched, 0},
 		{"switched", s.Switched, 1},
 		{"switches", s.Switches, 1},
 		{"involuntary", s.Involuntary, 1},
@@ -139,7 +140,7 @@ func TestAnalyseHost(t *testing.T) {
 	if w := rep.Worst[0]; !w.Chunks[1].Slow || w.Chunks[0].Slow || w.Chunks[1].Ratio != 2.5 {
 		t.Errorf("slow period's chunks: %+v", w.Chunks)
 	}
-	want := "held off the CPU 1 time (longest 4.0 ms, 4.0 ms in all), slow on the CPU 5 times in 1 period (up to x2.5), switched out in 1 period: at 50% duty 1 period in 50 would miss (2 of 101) (latest done 20.5 ms into its 20 ms)"
+	want := "held off the CPU 1 time (longest 4.0 ms, 4.0 ms in all), slow on the CPU 5 times in 1 period (up to x2.5), switched out in 1 period (2.0 ms over its CPU time in 1 chunk): at 50% duty 1 period in 50 would miss (2 of 101, 1 skipped) (latest done 20.5 ms into its 20 ms)"
 	if rep.Verdict != want {
 		t.Errorf("verdict:\n%s\nwant\n%s", rep.Verdict, want)
 	}
@@ -164,6 +165,12 @@ func TestAnalyseHostQuiet(t *testing.T) {
 	want := "never held off the CPU, never slow on the CPU: at 50% duty no period of 100 would miss (latest done 10.0 ms into its 20 ms)"
 	if rep.Verdict != want {
 		t.Errorf("verdict %q", rep.Verdict)
+	}
+	// Every period switched out: holds could not be told.
+	rep = &HostReport{Options: rep.Options}
+	analyseHost(rep, []threadRecord{{cpu: -1, periods: synthPeriods(50, func(_ int, p *periodRecord) { p.switches = 2 })}})
+	if want := "never held off the CPU in the 0 periods not switched out, never slow on the CPU, switched out in 50 periods (0.0 ms over its CPU time in 0 chunks)"; !strings.HasPrefix(rep.Verdict, want) || rep.All.Switches != 100 {
+		t.Errorf("verdict %q, %d switches", rep.Verdict, rep.All.Switches)
 	}
 }
 
