@@ -22,6 +22,14 @@
 // encryption, sessions reused, and then times session set-ups on their
 // own; then again without the seal, to measure its cost (see
 // bench.RunAPI); results in api.json.
+//
+//	faxbench host [-duration D] [-period D] [-duty F] [-work compute|memory|both]
+//	              [-threads N] [-nice N] [-pin] [-sleep] [-out DIR]
+//
+// measures whether this machine gives threads the CPU time they ask for
+// when they ask, with nothing of faxd running: threads working a share of
+// every period in chunks of fixed work, as the media server's workers do
+// (see bench.ProbeHost); a summary on stdout, everything in host.json.
 package main
 
 import (
@@ -51,7 +59,7 @@ type peer struct {
 
 var errUsage = errors.New("usage")
 
-const usage = `usage: faxbench modems|server|api [flags]   (faxbench modems -h, faxbench server -h, faxbench api -h list the flags)`
+const usage = `usage: faxbench modems|server|api|host [flags]   (faxbench modems -h, faxbench server -h, faxbench api -h, faxbench host -h list the flags)`
 
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
@@ -75,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runServer(args[1:], stdout, stderr)
 	case "api":
 		return runAPI(args[1:], stdout, stderr)
+	case "host":
+		return runHost(args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("%w: unknown command %q; %s", errUsage, args[0], usage)
 }
