@@ -15,6 +15,16 @@ import (
 // One turn is not enough: noise can turn a symbol, and only the first two
 // symbols of the next segment turn, so a receiver that took a later turn
 // for the start would train out of step. The second turn confirms.
+//
+// Symbols two apart agree on any steady tone near the carrier too, such as
+// the tail of a V.21 frame (1650 or 1850 Hz against V.17's and V.29's 1800)
+// that a fast receiver hears when it starts listening, and the tone's end
+// into noise turns them. What only an alternation does is turn from one
+// symbol to the next by a quarter turn or more, one way and then back (V.17
+// A to B and B to A by ±90 degrees, V.29 by ±135 at 9600 and 7200 bit/s and
+// ±90 at 4800), where a tone turns the same way every symbol, by the
+// carrier offset's 2π·Δf/baud (at most 22.5 degrees for V.21's tones): a
+// symbol counts towards the run only if it does.
 type Alternation struct {
 	// Power is the mean square of the alternation's points, in the
 	// units the receiver decides in.
@@ -28,6 +38,7 @@ type Alternation struct {
 	Gain func(g float32, level float64) float32
 
 	z1, z2    complex64 // the last two symbols
+	turn      float32   // the imaginary part of z1·conj(z2): the last turn's sign
 	run       int
 	candidate bool
 	dsum      complex128
@@ -46,6 +57,7 @@ const (
 // Reset forgets the symbols seen.
 func (a *Alternation) Reset() {
 	a.z1, a.z2 = 0, 0
+	a.turn = 0
 	a.run = 0
 	a.candidate = false
 	a.dsum = 0
@@ -56,7 +68,7 @@ func (a *Alternation) Reset() {
 // derotation. It reports true when z is the second symbol of the next
 // segment, with the carrier offset measured, in radians a symbol.
 func (a *Alternation) Symbol(fe *Frontend, z complex64, count int) (found bool, omega float64) {
-	prev2 := a.z2
+	prev1, prev2 := a.z1, a.z2
 	a.z2, a.z1 = a.z1, z
 	if count <= altFill {
 		return false, 0
@@ -86,6 +98,14 @@ func (a *Alternation) Symbol(fe *Frontend, z complex64, count int) (found bool, 
 	// the next segment's first two symbols.
 	dr := real(z)*real(prev2) + imag(z)*imag(prev2)
 	di := imag(z)*real(prev2) - real(z)*imag(prev2)
+	// t = z·conj(the symbol before): in the alternation a turn by more
+	// than 45 degrees (tr < |ti|), the other way from the last one. The
+	// gain correction above scales z and not prev1, which changes neither
+	// the signs of tr and ti nor their ratio.
+	tr := real(z)*real(prev1) + imag(z)*imag(prev1)
+	ti := imag(z)*real(prev1) - real(z)*imag(prev1)
+	alternates := ti*a.turn < 0 && tr < max(ti, -ti)
+	a.turn = ti
 	if a.candidate {
 		a.candidate = false
 		if dr < 0 {
@@ -98,6 +118,12 @@ func (a *Alternation) Symbol(fe *Frontend, z complex64, count int) (found bool, 
 		// A lone turn was noise within the alternation.
 	}
 	if dr >= 0 {
+		if !alternates {
+			// A tone, noise or timing still settling: no alternation.
+			a.run = 0
+			a.dsum = 0
+			return false, 0
+		}
 		a.run++
 		if count > altAGCEnd {
 			a.dsum += complex(float64(dr), float64(di))

@@ -42,7 +42,9 @@ type Link struct {
 	follow  int // symbols of acquisition during which the gain follows a rising level
 
 	onPow, offPow float32
-	acqPower      float32 // the level when acquisition last started
+	// acqPower is the level acquisition started on, or the lowest since
+	// (see Process).
+	acqPower float32
 	// In data the carrier is gone under offPow or 12 dB under the
 	// trained level, whichever is higher.
 	dataOffPow float32
@@ -199,10 +201,22 @@ func (l *Link) Process(in []int16) int {
 			// than restart on every step of the rise.
 			l.acqPower = fe.Meter
 			fe.SetGainFromMeter()
-		} else if (l.Stage == Acquire || l.Stage == Parked) && fe.Meter > 4*l.acqPower {
-			// The level jumped by 6 dB: a signal began over the noise we
-			// were listening to. Start again on it.
-			l.Reacquire()
+		} else if l.Stage == Acquire || l.Stage == Parked {
+			if fe.Meter > 4*l.acqPower {
+				// The level jumped by 6 dB: a signal began over the noise
+				// we were listening to. Start again on it.
+				l.Reacquire()
+			} else if fe.Meter < l.acqPower {
+				// The level fell: what we started on has ended, though
+				// noise between the carrier's on and off levels keeps the
+				// carrier up (a V.21 frame's tail with noise at -47 dBm0,
+				// 75 ms before the TCF's training). Judge the next jump
+				// against what is left, or the next signal would go on
+				// being taken for the old one: its training would start
+				// wherever that acquisition ran out, and a training that
+				// failed would stay parked through it.
+				l.acqPower = fe.Meter
+			}
 		}
 		if l.Stage == Parked {
 			continue

@@ -30,14 +30,16 @@
 // symbol.
 //
 // The Receiver runs on package qam's front end: it finds segment 2 after the
-// alternation of segment 1 (two consecutive 180-degree turns against the
-// symbol two before), trains its equaliser on segments 2 and 3, whose
-// symbols it replicates from the scrambler, judges the training on the known
-// segment 4 against a limit where the Viterbi decoder still corrects (a
-// failed training delivers nothing), then decodes data with the Viterbi
-// decoder, tracking on its tentative decisions. After a long train it can be
-// told to expect the short train (SetShortTrain), keeping the equaliser,
-// gain, carrier frequency and timing it trained.
+// alternation of segment 1, whose symbols turn by +90 and -90 degrees in
+// turn (which tells it from a tone, such as the tail of the V.21 frame
+// before a TCF), by two consecutive 180-degree turns against the symbol two
+// before; trains its equaliser on segments 2 and 3, whose symbols it
+// replicates from the scrambler, judges the training on the known segment 4
+// against a limit where the Viterbi decoder still corrects (a failed
+// training delivers nothing), then decodes data with the Viterbi decoder,
+// tracking on its tentative decisions. After a long train it can be told to
+// expect the short train (SetShortTrain), keeping the equaliser, gain,
+// carrier frequency and timing it trained.
 package v17
 
 import "errors"

@@ -138,14 +138,22 @@ func (r *Receiver) acquire(z complex64) {
 	// d = z·conj(prev): about -|z|² on a reversal, +|z|² on the hop.
 	dr := real(z)*real(prev) + imag(z)*imag(prev)
 	di := imag(z)*real(prev) - real(z)*imag(prev)
-	if dr < 0 {
+	if -dr > max(di, -di) {
+		// A reversal: a half turn give or take 45 degrees (the carrier
+		// offset turns a symbol by 2π·Δf/baud, 6 degrees at 20 Hz and
+		// 1200 baud). Noise turns a symbol by more than a quarter turn
+		// half the time, and sixteen such turns in a row, taken for the
+		// reversals, came about once in 50 000 symbols of noise (each a
+		// failed training: modems.TestNoTrainingOnNoise); within 45
+		// degrees of a half turn a quarter of the time, sixteen in a row
+		// once in billions.
 		r.revRun++
 		if r.link.Count > 28 {
 			r.dsum += complex(float64(-dr), float64(-di))
 		}
 		return
 	}
-	if r.revRun < minReversals {
+	if dr < 0 || r.revRun < minReversals {
 		// Not (yet) a credible reversal segment.
 		r.revRun = 0
 		r.dsum = 0
