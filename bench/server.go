@@ -62,6 +62,9 @@ type ServerConfig struct {
 	// Steal has a worker done with its tick take tasks of another's
 	// (sched.Config.Steal).
 	Steal bool `json:",omitempty"`
+	// StealAfter is how long a tick runs before it is stolen from
+	// (sched.Config.StealAfter); 0: half the period.
+	StealAfter time.Duration `json:",omitempty"`
 }
 
 // ServerRun is what a density run measured.
@@ -72,7 +75,12 @@ type ServerRun struct {
 	Period   time.Duration `json:"period"`
 	Poll     bool          `json:"poll"`
 	Nice     int           `json:"nice,omitempty"`
-	Wall     time.Duration `json:"wall"` // from the first call placed to the last ended
+	// Steal tells the workers took tasks of each other's ticks
+	// (ServerConfig.Steal), and Stolen the share of the window's task
+	// ticks a worker ran for another.
+	Steal  bool          `json:"steal,omitempty"`
+	Stolen float64       `json:"stolen,omitempty"`
+	Wall   time.Duration `json:"wall"` // from the first call placed to the last ended
 
 	Placed    int `json:"placed"`    // calls placed
 	Confirmed int `json:"confirmed"` // calls whose page was confirmed
@@ -224,7 +232,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	if cfg.BareCalls <= 0 {
 		cfg.BareCalls = min(cfg.Calls, 500)
 	}
-	run := &ServerRun{Calls: cfg.Calls, Channels: 2 * cfg.Calls, Workers: cfg.Workers, Period: cfg.Period, Poll: cfg.Poll, Nice: cfg.Nice}
+	run := &ServerRun{Calls: cfg.Calls, Channels: 2 * cfg.Calls, Workers: cfg.Workers, Period: cfg.Period, Poll: cfg.Poll, Nice: cfg.Nice, Steal: cfg.Steal}
 	bare, err := bareParallel(cfg.BareCalls, cfg.Workers, cfg.Page, cfg.ECM, BareOptions{})
 	if err != nil {
 		return nil, err
@@ -244,7 +252,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	// call); every late tick still counts as a miss. Faster than real
 	// time (tests), a stall of the machine lasts many periods: deeper
 	// network buffers keep the audio whole.
-	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, Nice: cfg.Nice, CatchUp: 8, TimeTasks: cfg.TimeTasks, Steal: cfg.Steal}
+	simCfg, sc := sim.Config{}, sched.Config{Workers: cfg.Workers, Period: cfg.Period, Pin: cfg.Pin, Poll: cfg.Poll, Nice: cfg.Nice, CatchUp: 8, TimeTasks: cfg.TimeTasks, Steal: cfg.Steal, StealAfter: cfg.StealAfter}
 	if cfg.Period < 20*time.Millisecond {
 		simCfg.Jitter = sim.MaxJitter
 	}
@@ -411,6 +419,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 	}
 
 	var busy time.Duration
+	var stolen, taskTicks uint64
 	var win, winCPU sched.TickHistogram
 	for i, w := range st.Workers {
 		if w.NiceErr != nil {
@@ -428,6 +437,8 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 			h := st1.Workers[i].Hist.Sub(st0.Workers[i].Hist)
 			win = win.Add(h)
 			winCPU = winCPU.Add(st1.Workers[i].CPUHist.Sub(st0.Workers[i].CPUHist))
+			stolen += st1.Workers[i].Stolen - st0.Workers[i].Stolen
+			taskTicks += st1.Workers[i].TaskTicks - st0.Workers[i].TaskTicks
 			run.PerWorker = append(run.PerWorker, WorkerWindow{Tasks: st1.Workers[i].Tasks, Misses: st1.Workers[i].Misses - st0.Workers[i].Misses,
 				P50: h.Quantile(0.5), P99: h.Quantile(0.99), Moved: st1.Workers[i].Moved - st0.Workers[i].Moved,
 				Stolen: st1.Workers[i].Stolen - st0.Workers[i].Stolen, Lent: st1.Workers[i].Lent - st0.Workers[i].Lent,
@@ -435,6 +446,9 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*ServerRun, error) {
 		}
 	}
 	run.CPU -= run.Polled
+	if taskTicks > 0 {
+		run.Stolen = float64(stolen) / float64(taskTicks)
+	}
 	if n := st1.NetworkTicks - st0.NetworkTicks; n > 0 {
 		run.NetTickMean = (st1.NetworkBusy - st0.NetworkBusy) / time.Duration(n)
 	}
@@ -480,6 +494,9 @@ func WriteServerTable(w io.Writer, runs []*ServerRun) error {
 		}
 		if r.Nice != 0 {
 			poll += fmt.Sprintf(", nice %d", r.Nice)
+		}
+		if r.Steal {
+			poll += fmt.Sprintf(", steal %.0f%%", 100*r.Stolen)
 		}
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\t%.0f%%\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f%%\t%.1f%%\t%.0f\t%v\t\n",
 			r.Calls, r.Channels, r.Workers, poll, r.Placed, r.Confirmed, r.Received, r.Misses, r.FrameGaps,

@@ -107,11 +107,18 @@ type Config struct {
 	// slows down for a few milliseconds (on a virtual machine it happens
 	// with nothing else running: see faxbench host) has the rest of its
 	// tick taken by the others, as a work-stealing pool does, instead of
-	// missing its deadline. A polling worker (Poll) helps whenever a
-	// shard has tasks left until its own tick is due; a sleeping one
-	// only right after its own tick. Each shard stays its owner's: tasks
-	// enter, leave and move only through it.
+	// missing its deadline. A worker steals only from a tick that has
+	// run StealAfter: a worker that steals is itself a worker the host
+	// may hold, and the owner of the tasks it took waits for them, so
+	// tasks are better left with their owner while it is on time. A
+	// polling worker (Poll) steals whenever a tick is open so until its
+	// own tick is due; a sleeping one only right after its own tick.
+	// Each shard stays its owner's: tasks enter, leave and move only
+	// through it.
 	Steal bool
+	// StealAfter is how long a tick runs before the other workers may
+	// steal from it (Steal); 0 means half the period.
+	StealAfter time.Duration
 	// Clock is the time the workers tick by; nil is the system's
 	// monotonic clock. Tests give a fake one so that stalls and catching
 	// up are counted without sleeping. A worker that polls (Poll) polls
@@ -167,6 +174,9 @@ func New(cfg Config) *Scheduler {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = systemClock{}
+	}
+	if cfg.StealAfter <= 0 {
+		cfg.StealAfter = cfg.Period / 2
 	}
 	s := &Scheduler{cfg: cfg}
 	for i := range cfg.Workers {
@@ -264,6 +274,7 @@ type WorkerStats struct {
 	// and Lent the tasks of this shard other workers ticked.
 	Stolen, Lent  uint64
 	StealCPU      time.Duration
+	TaskTicks     uint64        // tasks ticked in this shard's ticks, by whichever worker
 	NiceErr       error         // why Config.Nice could not be set, if it could not
 	P50, P99, Max time.Duration // tick processing time
 	Hist          TickHistogram // all tick processing times so far
@@ -336,7 +347,7 @@ func (s *Scheduler) Stats() []WorkerStats {
 			Ticks: w.ticks.Load(), Misses: w.misses.Load(), Busy: time.Duration(w.busy.Load()),
 			Polled: time.Duration(w.polled.Load()),
 			Moved:  w.moved.Load(), Max: time.Duration(w.max.Load()),
-			Stolen: w.helped.Load(), Lent: w.lent.Load(), StealCPU: time.Duration(w.helpCPU.Load()),
+			Stolen: w.helped.Load(), Lent: w.lent.Load(), TaskTicks: w.taskTicks.Load(), StealCPU: time.Duration(w.helpCPU.Load()),
 			Hist: w.hist.snapshot(), CPUHist: w.cpuHist.snapshot(),
 			Switches: Switches{Blocked: w.blocked.Load(), Preempted: w.preempted.Load(),
 				MissBlocked: w.missBlocked.Load(), MissPreempted: w.missPreempted.Load(),
@@ -393,12 +404,14 @@ type worker struct {
 	// only after it took a batch of that tick, which the owner waits
 	// for (done) before it touches them again.
 	cursor    atomic.Uint64
+	started   atomic.Int64 // when the current tick was opened, Unix ns of the Clock
 	done      atomic.Int64 // tasks of the current tick other workers ticked
 	gen       uint64       // the owner's tick generation
 	tickTasks []Task
 	dead      []bool // by index in tickTasks: Tick reported false
 	helped    atomic.Uint64
 	lent      atomic.Uint64
+	taskTicks atomic.Uint64
 	helpCPU   atomic.Int64
 }
 
@@ -407,6 +420,10 @@ type worker struct {
 // 2000 channels a shard, and no more than that left waiting when the
 // host holds the worker that took them.
 const StealBatch = 8
+
+// spinWait is how long an owner waits for the batches helpers took
+// spinning before it yields its CPU while waiting: some five batches.
+const spinWait = 200 * time.Microsecond
 
 // The cursor of a shard's tick under Config.Steal: the tick's generation
 // (so that a helper that read the cursor of a tick now over cannot take
@@ -504,6 +521,7 @@ func (w *worker) tickShared(tasks []Task) []Task {
 	clear(dead)
 	w.tickTasks, w.dead = tasks, dead
 	w.done.Store(0)
+	w.started.Store(w.s.cfg.Clock.Now().UnixNano())
 	w.gen++
 	w.cursor.Store(w.gen<<genShift | uint64(n)<<idxBits)
 	own := 0
@@ -516,9 +534,16 @@ func (w *worker) tickShared(tasks []Task) []Task {
 		own += hi - lo
 	}
 	if lent := int64(n - own); lent > 0 {
-		// A helper is at most a batch from done.
-		for w.done.Load() < lent {
-			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		// A helper is at most a batch from done: spin. Yielding the
+		// CPU here would hand it to whatever else is runnable for up
+		// to a slice of the kernel's, the tick waiting meanwhile; only
+		// a helper that seems held itself (the host took its CPU, the
+		// kernel or the Go runtime switched it out) is waited for so.
+		spun := time.Now()
+		for i := 0; w.done.Load() < lent; i++ {
+			if i&63 == 63 && time.Since(spun) > spinWait {
+				unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+			}
 		}
 		w.lent.Add(uint64(lent))
 	}
@@ -545,7 +570,11 @@ func (w *worker) help(until time.Time) bool {
 		if o == w {
 			continue
 		}
-		for o.open() && w.s.cfg.Clock.Now().Before(until) {
+		for o.open() {
+			now := w.s.cfg.Clock.Now()
+			if !now.Before(until) || now.UnixNano()-o.started.Load() < int64(w.s.cfg.StealAfter) {
+				break
+			}
 			lo, hi, ok := o.claim()
 			if !ok {
 				break
@@ -584,11 +613,18 @@ func (w *worker) wait(until time.Time) {
 	w.polled.Add(int64(threadCPU() - c0 - helped))
 }
 
-// helpable reports whether another shard's tick has tasks left.
+// helpable reports whether another shard's tick has tasks left and has
+// run long enough to be stolen from (Config.StealAfter).
 func (w *worker) helpable() bool {
+	var now int64
 	for _, o := range w.s.workers {
 		if o != w && o.open() {
-			return true
+			if now == 0 {
+				now = w.s.cfg.Clock.Now().UnixNano()
+			}
+			if now-o.started.Load() >= int64(w.s.cfg.StealAfter) {
+				return true
+			}
 		}
 	}
 	return false
@@ -658,6 +694,7 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 		}
 		// The hot path: tick every task, dropping the finished ones.
 		tasks := w.tasks
+		w.taskTicks.Add(uint64(len(tasks)))
 		var slow TaskTime
 		var slowTask Task
 		if help && len(tasks) <= MaxStealShard {

@@ -44,8 +44,10 @@ func TestStress(t *testing.T) {
 		cfg  Config
 	}{
 		{"alone", Config{}},
-		{"help", Config{Steal: true}},
-		{"help polling", Config{Steal: true, Poll: true}},
+		// Stealing from a tick as soon as it opens, to have tasks
+		// change hands all the time.
+		{"steal", Config{Steal: true, StealAfter: time.Nanosecond}},
+		{"steal polling", Config{Steal: true, StealAfter: time.Nanosecond, Poll: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
@@ -155,7 +157,7 @@ func (g *gapTask) Tick() bool {
 // held task, its other tasks ticked once each period, never two at once.
 func TestSteal(t *testing.T) {
 	const period = 10 * time.Millisecond
-	s := New(Config{Workers: 2, Period: period, Steal: true, Poll: true, Rebalance: -1})
+	s := New(Config{Workers: 2, Period: period, Steal: true, StealAfter: time.Millisecond, Poll: true, Rebalance: -1})
 	var bad atomic.Int64
 	var tasks []*gapTask
 	for i := range 200 {
@@ -581,5 +583,25 @@ func TestSwitchesCounted(t *testing.T) {
 	if sw.MissFaulted < 1 || sw.MissFaults < 64 || sw.Faults < sw.MissFaults || sw.Faulted < sw.MissFaulted || sw.MissFaulted > st.Misses {
 		t.Errorf("%d misses: %d ticks faulted (%d faults), %d missing (%d faults, %v system time)",
 			st.Misses, sw.Faulted, sw.Faults, sw.MissFaulted, sw.MissFaults, sw.MissSys)
+	}
+}
+
+// TestStealAfter: no task is stolen from a tick younger than StealAfter,
+// however long the other worker has nothing to do.
+func TestStealAfter(t *testing.T) {
+	s := New(Config{Workers: 2, Period: 2 * time.Millisecond, Steal: true, StealAfter: time.Hour, Poll: true})
+	var bad atomic.Int64
+	for range 100 {
+		if err := s.Add(&gapTask{bad: &bad}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Start()
+	time.Sleep(40 * time.Millisecond)
+	s.Stop()
+	for _, w := range s.Stats() {
+		if w.Stolen != 0 || w.Lent != 0 {
+			t.Errorf("worker %d stole %d tasks and lent %d from ticks under an hour old", w.Worker, w.Stolen, w.Lent)
+		}
 	}
 }
