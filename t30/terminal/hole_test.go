@@ -119,3 +119,38 @@ func TestHoleInPage(t *testing.T) {
 		})
 	}
 }
+
+// TestLongHoleInPage: a hole longer than the fast receiver's hang-over
+// (200 ms) ends the page's carrier in its middle while the sender goes on
+// sending the rest, for longer than T2. The receiver does not hang up on
+// it: it waits for the post-page command as long as the signal goes on,
+// then answers a cut non-ECM page RTN (the sender retrains and sends the
+// page again) or asks for an ECM block's lost frames with PPR. The call
+// completes with the page intact.
+func TestLongHoleInPage(t *testing.T) {
+	page := []*document.Page{testPage(document.Fine, 3)}
+	for _, c := range []struct {
+		name string
+		tune func(*t30.Config)
+	}{
+		{"V.17", func(c *t30.Config) {}},
+		{"V.17 ECM", func(c *t30.Config) { c.ECM = true }},
+	} {
+		tx, rx, got, _ := holeCall(t, page, c.tune, 3*8000+37, 1600)
+		if !tx.OK() || !rx.OK() {
+			t.Errorf("%s: sender %v (%s), receiver %v (%s)\nreceiver:\n%s", c.name, tx.Code, tx.Cause, rx.Code, rx.Cause, t30.FormatTrace(rx.Trace))
+			continue
+		}
+		trace := t30.FormatTrace(rx.Trace)
+		if !strings.Contains(trace, "the sender has not finished") {
+			t.Errorf("%s: the page's carrier did not drop in the hole: the test proves nothing\n%s", c.name, trace)
+		}
+		if len(got) != 1 || !samePage(page[0], got[0]) {
+			t.Errorf("%s: %d pages received, or the page differs\n%s", c.name, len(got), trace)
+		}
+		if !rx.ECM && rx.RTN != 1 {
+			t.Errorf("%s: %d RTN, want 1 for the cut page", c.name, rx.RTN)
+		}
+		t.Logf("%s: RTN %d, frames again %d, call %v", c.name, rx.RTN, rx.RetransmittedFrames, tx.Duration)
+	}
+}
