@@ -269,6 +269,11 @@ type Engine struct {
 	lastResp   []byte // and the response sent
 	eopDone    bool   // EOP answered positively: DCN is the normal end
 	tcfDone    bool
+	// rxCut: the page's (or block's) carrier ended, and then the line
+	// carried a signal that was not V.21 (LineBusy): the sender went on
+	// with a page we took for ended. busyFor is how long that has lasted.
+	rxCut   bool
+	busyFor int64
 
 	ecmTx    ecmTx
 	pageRx   pageRx
@@ -743,6 +748,39 @@ func (e *Engine) CarrierChange(up bool) {
 	}
 }
 
+// AfterImage reports whether the engine waits for the command after a
+// page or an ECM block, with T2: then its transport tells it of a signal
+// still on the line (LineBusy).
+func (e *Engine) AfterImage() bool {
+	return (e.st == stRxPost || e.st == stRxECMPost) && e.busy == 0
+}
+
+// LineBusy tells the engine, while it waits for the command after a page
+// or an ECM block (AfterImage), that n samples of a signal that is not
+// V.21 were heard: the image carrier it took for ended goes on. A hole in
+// the received audio longer than the modem's hang-over (qam.HangOver)
+// ends the image carrier in the middle of a page, and the sender, who
+// never stopped, sends the rest of it and its post-page command 75 ms
+// after; T2 (6 s) must not run out meanwhile, or the receiver hangs up on
+// a sender still sending (SpanDSP's T.30 waits with T2 and gives up). So
+// T2 starts again with each block of such a signal, for as long as a page
+// may last (imageGuard). The page is marked cut: a non-ECM page that
+// lacks its RTC is answered RTN (its rows after the hole are lost; the
+// sender retrains and may send it again); in ECM the frames lost go into
+// the PPR as any others.
+func (e *Engine) LineBusy(n int) {
+	if !e.AfterImage() {
+		return
+	}
+	if !e.rxCut {
+		e.rxCut = true
+		e.event("a signal goes on after the image carrier: the sender has not finished")
+	}
+	if e.busyFor += int64(n); e.busyFor < samples(imageGuard) {
+		e.setTimer(T2, "T2")
+	}
+}
+
 // commandWait reports whether the engine is a receiver waiting for a command.
 func (e *Engine) commandWait() bool {
 	switch e.st {
@@ -764,6 +802,7 @@ func (e *Engine) fastCarrier(up bool) {
 			e.rxData = e.rxData[:0]
 			e.rxNBits, e.rxBits = 0, 0
 			e.rxGotData = true
+			e.rxCut, e.busyFor = false, 0
 			e.event("image carrier up")
 			e.closeRxPage(false)
 			e.rxPageBegin()
@@ -783,6 +822,7 @@ func (e *Engine) fastCarrier(up bool) {
 		if up {
 			e.timer = 0
 			e.guard = samples(imageGuard)
+			e.rxCut, e.busyFor = false, 0
 			return
 		}
 		e.guard = 0
@@ -1201,6 +1241,13 @@ func (e *Engine) gotPostPage(fcf FCF) {
 		}
 	}
 	resp := e.copyQuality(e.rxStats)
+	if e.rxCut && !e.rxStats.EndOfPage {
+		// The page's carrier ended in its middle (LineBusy) and the rest
+		// never reached the page: a cut page is not a copy.
+		e.event("page cut: no RTC, RTN")
+		resp = RTN
+	}
+	e.rxCut = false
 	e.res.BadRows += e.rxStats.BadRows
 	e.res.LongestBadRun = max(e.res.LongestBadRun, e.rxStats.LongestBadRun)
 	if e.rxPageOpen {

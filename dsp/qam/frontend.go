@@ -83,6 +83,9 @@ type Frontend struct {
 	// Acquiring widens the timing loop's proportional path and stops its
 	// integrator (see Sample).
 	Acquiring bool
+	// Hold stops the timing loop, phase and frequency: the signal is
+	// missing for a moment (see Link.Hold) and the far end's clock runs on.
+	Hold bool
 
 	// equaliser: a T/2 delay line of ring entries (EqLen, or two more
 	// with KeepPrevious, so that the previous symbol's window is still
@@ -170,7 +173,14 @@ func (f *Frontend) Restart() {
 	f.SetPhase(0)
 	f.Omega = 0
 	f.Acquiring = true
+	f.Hold = false
 	f.SetGainFromMeter()
+}
+
+// SettleSamples is how long, in samples, a change of the signal takes to
+// pass through the matched filter and the equaliser's delay line.
+func (f *Frontend) SettleSamples() int {
+	return f.ntaps + int(math.Ceil(float64(f.cfg.EqLen)*f.period))
 }
 
 // Measure updates the level meter with sample x.
@@ -299,6 +309,9 @@ func (f *Frontend) halfSymbol(y complex64) bool {
 	d := f.yPrev - y
 	e := float64(real(d)*real(f.yMid)+imag(d)*imag(f.yMid)) * f.invPower
 	f.yPrev = y
+	if f.Hold {
+		return true
+	}
 	// A wide proportional path pulls the phase in during acquisition; the
 	// frequency integrator waits, as over a hundred-odd symbols even 200
 	// ppm moves the timing by less than a tenth of a sample, while an

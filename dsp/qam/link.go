@@ -26,6 +26,44 @@ const (
 	carrierOffDBm0 = -48.5
 )
 
+// HangOver is how long, in samples, the signal may stay missing in the
+// Data stage before the carrier is declared down: 30 ms. Shorter losses
+// are holes, not the end of the signal: a lost 20 ms G.711 packet, a
+// block our own scheduler delivered late. Through one the receiver holds
+// (see Link.Hold) and goes on when the signal comes back, without
+// retraining: the far end never stopped, and its carrier phase and symbol
+// clock ran on as ours did.
+//
+// A hole is found by a meter of a few samples (quickSamples) falling 12 dB
+// under the trained level (or under the carrier-off level), a couple of
+// symbols into it: the slow meter of carrier detect takes 14 ms, and
+// adapting on silence for that long ruins the equaliser and the carrier
+// loop (measured: a 10 ms hole then cost the rest of the transmission).
+//
+// Why 30 ms. A hole of a lost packet must pass with room to spare (the
+// tests pass holes of 5 to 30 ms), where SpanDSP's receivers count down
+// 60 samples (V.17, V.29) or 90 and 120 (V.27ter at 4800 and 2400 bit/s)
+// under the cutoff after a meter of 16 samples, by those figures about
+// 24 ms of silence after a -13 dBm0 signal; and the count is never
+// restored in data, so two 20 ms holes in one page use it up. And the end of a real carrier must be
+// reported well before anything else comes on the line: T.30 puts the
+// post-page command (PPS in ECM) 75 ± 20 ms after the image carrier ends
+// (t30.GapMs; SpanDSP's fax.c sends 75 ms of silence), and a V.21 signal
+// heard while still holding would be taken for the fast signal coming
+// back. The carrier drops 30 to 34 ms after the signal's last sample,
+// more than 20 ms before the earliest post-page command (55 ms): room for
+// a sender a little early and for a terminal that starts its V.21
+// receiver at the next 20 ms block. The preamble of V.21 flags lasts a
+// second. Holes longer than 30 ms end the carrier; t30 then waits for the
+// post-page command and does not hang up on a sender still sending.
+const HangOver = 30 * dsp.SampleRate / 1000
+
+// quickSamples is the time constant of the meter that finds holes: about a
+// carrier cycle, long enough not to dip through a symbol of data (no hold
+// in clean data at -13 dBm0 at any rate of any modem, measured), short
+// enough to see a hole within a symbol or two.
+const quickSamples = 8
+
 // A Link is the part of a receiver every modem shares around the Frontend:
 // carrier detect with hysteresis, restarting on a signal that begins over
 // noise, the level and quality figures and the status reports. The modem
@@ -35,6 +73,12 @@ type Link struct {
 	Stage   Stage
 	Count   int  // symbols into the current stage, for the modem's use
 	Trained bool // training succeeded and the carrier is still there
+	// Hold is set in the Data stage while the signal is missing (a hole
+	// shorter than HangOver so far) and until the front end's filters are
+	// full of signal again: the modem still decides and delivers bits, but
+	// must not adapt anything (equaliser, carrier loop, quality) on what
+	// it hears; the front end's timing loop holds too (Frontend.Hold).
+	Hold bool
 
 	restart func()          // the modem clears its own state (the front end is done)
 	symbol  func(complex64) // the modem takes an equalised symbol
@@ -50,6 +94,15 @@ type Link struct {
 	dataOffPow float32
 	levelSum   float64
 	levelN     int
+	// The hang-over in the Data stage: samples the signal has been under
+	// dataOffPow in the current hole, and samples of signal still to hold
+	// for once it is back (settle, while the matched filter and the
+	// equaliser's delay line still hold the hole).
+	hole, hold, settle int
+	// quick is a level meter of a few samples' time constant, which
+	// tells a hole within a couple of symbols: the receiver must stop
+	// learning before much of the hole has gone into its decisions.
+	quick float32
 
 	mse     float64 // decision error power, for the quality figure
 	winSum  float64 // error power summed over the current window
@@ -63,6 +116,7 @@ type Link struct {
 // (in the Acquire stage not yet derotated, see Frontend.Derotate).
 func (l *Link) Init(fe *Frontend, follow int, restart func(), symbol func(complex64)) {
 	l.Fe, l.follow, l.restart, l.symbol = fe, follow, restart, symbol
+	l.settle = fe.SettleSamples()
 	l.onPow = float32(dsp.PowerFromDBm0(carrierOnDBm0))
 	l.offPow = float32(dsp.PowerFromDBm0(carrierOffDBm0))
 	l.Reset()
@@ -89,6 +143,7 @@ func (l *Link) Reset() {
 func (l *Link) clear() {
 	l.Fe.Restart()
 	l.Count = 0
+	l.Hold, l.hole, l.hold = false, 0, 0
 	l.mse, l.winSum, l.winN, l.winPrev = 0, 0, 0, 0
 	l.levelSum, l.levelN = 0, 0
 	l.restart()
@@ -114,6 +169,7 @@ func (l *Link) Succeed(mse float64) {
 	// Line noise can lie above the absolute carrier-off level; the signal
 	// has gone when the level falls 12 dB below what it trained on.
 	l.dataOffPow = max(l.offPow, l.Fe.Meter/16)
+	l.quick = l.Fe.Meter
 	l.Stage = Data
 	l.Trained = true
 	l.report(dsp.StatusTrainingSucceeded)
@@ -131,6 +187,25 @@ func (l *Link) Quality(e complex64) {
 		l.winPrev = l.winSum / 32
 		l.winSum, l.winN = 0, 0
 	}
+}
+
+// holding runs the hang-over for a sample of the Data stage that is under
+// the carrier-off level or just after a hole, and reports false when the
+// hole has lasted longer than HangOver: the carrier is gone.
+func (l *Link) holding() bool {
+	fe := l.Fe
+	if l.quick < l.dataOffPow {
+		if l.hole++; l.hole > HangOver {
+			return false
+		}
+		l.hold = l.settle
+	} else {
+		l.hole = 0
+		l.hold--
+	}
+	l.Hold = l.hold > 0
+	fe.Hold = l.Hold
+	return true
 }
 
 // Fill accounts for n lost samples by feeding silence.
@@ -168,13 +243,19 @@ func (l *Link) Process(in []int16) int {
 		if l.Stage == Data {
 			// Data, nearly every sample of a call: the same steps as
 			// below, without the tests that cannot hold.
-			if fe.Meter < l.dataOffPow {
-				l.Stage = Idle
-				l.Trained = false
-				l.report(dsp.StatusCarrierDown)
-				continue
-			}
-			if l.levelN < 1<<30 {
+			l.quick += (x*x - l.quick) * (1.0 / quickSamples)
+			if l.quick < l.dataOffPow || l.hold > 0 {
+				if !l.holding() {
+					l.Stage = Idle
+					l.Trained = false
+					l.Hold, fe.Hold = false, false
+					// The slow meter would still hear the signal that
+					// has gone, and Idle would take it for a new one.
+					fe.Meter = l.quick
+					l.report(dsp.StatusCarrierDown)
+					continue
+				}
+			} else if l.levelN < 1<<30 {
 				l.levelSum += float64(fe.Meter)
 				l.levelN++
 			}

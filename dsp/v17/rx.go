@@ -435,6 +435,11 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 		r.fe.AdaptPrevious(r.lateZr, r.lateTarget, r.lateRot, 0.002)
 	}
 	r.decode(zr)
+	if r.link.Hold {
+		// Nothing to learn from a hole in the signal: decode only.
+		r.late = false
+		return
+	}
 	target := r.vit.Tentative()
 	r.link.Quality(zr - target)
 	r.fe.TrackCarrier(zr, target, 0.05, 0.0005)

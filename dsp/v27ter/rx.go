@@ -308,11 +308,12 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	got := r.decide(zr)
 	step := (got - r.state) & 7
 	r.state = got
-	target := constellation[got]
-	e := zr - target
-	r.link.Quality(e)
-	r.fe.TrackCarrier(zr, target, 0.05, 0.0005)
-	r.fe.Adapt(zr, target, rot, 0.002)
+	if !r.link.Hold { // nothing to learn from a hole in the signal
+		target := constellation[got]
+		r.link.Quality(zr - target)
+		r.fe.TrackCarrier(zr, target, 0.05, 0.0005)
+		r.fe.Adapt(zr, target, rot, 0.002)
+	}
 	var v uint8
 	if r.tm.bits == 3 {
 		v = bitsFor4800[step]

@@ -295,11 +295,12 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	ph := k & 7
 	step := (ph - r.phase) & 7
 	r.phase = ph
-	target := points[k]
-	e := zr - target
-	r.link.Quality(e)
-	r.fe.TrackCarrier(zr, target, 0.05, 0.0005)
-	r.fe.Adapt(zr, target, rot, 0.002)
+	if !r.link.Hold { // nothing to learn from a hole in the signal
+		target := points[k]
+		r.link.Quality(zr - target)
+		r.fe.TrackCarrier(zr, target, 0.05, 0.0005)
+		r.fe.Adapt(zr, target, rot, 0.002)
+	}
 	if r.rate == 9600 {
 		r.sink.PutBit(r.descramble(uint32(k >> 3)))
 	}

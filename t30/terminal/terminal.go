@@ -55,6 +55,7 @@ type Terminal struct {
 	fastRx    map[t30.Rate]modems.Receiver // receivers made so far, by modem and rate: one for
 	// a rate's long and short trains, as the short train reuses what the long one trained
 	fastTCF  bool // counting TCF zeros
+	busyRun  int  // blocks in a row of a signal not V.21 after the image (see lineBusy)
 	fastUp   bool // the fast receiver trained and its carrier is up
 	zeroRun  int
 	bestZero int
@@ -276,6 +277,7 @@ func (t *Terminal) receive(in []int16) {
 			t.v21Up = false
 		}
 		t.v21rx.Process(in)
+		t.lineBusy(in)
 	}
 	// The fast receiver hears nothing while V.21 frames are on the line
 	// (carrier and HDLC flags): their tail would otherwise start (and fail)
@@ -285,6 +287,37 @@ func (t *Terminal) receive(in []int16) {
 		t.fast.Process(in)
 	}
 	t.flushOctets()
+}
+
+// busyLevel is the level above which a block after the image carrier is a
+// signal: V.21's and SpanDSP's carrier-on level, -43 dBm0.
+var busyLevel = dsp.PowerFromDBm0(-43)
+
+// busyBlocks is how many blocks in a row of a signal that V.21 does not
+// take for its carrier make the line busy: 100 ms, longer than V.21's
+// carrier detect takes on the flags of the command awaited.
+const busyBlocks = 5
+
+// lineBusy tells the engine, while it waits for the command after a page
+// or an ECM block, of a signal on the line that is not V.21 (see
+// t30.Engine.LineBusy): the image carrier went on after a hole longer than
+// the fast receiver's hang-over. Only then is the block's level measured.
+func (t *Terminal) lineBusy(in []int16) {
+	if t.v21Up || !t.eng.AfterImage() {
+		t.busyRun = 0
+		return
+	}
+	var sum int64
+	for _, x := range in {
+		sum += int64(x) * int64(x)
+	}
+	if float64(sum) < busyLevel*float64(len(in)) {
+		t.busyRun = 0
+		return
+	}
+	if t.busyRun++; t.busyRun >= busyBlocks {
+		t.eng.LineBusy(len(in))
+	}
 }
 
 func (t *Terminal) v21Frame(frame []byte, ok bool) {
