@@ -47,7 +47,7 @@ func runServer(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "faxbench-out", "directory for server.json")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the runs to this file")
 	memprofile := fs.String("memprofile", "", "write a profile of the runs' allocations (pprof's allocs) to this file")
-	steal := fs.Bool("steal", false, "let a worker done with its tick take channels of another's tick still under way (sched.Config.Steal)")
+	steal := fs.Bool("steal", true, "let a worker done with its tick take channels of another's tick still under way (sched.Config.Steal)")
 	stealAfter := fs.Duration("steal-after", 0, "with -steal, how long a tick runs before it is stolen from (0: half the period)")
 	timeTasks := fs.Bool("time-tasks", false, "time each channel's tick, naming in server.json the slowest of the run and of the missing ticks (a diagnosis: it costs some CPU)")
 	forceGC := fs.Duration("force-gc", 0, "run a collection (runtime.GC) this often in the window, to measure what one costs the ticks (0: never)")

@@ -123,7 +123,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.period, "tick", 0, "the media server's tick, 20 ms of audio each; below 20 ms the calls run faster than real time (tests, demos)")
 	fs.IntVar(&o.nice, "nice", 0, "the media server's workers' threads' nice value: below 0 (e.g. -20, with CAP_SYS_NICE) the rest of the process and of the machine runs in the workers' slack rather than in their ticks (see hal/sched Config.Nice)")
 	fs.BoolVar(&o.busyPoll, "busy-poll", false, "the media server's workers wait for their ticks polling the clock, a core each at 100%, instead of sleeping: for a machine given to faxd, whose cores then stay warm (see hal/sched Config.Poll)")
-	fs.BoolVar(&o.steal, "steal", false, "a media server worker done with its own tick ticks channels of another's tick still under way, so that a core the machine holds up for a few milliseconds does not miss its deadline (see hal/sched Config.Steal)")
+	fs.BoolVar(&o.steal, "steal", true, "a media server worker done with its own tick ticks channels of another's tick still under way, so that a core the machine holds up for a few milliseconds does not miss its deadline (see hal/sched Config.Steal)")
 	fs.DurationVar(&o.poll, "poll", 0, "how often the job queue looks for jobs come due (0: 1 s)")
 	if err := parseWithConfig(fs, args); err != nil || fs.NArg() > 0 {
 		if errors.Is(err, errUsage) {

@@ -55,7 +55,7 @@ type Terminal struct {
 	fastRx    map[t30.Rate]modems.Receiver // receivers made so far, by modem and rate: one for
 	// a rate's long and short trains, as the short train reuses what the long one trained
 	fastTCF  bool // counting TCF zeros
-	busyRun  int  // blocks in a row of a signal not V.21 after the image (see lineBusy)
+	busyRun  int  // samples in a row of a signal not V.21 after the image (see lineBusy)
 	fastUp   bool // the fast receiver trained and its carrier is up
 	zeroRun  int
 	bestZero int
@@ -293,10 +293,11 @@ func (t *Terminal) receive(in []int16) {
 // signal: V.21's and SpanDSP's carrier-on level, -43 dBm0.
 var busyLevel = dsp.PowerFromDBm0(-43)
 
-// busyBlocks is how many blocks in a row of a signal that V.21 does not
-// take for its carrier make the line busy: 100 ms, longer than V.21's
-// carrier detect takes on the flags of the command awaited.
-const busyBlocks = 5
+// busySamples is how long a signal that V.21 does not take for its
+// carrier lasts, in blocks in a row over busyLevel, before the line is
+// busy: 100 ms, longer than V.21's carrier detect takes on the flags of
+// the command awaited.
+const busySamples = 800
 
 // lineBusy tells the engine, while it waits for the command after a page
 // or an ECM block, of a signal on the line that is not V.21 (see
@@ -315,7 +316,7 @@ func (t *Terminal) lineBusy(in []int16) {
 		t.busyRun = 0
 		return
 	}
-	if t.busyRun++; t.busyRun >= busyBlocks {
+	if t.busyRun += len(in); t.busyRun >= busySamples {
 		t.eng.LineBusy(len(in))
 	}
 }
