@@ -8,7 +8,10 @@
 // tick that ends after its deadline, the end of its period, counts as a
 // miss (whether it ran long or started late). Between ticks a worker
 // sleeps, or with Config.Poll keeps its core polling the clock; while a
-// task ticks, the next one's state is prefetched (dsp/prefetch).
+// task ticks, the next one's state is prefetched (dsp/prefetch). With
+// Config.Steal, a worker done with its own tick takes batches of tasks
+// from another's tick that has run late (the host slowed or held that
+// core), by compare-and-swap on the tick's cursor.
 //
 // The queue is hal/internal/ring's (Vyukov's bounded MPMC queue, with a
 // sequence number per slot), shared with hal/media's job queue.
