@@ -10,7 +10,7 @@ import (
 	"github.com/faxd/faxd/t30/document"
 )
 
-// holeRig runs a call as call does, and clears n samples of the
+// holeCall runs a call as call does, and clears n samples of the
 // receiver's input (a lost packet, a late block: digital silence) from
 // the at-th sample after the page's carrier came up; n == 0 clears
 // nothing. It returns both results, the pages received and how many
