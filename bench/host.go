@@ -515,13 +515,13 @@ func (p *probeThread) wait(t time.Time) {
 func (p *probeThread) runPeriod(pr *periodRecord, at time.Time) {
 	t := time.Now()
 	vol0, invol0 := threadSwitchCount()
-	c := threadCPUTime()
+	c := sched.ThreadCPU()
 	pr.late = t.Sub(at)
 	for i := range pr.chunks {
 		kind := chunkKind(p.work, i)
 		p.chunk(kind)
 		t1 := time.Now()
-		c1 := threadCPUTime()
+		c1 := sched.ThreadCPU()
 		pr.chunks[i] = chunkRecord{kind: kind, wall: t1.Sub(t), cpu: c1 - c}
 		t, c = t1, c1
 	}
@@ -603,9 +603,9 @@ func calibrate(p *probeThread, kind HostWork, target time.Duration) (int, time.D
 	timeChunks := func(n int) time.Duration {
 		ts := make([]time.Duration, n)
 		for i := range ts {
-			c := threadCPUTime()
+			c := sched.ThreadCPU()
 			p.chunk(kind)
-			ts[i] = threadCPUTime() - c
+			ts[i] = sched.ThreadCPU() - c
 		}
 		slices.Sort(ts)
 		return max(ts[n/2], 1)
@@ -620,15 +620,6 @@ func calibrate(p *probeThread, kind HostWork, target time.Duration) (int, time.D
 		*size = max(1, int(float64(*size)*float64(target)/float64(timeChunks(5))))
 	}
 	return *size, timeChunks(9)
-}
-
-// threadCPUTime returns the calling thread's CPU time.
-func threadCPUTime() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return 0
-	}
-	return time.Duration(ts.Nano())
 }
 
 // threadSwitchCount returns the calling thread's context switches so far,

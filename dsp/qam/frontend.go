@@ -83,8 +83,12 @@ type Frontend struct {
 	// Acquiring widens the timing loop's proportional path and stops its
 	// integrator (see Sample).
 	Acquiring bool
-	// Hold stops the timing loop, phase and frequency: the signal is
-	// missing for a moment (see Link.Hold) and the far end's clock runs on.
+	// Hold is set by the Link in the Data stage while the signal is
+	// missing (a hole shorter than HangOver so far) and until the filters
+	// are full of signal again: the timing loop stops (phase and
+	// frequency: the far end's clock runs on), and the modem still decides
+	// and delivers bits but must not adapt anything (equaliser, carrier
+	// loop, quality) on what it hears.
 	Hold bool
 
 	// equaliser: a T/2 delay line of ring entries (EqLen, or two more

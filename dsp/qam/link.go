@@ -30,7 +30,7 @@ const (
 // Data stage before the carrier is declared down: 30 ms. Shorter losses
 // are holes, not the end of the signal: a lost 20 ms G.711 packet, a
 // block our own scheduler delivered late. Through one the receiver holds
-// (see Link.Hold) and goes on when the signal comes back, without
+// (see Frontend.Hold) and goes on when the signal comes back, without
 // retraining: the far end never stopped, and its carrier phase and symbol
 // clock ran on as ours did.
 //
@@ -45,8 +45,9 @@ const (
 // 60 samples (V.17, V.29) or 90 and 120 (V.27ter at 4800 and 2400 bit/s)
 // under the cutoff after a meter of 16 samples, by those figures about
 // 24 ms of silence after a -13 dBm0 signal; and the count is never
-// restored in data, so two 20 ms holes in one page use it up. And the end of a real carrier must be
-// reported well before anything else comes on the line: T.30 puts the
+// restored in data, so two 20 ms holes in one page use it up. And the
+// end of a real carrier must be reported well before anything else comes
+// on the line: T.30 puts the
 // post-page command (PPS in ECM) 75 ± 20 ms after the image carrier ends
 // (t30.GapMs; SpanDSP's fax.c sends 75 ms of silence), and a V.21 signal
 // heard while still holding would be taken for the fast signal coming
@@ -73,12 +74,6 @@ type Link struct {
 	Stage   Stage
 	Count   int  // symbols into the current stage, for the modem's use
 	Trained bool // training succeeded and the carrier is still there
-	// Hold is set in the Data stage while the signal is missing (a hole
-	// shorter than HangOver so far) and until the front end's filters are
-	// full of signal again: the modem still decides and delivers bits, but
-	// must not adapt anything (equaliser, carrier loop, quality) on what
-	// it hears; the front end's timing loop holds too (Frontend.Hold).
-	Hold bool
 
 	restart func()          // the modem clears its own state (the front end is done)
 	symbol  func(complex64) // the modem takes an equalised symbol
@@ -143,7 +138,7 @@ func (l *Link) Reset() {
 func (l *Link) clear() {
 	l.Fe.Restart()
 	l.Count = 0
-	l.Hold, l.hole, l.hold = false, 0, 0
+	l.hole, l.hold = 0, 0
 	l.mse, l.winSum, l.winN, l.winPrev = 0, 0, 0, 0
 	l.levelSum, l.levelN = 0, 0
 	l.restart()
@@ -193,7 +188,6 @@ func (l *Link) Quality(e complex64) {
 // the carrier-off level or just after a hole, and reports false when the
 // hole has lasted longer than HangOver: the carrier is gone.
 func (l *Link) holding() bool {
-	fe := l.Fe
 	if l.quick < l.dataOffPow {
 		if l.hole++; l.hole > HangOver {
 			return false
@@ -203,8 +197,7 @@ func (l *Link) holding() bool {
 		l.hole = 0
 		l.hold--
 	}
-	l.Hold = l.hold > 0
-	fe.Hold = l.Hold
+	l.Fe.Hold = l.hold > 0
 	return true
 }
 
@@ -248,7 +241,7 @@ func (l *Link) Process(in []int16) int {
 				if !l.holding() {
 					l.Stage = Idle
 					l.Trained = false
-					l.Hold, fe.Hold = false, false
+					fe.Hold = false
 					// The slow meter would still hear the signal that
 					// has gone, and Idle would take it for a new one.
 					fe.Meter = l.quick

@@ -435,7 +435,7 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 		r.fe.AdaptPrevious(r.lateZr, r.lateTarget, r.lateRot, 0.002)
 	}
 	r.decode(zr)
-	if r.link.Hold {
+	if r.fe.Hold {
 		// Nothing to learn from a hole in the signal: decode only.
 		r.late = false
 		return

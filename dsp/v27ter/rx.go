@@ -308,7 +308,7 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	got := r.decide(zr)
 	step := (got - r.state) & 7
 	r.state = got
-	if !r.link.Hold { // nothing to learn from a hole in the signal
+	if !r.fe.Hold { // nothing to learn from a hole in the signal
 		target := constellation[got]
 		r.link.Quality(zr - target)
 		r.fe.TrackCarrier(zr, target, 0.05, 0.0005)

@@ -295,7 +295,7 @@ func (r *Receiver) data(zr complex64, rot qam.Rotation) {
 	ph := k & 7
 	step := (ph - r.phase) & 7
 	r.phase = ph
-	if !r.link.Hold { // nothing to learn from a hole in the signal
+	if !r.fe.Hold { // nothing to learn from a hole in the signal
 		target := points[k]
 		r.link.Quality(zr - target)
 		r.fe.TrackCarrier(zr, target, 0.05, 0.0005)

@@ -350,7 +350,7 @@ func (s *Scheduler) Stats() []WorkerStats {
 			Ticks: w.ticks.Load(), Misses: w.misses.Load(), Busy: time.Duration(w.busy.Load()),
 			Polled: time.Duration(w.polled.Load()),
 			Moved:  w.moved.Load(), Max: time.Duration(w.max.Load()),
-			Stolen: w.helped.Load(), Lent: w.lent.Load(), TaskTicks: w.taskTicks.Load(), StealCPU: time.Duration(w.helpCPU.Load()),
+			Stolen: w.stolen.Load(), Lent: w.lent.Load(), TaskTicks: w.taskTicks.Load(), StealCPU: time.Duration(w.stealCPU.Load()),
 			Hist: w.hist.snapshot(), CPUHist: w.cpuHist.snapshot(),
 			Switches: Switches{Blocked: w.blocked.Load(), Preempted: w.preempted.Load(),
 				MissBlocked: w.missBlocked.Load(), MissPreempted: w.missPreempted.Load(),
@@ -412,10 +412,10 @@ type worker struct {
 	gen       uint64       // the owner's tick generation
 	tickTasks []Task
 	dead      []bool // by index in tickTasks: Tick reported false
-	helped    atomic.Uint64
+	stolen    atomic.Uint64
 	lent      atomic.Uint64
 	taskTicks atomic.Uint64
-	helpCPU   atomic.Int64
+	stealCPU  atomic.Int64
 }
 
 // StealBatch is how many tasks a worker takes at a time from a shard's
@@ -478,10 +478,10 @@ func tickAlone(tasks []Task, timeTasks bool) (_ []Task, slow TaskTime, slowTask 
 		}
 		var alive bool
 		if timeTasks {
-			t, c := time.Now(), threadCPU()
+			t, c := time.Now(), ThreadCPU()
 			alive = tasks[i].Tick()
 			if d := time.Since(t); d > slow.D {
-				slow, slowTask = TaskTime{D: d, CPU: threadCPU() - c}, tasks[i]
+				slow, slowTask = TaskTime{D: d, CPU: ThreadCPU() - c}, tasks[i]
 			}
 		} else {
 			alive = tasks[i].Tick()
@@ -587,11 +587,23 @@ func (w *worker) help(until time.Time) bool {
 			// waits for done before it sets them again.
 			tickBatch(o.tickTasks, o.dead, lo, hi)
 			o.done.Add(int64(hi - lo))
-			w.helped.Add(uint64(hi - lo))
+			w.stolen.Add(uint64(hi - lo))
 			did = true
 		}
 	}
 	return did
+}
+
+// steal helps the other shards until until (see help), counting the CPU
+// time it took in StealCPU, and returns that time.
+func (w *worker) steal(until time.Time) time.Duration {
+	c := ThreadCPU()
+	if !w.help(until) {
+		return 0
+	}
+	d := ThreadCPU() - c
+	w.stealCPU.Add(int64(d))
+	return d
 }
 
 // wait waits for until, the worker's next tick, polling (Config.Poll)
@@ -601,19 +613,16 @@ func (w *worker) wait(until time.Time) {
 		w.poll(until)
 		return
 	}
-	c0 := threadCPU()
-	var helped time.Duration
+	c0 := ThreadCPU()
+	var stole time.Duration
 	for time.Now().Before(until) && !w.s.stop.Load() {
 		if w.helpable() {
-			c := threadCPU()
-			w.help(until)
-			helped += threadCPU() - c
+			stole += w.steal(until)
 			continue
 		}
 		unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 	}
-	w.helpCPU.Add(int64(helped))
-	w.polled.Add(int64(threadCPU() - c0 - helped))
+	w.polled.Add(int64(ThreadCPU() - c0 - stole))
 }
 
 // helpable reports whether another shard's tick has tasks left and has
@@ -676,16 +685,13 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 			w.wait(next.Add(-period / 20))
 		} else {
 			if help {
-				c := threadCPU()
-				if w.help(next.Add(-period / 20)) {
-					w.helpCPU.Add(int64(threadCPU() - c))
-				}
+				w.steal(next.Add(-period / 20))
 			}
 			if d := next.Sub(clock.Now()) - period/20; d > 0 {
 				clock.Sleep(d)
 			}
 		}
-		t0, c0, sw0 := clock.Now(), threadCPU(), threadSwitches()
+		t0, c0, sw0 := clock.Now(), ThreadCPU(), threadSwitches()
 		// New tasks join the shard.
 		for {
 			t, ok := w.in.Pop()
@@ -715,7 +721,7 @@ func (w *worker) run(start time.Time, ready *sync.WaitGroup) {
 		d := clock.Now().Sub(t0)
 		sw := threadSwitches()
 		miss := t0.Add(d).Sub(next) > period
-		w.account(d, threadCPU()-c0, miss)
+		w.account(d, ThreadCPU()-c0, miss)
 		w.countSwitches(sw0, sw, miss)
 		if slowTask != nil {
 			w.noteSlow(slow, slowTask, miss)
@@ -770,15 +776,16 @@ func (w *worker) poll(t time.Time) {
 // processes): polling holds on to an idle core, not to one something
 // else needs.
 func PollUntil(t time.Time, stop *atomic.Bool) time.Duration {
-	c0 := threadCPU()
+	c0 := ThreadCPU()
 	for time.Now().Before(t) && (stop == nil || !stop.Load()) {
 		unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 	}
-	return threadCPU() - c0
+	return ThreadCPU() - c0
 }
 
-// threadCPU returns the CPU time of the calling thread.
-func threadCPU() time.Duration {
+// ThreadCPU returns the CPU time of the calling thread (a goroutine
+// locked to it for the figure to be its own).
+func ThreadCPU() time.Duration {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
 		return 0
